@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class KpiConfig(AppConfig):
+    name = "kpi"
+    label = "kpi"
+    verbose_name = _("Two-way KPI")

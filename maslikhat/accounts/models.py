@@ -1,0 +1,68 @@
+"""Users of the portal and their roles."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    """What a user is in the council–akimat interaction (code names are fixed by the API)."""
+
+    DEPUTY = "deputy", _("Deputy")
+    EXECUTOR = "executor", _("Department executor")
+    HEAD = "head", _("Department head")
+    STAFF = "staff", _("Maslikhat staff")
+    CHAIR = "chair", _("Chair of the maslikhat")
+    ADMIN = "admin", _("Administrator")
+
+
+DEPARTMENT_ROLES = frozenset({Role.EXECUTOR, Role.HEAD})
+COUNCIL_ROLES = frozenset({Role.STAFF, Role.CHAIR})
+
+
+class User(AbstractUser):
+    """A person who logs in: a deputy, a department officer, council staff, the chair or an admin.
+
+    The role decides what the user sees and does; a department officer's
+    department and a deputy's mandate live in the directory app.
+    """
+
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.DEPUTY)
+    middle_name = models.CharField(_("patronymic"), max_length=150, blank=True)
+    language = models.CharField(
+        _("language for e-mail"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        help_text=_("Notifications and e-mail are sent to the user in this language."),
+    )
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(role__in=[r.value for r in Role]), name="user_role_valid"
+            ),
+        ]
+
+    @property
+    def full_name(self) -> str:
+        parts = [self.last_name, self.first_name, self.middle_name]
+        return " ".join(p for p in parts if p) or self.username
+
+    @property
+    def is_department_officer(self) -> bool:
+        return self.role in DEPARTMENT_ROLES
+
+    @property
+    def is_council_staff(self) -> bool:
+        """Staff and the chair see everything; only staff change things."""
+        return self.role in COUNCIL_ROLES or self.is_superuser
+
+    def __str__(self) -> str:
+        return self.full_name

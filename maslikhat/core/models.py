@@ -1,0 +1,38 @@
+"""Shared model building blocks.
+
+Directory entries (departments, commissions, districts, categories, parties) keep
+their names in Russian, Kazakh and English side by side; ``name`` picks the one of
+the active language, falling back to Russian, the council's default language.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+FALLBACK_LANGUAGE = "ru"
+
+
+def pick_language(*, ru: str, kk: str, en: str, language: str | None = None) -> str:
+    """The text for ``language`` (default: the active one), else the Russian text."""
+    code = (language or get_language() or FALLBACK_LANGUAGE)[:2]
+    return {"ru": ru, "kk": kk, "en": en}.get(code) or ru
+
+
+class TranslatedName(models.Model):
+    """A name stored in the three languages of the portal."""
+
+    name_ru = models.CharField(_("name (Russian)"), max_length=300)
+    name_kk = models.CharField(_("name (Kazakh)"), max_length=300, blank=True)
+    name_en = models.CharField(_("name (English)"), max_length=300, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def name(self) -> str:
+        return pick_language(ru=self.name_ru, kk=self.name_kk, en=self.name_en)
+
+    def __str__(self) -> str:
+        return self.name

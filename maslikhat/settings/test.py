@@ -1,0 +1,24 @@
+"""Settings for the test suite: fast hashing, captured e-mail, eager nothing.
+
+The database and broker still come from the environment, so `.ci/run` runs the
+same suite on SQLite and on PostgreSQL + Redis.
+"""
+
+from __future__ import annotations
+
+from .base import *  # noqa: F403
+from .base import MIDDLEWARE, VAR_DIR
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+MEDIA_ROOT = VAR_DIR / "test-media"
+DEBUG = False
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+# Records which URL patterns the suite reached (tests/conftest.py fails the run on
+# a pattern nobody exercised).
+MIDDLEWARE = [*MIDDLEWARE, "tests.url_coverage.RecordResolvedRouteMiddleware"]

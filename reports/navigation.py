@@ -1,0 +1,145 @@
+"""Navigation by role: one table, read by the base layout and by the home page.
+
+An entry appears once its page exists (its URL name resolves); until then the
+home page lists it under "coming next", so the menu never links to a 404.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from maslikhat.accounts.models import Role
+
+ANONYMOUS = "anonymous"
+EVERYONE = frozenset({*Role.values, ANONYMOUS})
+SIGNED_IN = frozenset(Role.values)
+DEPARTMENT = frozenset({Role.EXECUTOR, Role.HEAD})
+COUNCIL = frozenset({Role.STAFF, Role.CHAIR})
+
+
+@dataclass(frozen=True)
+class NavItem:
+    url_name: str
+    label: str | Promise
+    roles: frozenset[str]
+    description: str | Promise
+    icon: str = "circle"
+
+
+NAVIGATION: tuple[NavItem, ...] = (
+    NavItem(
+        "requests:list",
+        _("My requests"),
+        frozenset({Role.DEPUTY}),
+        _("Your deputy requests, their deadlines and the departments' answers."),
+        "envelope-paper",
+    ),
+    NavItem(
+        "requests:new",
+        _("New request"),
+        frozenset({Role.DEPUTY}),
+        _("File a deputy request from your phone in two minutes; drafts are saved."),
+        "plus-circle",
+    ),
+    NavItem(
+        "requests:list",
+        _("Inbox"),
+        DEPARTMENT,
+        _("Requests addressed to your department with executors and due dates."),
+        "inbox",
+    ),
+    NavItem(
+        "requests:list",
+        _("Registry"),
+        COUNCIL,
+        _("Every deputy request: registration, routing queue, deadlines."),
+        "journal-text",
+    ),
+    NavItem(
+        "instructions:list",
+        _("Instructions"),
+        frozenset({*DEPARTMENT, *COUNCIL}),
+        _("Protocol instructions on control: executors, deadlines, reports."),
+        "list-check",
+    ),
+    NavItem(
+        "reports:dashboard",
+        _("Dashboard"),
+        COUNCIL,
+        _("The state of every request and instruction at a glance, with exports."),
+        "speedometer2",
+    ),
+    NavItem(
+        "kpi:index",
+        _("KPI"),
+        SIGNED_IN,
+        _("Two-way ratings: departments rated by deputies, deputies by departments."),
+        "bar-chart",
+    ),
+    NavItem(
+        "reports:public",
+        _("Public portal"),
+        EVERYONE,
+        _("What deputies raised and how it was solved, open to every citizen."),
+        "globe",
+    ),
+    NavItem(
+        "api-docs",
+        _("API"),
+        frozenset({Role.STAFF, Role.ADMIN}),
+        _("The REST API and its documentation for integrations."),
+        "braces",
+    ),
+    NavItem(
+        "admin:index",
+        _("Administration"),
+        frozenset({Role.ADMIN}),
+        _("Users, departments, deputies and the rest of the directory."),
+        "gear",
+    ),
+)
+
+
+def role_of(request: HttpRequest) -> str:
+    user: Any = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return ANONYMOUS
+    return str(user.role)
+
+
+def _resolve(url_name: str) -> str | None:
+    try:
+        return reverse(url_name)
+    except NoReverseMatch:
+        return None
+
+
+def items_for(role: str) -> tuple[list[dict[str, Any]], list[NavItem]]:
+    """(entries with their URLs that exist now, entries whose pages come later) for ``role``."""
+    available: list[dict[str, Any]] = []
+    coming: list[NavItem] = []
+    for item in NAVIGATION:
+        if role not in item.roles:
+            continue
+        url = _resolve(item.url_name)
+        if url is None:
+            coming.append(item)
+        else:
+            available.append({"item": item, "url": url})
+    return available, coming
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    """Template context processor: the menu of the current user's role."""
+    role = role_of(request)
+    available, _coming = items_for(role)
+    current = request.path
+    for entry in available:
+        entry["active"] = current.startswith(entry["url"]) and entry["url"] != "/"
+    return {"nav_items": available, "nav_role": role}
