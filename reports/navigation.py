@@ -139,7 +139,12 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     """Template context processor: the menu of the current user's role."""
     role = role_of(request)
     available, _coming = items_for(role)
-    current = request.path
+    # The active entry is the one whose address is the longest prefix of the
+    # current page: on /requests/new/ that is "New request", not "My requests".
+    matching = [
+        e["url"] for e in available if e["url"] != "/" and request.path.startswith(e["url"])
+    ]
+    active_url = max(matching, key=len, default=None)
     for entry in available:
-        entry["active"] = current.startswith(entry["url"]) and entry["url"] != "/"
+        entry["active"] = entry["url"] == active_url
     return {"nav_items": available, "nav_role": role}

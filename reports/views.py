@@ -27,5 +27,9 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         template,
-        {"available": available, "coming": coming, "role_label": Role(role).label if role in Role.values else ""},
+        {
+            "available": available,
+            "coming": coming,
+            "role_label": Role(role).label if role in Role.values else "",
+        },
     )

@@ -11,7 +11,7 @@ class UserAdmin(DjangoUserAdmin):
     list_filter = ("role", "is_active", "is_staff", "language")
     search_fields = ("username", "last_name", "first_name", "email")
     fieldsets = (
-        *DjangoUserAdmin.fieldsets,
+        *(DjangoUserAdmin.fieldsets or ()),
         (_("Portal"), {"fields": ("role", "middle_name", "language", "phone")}),
     )
     add_fieldsets = (

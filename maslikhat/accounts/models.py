@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -23,6 +23,15 @@ DEPARTMENT_ROLES = frozenset({Role.EXECUTOR, Role.HEAD})
 COUNCIL_ROLES = frozenset({Role.STAFF, Role.CHAIR})
 
 
+class PortalUserManager(UserManager["User"]):
+    def create_superuser(  # type: ignore[override]
+        self, username: str, email: str | None = None, password: str | None = None, **extra: object
+    ) -> User:
+        """``createsuperuser`` makes an administrator, not a deputy (the default role)."""
+        extra.setdefault("role", Role.ADMIN)
+        return super().create_superuser(username, email, password, **extra)
+
+
 class User(AbstractUser):
     """A person who logs in: a deputy, a department officer, council staff, the chair or an admin.
 
@@ -40,6 +49,8 @@ class User(AbstractUser):
         help_text=_("Notifications and e-mail are sent to the user in this language."),
     )
     phone = models.CharField(_("phone"), max_length=32, blank=True)
+
+    objects = PortalUserManager()
 
     class Meta:
         verbose_name = _("user")

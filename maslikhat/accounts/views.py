@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.forms import AuthenticationForm
-from django.http import HttpRequest, HttpResponse
+from django.contrib.auth.forms import AuthenticationForm, UsernameField
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
@@ -13,10 +13,12 @@ from .lockout import locked_out_message
 
 
 class LoginForm(AuthenticationForm):
-    username = forms.CharField(
+    username = UsernameField(
         label=_("Username"),
         max_length=150,
-        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username", "autocapitalize": "none"}),
+        widget=forms.TextInput(
+            attrs={"autofocus": True, "autocomplete": "username", "autocapitalize": "none"}
+        ),
     )
     error_messages = {
         "invalid_login": _("Wrong username or password. Both are case-sensitive."),
@@ -34,8 +36,12 @@ class LogoutView(auth_views.LogoutView):
     pass
 
 
-def locked_out(request: HttpRequest, credentials: dict | None = None, *args: object, **kwargs: object) -> HttpResponse:
-    """What django-axes shows after too many failed logins (HTTP 429)."""
+def locked_out(
+    request: HttpRequest, credentials: dict | None = None, *args: object, **kwargs: object
+) -> HttpResponse:
+    """What django-axes answers after too many failed logins (HTTP 429): JSON for the API."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": locked_out_message()}, status=429)
     return render(
         request, "accounts/locked_out.html", {"message": locked_out_message()}, status=429
     )

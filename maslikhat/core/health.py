@@ -36,11 +36,17 @@ def check_cache() -> None:
 
 def check_broker() -> None:
     """Publish the ``ping`` task: proves the broker accepts messages right now."""
+    from maslikhat.celery import app
+
     from .tasks import ping
 
-    # expires: a ping nobody consumed within a minute is dropped, so probes never
-    # pile up in the queue; retry=False: a dead broker fails at once.
-    ping.apply_async(expires=60, retry=False)
+    # A fresh connection, not the producer pool: the probe must see the broker as
+    # it is now, and a dead broker must fail within the timeout, not be retried.
+    with app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=2)
+        # expires: a ping nobody consumed within a minute is dropped, so probes
+        # never pile up in the queue.
+        ping.apply_async(expires=60, retry=False, connection=conn)
 
 
 CHECKS: dict[str, Callable[[], None]] = {

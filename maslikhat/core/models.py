@@ -30,9 +30,9 @@ class TranslatedName(models.Model):
     class Meta:
         abstract = True
 
+    def __str__(self) -> str:
+        return self.name
+
     @property
     def name(self) -> str:
         return pick_language(ru=self.name_ru, kk=self.name_kk, en=self.name_en)
-
-    def __str__(self) -> str:
-        return self.name

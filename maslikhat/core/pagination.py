@@ -40,7 +40,7 @@ class BoundedCountPaginator(Paginator):
     count_is_estimate = False
 
     @cached_property
-    def count(self) -> int:  # type: ignore[override]
+    def count(self) -> int:
         qs = self.object_list
         if not isinstance(qs, QuerySet):
             return len(qs)

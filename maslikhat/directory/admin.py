@@ -4,9 +4,9 @@ from .models import (
     Category,
     Commission,
     Convocation,
-    Deputy,
     Department,
     DepartmentMember,
+    Deputy,
     District,
     Party,
 )

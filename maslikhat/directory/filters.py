@@ -6,7 +6,7 @@ import django_filters
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from .models import Commission, Deputy, Department, DepartmentKind, Mandate
+from .models import Commission, Department, DepartmentKind, Deputy, Mandate
 
 
 class NameSearchFilter(django_filters.FilterSet):

@@ -36,12 +36,12 @@ class Convocation(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return str(self.name)
+
     @property
     def name(self) -> str:
         return _("%(roman)s convocation") % {"roman": ROMAN.get(self.number, str(self.number))}
-
-    def __str__(self) -> str:
-        return str(self.name)
 
 
 class Party(TranslatedName):
@@ -70,7 +70,10 @@ class Commission(TranslatedName):
     """A standing commission (постоянная комиссия) of a convocation."""
 
     convocation = models.ForeignKey(
-        Convocation, on_delete=models.PROTECT, related_name="commissions", verbose_name=_("convocation")
+        Convocation,
+        on_delete=models.PROTECT,
+        related_name="commissions",
+        verbose_name=_("convocation"),
     )
     code = models.SlugField(_("code"), max_length=40)
     order = models.PositiveSmallIntegerField(_("order"), default=0)
@@ -98,7 +101,10 @@ class DepartmentKind(models.TextChoices):
 
 
 class Department(TranslatedName):
-    """An executive body that answers requests: a city department (управление) or a district akimat."""
+    """An executive body that answers requests.
+
+    Either a city department (управление) or a district akimat (районный акимат).
+    """
 
     code = models.SlugField(_("code"), max_length=40, unique=True)
     kind = models.CharField(_("kind"), max_length=20, choices=DepartmentKind.choices)
@@ -179,7 +185,10 @@ class Deputy(models.Model):
         verbose_name=_("user"),
     )
     convocation = models.ForeignKey(
-        Convocation, on_delete=models.PROTECT, related_name="deputies", verbose_name=_("convocation")
+        Convocation,
+        on_delete=models.PROTECT,
+        related_name="deputies",
+        verbose_name=_("convocation"),
     )
     party = models.ForeignKey(
         Party, on_delete=models.PROTECT, related_name="deputies", verbose_name=_("party")
@@ -215,12 +224,12 @@ class Deputy(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return self.name
+
     @property
     def name(self) -> str:
         return self.user.full_name
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class Category(TranslatedName):

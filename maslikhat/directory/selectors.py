@@ -12,7 +12,15 @@ from django.db.models import QuerySet
 
 from maslikhat.accounts.models import User
 
-from .models import Category, Commission, Convocation, Deputy, Department, DepartmentMember, District
+from .models import (
+    Category,
+    Commission,
+    Convocation,
+    Department,
+    DepartmentMember,
+    Deputy,
+    District,
+)
 
 
 def sees_retired_entries(user: User | AnonymousUser) -> bool:

@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from maslikhat.accounts.models import User
 
-from .models import Category, Commission, Convocation, Deputy, Department, District
+from .models import Category, Commission, Convocation, Department, Deputy, District
 
 
 class TranslatedNameSerializer(serializers.ModelSerializer):
@@ -28,17 +28,37 @@ class DistrictSerializer(TranslatedNameSerializer):
 
 
 class CommissionSerializer(TranslatedNameSerializer):
-    chair = serializers.PrimaryKeyRelatedField(read_only=True)
+    chair: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(read_only=True)
 
     class Meta:
         model = Commission
-        fields = ["id", "code", "name", "name_ru", "name_kk", "name_en", "convocation", "chair", "order"]
+        fields = [
+            "id",
+            "code",
+            "name",
+            "name_ru",
+            "name_kk",
+            "name_en",
+            "convocation",
+            "chair",
+            "order",
+        ]
 
 
 class DepartmentSerializer(TranslatedNameSerializer):
     class Meta:
         model = Department
-        fields = ["id", "code", "kind", "name", "name_ru", "name_kk", "name_en", "district", "is_active"]
+        fields = [
+            "id",
+            "code",
+            "kind",
+            "name",
+            "name_ru",
+            "name_kk",
+            "name_en",
+            "district",
+            "is_active",
+        ]
 
 
 class CategorySerializer(TranslatedNameSerializer):
@@ -62,9 +82,13 @@ class DeputySerializer(serializers.ModelSerializer):
     """A deputy's public card: no contact details of the person."""
 
     name = serializers.CharField(read_only=True)
-    party = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    party: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
     party_name = serializers.CharField(source="party.name", read_only=True)
-    commissions = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    commissions: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(
+        many=True, read_only=True
+    )
 
     class Meta:
         model = Deputy

@@ -21,7 +21,7 @@ VAR_DIR = Path(environ.Env().str("MASLIKHAT_VAR_DIR", default=str(BASE_DIR / "va
 env = environ.Env()
 # A local `.env` (copied from `.env.example`) is read when present; the real
 # environment always wins over it.
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+environ.Env.read_env(env.str("DJANGO_ENV_FILE", default=str(BASE_DIR / ".env")), overwrite=False)
 
 INSECURE_DEV_SECRET_KEY = "django-insecure-dev-only-never-use-in-production-maslikhat"
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=INSECURE_DEV_SECRET_KEY)
@@ -155,6 +155,7 @@ else:
         "data_folder_in": str(CELERY_FILESYSTEM_DIR / "queue"),
         "data_folder_out": str(CELERY_FILESYSTEM_DIR / "queue"),
         "processed_folder": str(CELERY_FILESYSTEM_DIR / "processed"),
+        "control_folder": str(CELERY_FILESYSTEM_DIR / "control"),
         "store_processed": False,
     }
 
@@ -244,7 +245,9 @@ ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
 # --- E-mail -----------------------------------------------------------------------------
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="filemail://")
-EMAIL_BACKEND = EMAIL_CONFIG.get("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
+EMAIL_BACKEND = EMAIL_CONFIG.get(
+    "EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend"
+)
 if EMAIL_BACKEND.endswith("filebased.EmailBackend"):
     EMAIL_FILE_PATH = str(VAR_DIR / "mail")
 EMAIL_HOST = EMAIL_CONFIG.get("EMAIL_HOST", "localhost")
@@ -254,7 +257,9 @@ EMAIL_HOST_PASSWORD = EMAIL_CONFIG.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = EMAIL_CONFIG.get("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = EMAIL_CONFIG.get("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = 10
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Маслихат г. Алматы <noreply@maslikhat.local>")
+DEFAULT_FROM_EMAIL = env.str(
+    "DEFAULT_FROM_EMAIL", default="Маслихат г. Алматы <noreply@maslikhat.local>"
+)
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 
@@ -262,8 +267,9 @@ PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
+        # Token first: an anonymous API call then gets 401 with WWW-Authenticate.
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "maslikhat.core.pagination.StandardPagination",
@@ -325,5 +331,8 @@ LOGGING = {
 
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="maslikhat-demo")
 DIRECTORY_DATA_FILE = Path(
-    env.str("DIRECTORY_DATA_FILE", default=str(BASE_DIR / "maslikhat" / "directory" / "data" / "almaty.json"))
+    env.str(
+        "DIRECTORY_DATA_FILE",
+        default=str(BASE_DIR / "maslikhat" / "directory" / "data" / "almaty.json"),
+    )
 )

@@ -7,7 +7,7 @@ same suite on SQLite and on PostgreSQL + Redis.
 from __future__ import annotations
 
 from .base import *  # noqa: F403
-from .base import MIDDLEWARE, VAR_DIR
+from .base import MIDDLEWARE, REDIS_URL, VAR_DIR
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
@@ -22,3 +22,9 @@ WHITENOISE_AUTOREFRESH = True
 # Records which URL patterns the suite reached (tests/conftest.py fails the run on
 # a pattern nobody exercised).
 MIDDLEWARE = [*MIDDLEWARE, "tests.url_coverage.RecordResolvedRouteMiddleware"]
+
+if not REDIS_URL:
+    # Without Redis the suite publishes to an in-memory broker: nothing piles up
+    # on disk. The worker tests that matter run against the real Redis in CI.
+    CELERY_BROKER_URL = "memory://"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {}

@@ -1,0 +1,48 @@
+# The portal's two commands: `make run` and `make test` (see README.md).
+# They need only Python 3.11+ on a Debian/Ubuntu machine: everything else is
+# installed into .venv on first use.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+export PORT
+
+.PHONY: run test lint typecheck migrations-check pytest install messages clean
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=python3.11)")'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { echo "Cannot create .venv: install python3-venv (sudo apt-get install python3-venv)"; exit 1; }
+	$(PY) -m pip install --quiet --disable-pip-version-check ".[dev]"
+	@touch $@
+
+install: $(VENV)/.installed
+
+run: $(VENV)/.installed
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo --if-empty
+	$(PY) manage.py run_portal --port $(PORT)
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(VENV)/.installed
+	$(VENV)/bin/mypy .
+
+migrations-check: $(VENV)/.installed
+	DJANGO_SETTINGS_MODULE=maslikhat.settings.test $(PY) manage.py makemigrations --check --dry-run
+
+pytest: $(VENV)/.installed
+	URL_COVERAGE=1 $(PY) -m pytest
+
+test: lint typecheck migrations-check pytest
+
+# Regenerate the ru/kk/en catalogs after changing user-facing strings.
+messages: $(VENV)/.installed
+	$(PY) manage.py makemessages --locale ru --locale kk --locale en --ignore ".venv/*" --ignore "var/*" --no-obsolete
+	$(PY) manage.py makemessages --domain djangojs --locale ru --locale kk --locale en --ignore ".venv/*" --ignore "var/*" --ignore "static/vendor/*" --no-obsolete
+	$(PY) manage.py compilemessages --ignore ".venv/*"
+
+clean:
+	rm -rf var/ .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,62 @@
+"""Shared fixtures: named personas of every role, API clients, the URL-coverage gate."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+import pytest
+from rest_framework.test import APIClient
+
+from maslikhat.accounts.models import User
+from tests import factories
+from tests.url_coverage import unreached_routes
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip on a laptop without the dependency; fail in CI, where .ci/run provides it."""
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: .ci/run must provide it)")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def directory(db: None) -> factories.DemoDirectory:
+    """A small directory: two departments with a head and an executor each, two deputies, staff."""
+    return factories.make_directory()
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def api_as() -> Callable[[User], APIClient]:
+    def make(user: User) -> APIClient:
+        client = APIClient()
+        client.force_authenticate(user)
+        return client
+
+    return make
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """With URL_COVERAGE=1 (make test), fail a green full run that left a URL pattern untested."""
+    if os.environ.get("URL_COVERAGE") != "1" or exitstatus != 0:
+        return
+    config = session.config
+    if config.option.keyword or config.option.markexpr or config.args not in ([], ["tests"]):
+        return
+    if getattr(config, "workerinput", None) is not None:
+        return
+    missing = unreached_routes()
+    if missing:
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line("URL patterns no test reached:", red=True)
+            for route in missing:
+                reporter.write_line(f"  {route}", red=True)
+        session.exitstatus = 1
