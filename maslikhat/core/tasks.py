@@ -9,4 +9,3 @@ from celery import shared_task
 def ping() -> str:
     """A no-op the health check publishes to prove the broker accepts messages."""
     return "pong"
-

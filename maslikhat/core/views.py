@@ -21,4 +21,3 @@ def healthz(request: HttpRequest) -> JsonResponse:
         },
     }
     return JsonResponse(body, status=200 if healthy else 503)
-
