@@ -6,3 +6,10 @@ class RequestsAppConfig(AppConfig):
     name = "requests_app"
     label = "requests_app"
     verbose_name = _("Deputy requests and protocol instructions")
+
+    def ready(self) -> None:
+        from maslikhat.core.items import register_item_kind
+
+        from .items import REQUEST_KIND
+
+        register_item_kind(REQUEST_KIND)

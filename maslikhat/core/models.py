@@ -36,3 +36,24 @@ class TranslatedName(models.Model):
     @property
     def name(self) -> str:
         return pick_language(ru=self.name_ru, kk=self.name_kk, en=self.name_en)
+
+
+# The models of the shared machinery live in their own modules; importing them
+# here (after ``TranslatedName``, which they build on) registers them with the app.
+from .deadlines import CalendarDay, CalendarDayKind, DayUnit, DeadlineRule  # noqa: E402
+from .notifications import Notification  # noqa: E402
+from .threads import Attachment, AuditEvent, Message, ThreadReadMark  # noqa: E402
+
+__all__ = [
+    "Attachment",
+    "AuditEvent",
+    "CalendarDay",
+    "CalendarDayKind",
+    "DayUnit",
+    "DeadlineRule",
+    "Message",
+    "Notification",
+    "ThreadReadMark",
+    "TranslatedName",
+    "pick_language",
+]

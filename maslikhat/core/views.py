@@ -1,10 +1,13 @@
 from __future__ import annotations
 
-from django.http import HttpRequest, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, JsonResponse
+from django.shortcuts import get_object_or_404
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from .health import run_checks
+from .items import item_kind
+from .threads import Attachment
 
 
 @never_cache
@@ -21,3 +24,29 @@ def healthz(request: HttpRequest) -> JsonResponse:
         },
     }
     return JsonResponse(body, status=200 if healthy else 503)
+
+
+def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
+    """Download an attachment: only for those who may see its item, always as a file.
+
+    The item's own selector decides (404 for "missing" and "not yours" alike);
+    the response is ``Content-Disposition: attachment`` with ``nosniff``, so a
+    browser never renders an uploaded file as a page.
+    """
+    if not request.user.is_authenticated:
+        raise Http404
+    attachment = get_object_or_404(Attachment, pk=pk)
+    item_kind(attachment.item_type).get_visible(request.user, attachment.item_id)
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404 from exc
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,78 @@
+"""API sub-resources every item kind shares: ``messages/``, ``attachments/``, ``history/``.
+
+A viewset of an item kind mixes this in; ``get_object()`` of that viewset
+already answers 404 for an item the user may not see, so these endpoints
+inherit the kind's visibility without repeating it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from . import selectors, services
+from .items import item_kind
+from .serializers import (
+    AttachmentSerializer,
+    AttachmentUploadSerializer,
+    AuditEventSerializer,
+    MessageCreateSerializer,
+    MessageSerializer,
+)
+
+
+class ItemSubresourcesMixin:
+    """Adds ``{id}/messages/``, ``{id}/attachments/`` and ``{id}/history/`` to an item viewset."""
+
+    def _page(self, request: Request, queryset: Any, serializer_class: Any) -> Response:
+        page = self.paginate_queryset(queryset)  # type: ignore[attr-defined]
+        data = serializer_class(page, many=True, context={"request": request}).data
+        return self.get_paginated_response(data)  # type: ignore[attr-defined]
+
+    @extend_schema(request=MessageCreateSerializer, responses=MessageSerializer(many=True))
+    @action(detail=True, methods=["get", "post"], url_path="messages")
+    def messages(self, request: Request, pk: str | None = None) -> Response:
+        if request.method == "GET":
+            item = self.get_object()  # type: ignore[attr-defined]
+            queryset = selectors.messages_for(item)
+            response = self._page(request, queryset, MessageSerializer)
+            services.thread_mark_read(item=item, user=request.user)  # type: ignore[arg-type]
+            return response
+        item = self.get_object()  # type: ignore[attr-defined]
+        serializer = MessageCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        message = item_kind(item.ITEM_TYPE).post_message(
+            pk=item.pk, by=request.user, text=serializer.validated_data["text"]
+        )
+        return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=AttachmentUploadSerializer, responses=AttachmentSerializer(many=True))
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        url_path="attachments",
+        parser_classes=[MultiPartParser, FormParser, JSONParser],
+    )
+    def attachments(self, request: Request, pk: str | None = None) -> Response:
+        if request.method == "GET":
+            item = self.get_object()  # type: ignore[attr-defined]
+            return self._page(request, selectors.attachments_for(item), AttachmentSerializer)
+        item = self.get_object()  # type: ignore[attr-defined]
+        serializer = AttachmentUploadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        attachment = item_kind(item.ITEM_TYPE).add_attachment(
+            pk=item.pk, by=request.user, upload=serializer.validated_data["file"]
+        )
+        return Response(AttachmentSerializer(attachment).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses=AuditEventSerializer(many=True))
+    @action(detail=True, methods=["get"], url_path="history")
+    def history(self, request: Request, pk: str | None = None) -> Response:
+        item = self.get_object()  # type: ignore[attr-defined]
+        return self._page(request, selectors.history_for(item), AuditEventSerializer)

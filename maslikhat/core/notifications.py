@@ -1,0 +1,256 @@
+"""In-app notifications and the e-mail that follows them.
+
+A service that changes an item calls ``notify()`` inside its transaction: the
+rows are written with the change, and the e-mail tasks are enqueued only after
+the commit (``transaction.on_commit``), so a rolled-back action notifies nobody.
+A broker that is down never fails the user's action: the e-mail stays pending
+(``emailed_at`` empty) and the daily sweep sends what is still pending.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import models, transaction
+from django.db.models import Q
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+
+from .items import ItemType, item_kind
+
+if TYPE_CHECKING:
+    from maslikhat.accounts.models import User
+
+logger = logging.getLogger(__name__)
+
+
+class NotificationKind(models.TextChoices):
+    SUBMITTED = "submitted", _("Request submitted")
+    ROUTED = "routed", _("Item addressed to your department")
+    ASSIGNED = "assigned", _("Assigned to you")
+    REDIRECTED = "redirected", _("Department asks to re-route")
+    DECLINED = "declined", _("Request declined")
+    DRAFT_AWAITS_APPROVAL = "draft_awaits_approval", _("Draft answer awaits approval")
+    DRAFT_RETURNED = "draft_returned", _("Draft answer returned")
+    INTERIM_ANSWER = "interim_answer", _("Interim answer")
+    ANSWERED = "answered", _("Answer received")
+    RETURNED = "returned", _("Returned for rework")
+    ACCEPTED = "accepted", _("Answer accepted")
+    AUTO_CLOSED = "auto_closed", _("Closed without evaluation")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    EXTENSION_REQUESTED = "extension_requested", _("Extension requested")
+    EXTENSION_DECIDED = "extension_decided", _("Extension decided")
+    MESSAGE = "message", _("New message")
+    REPORTED = "reported", _("Execution report received")
+    EXECUTED = "executed", _("Instruction executed")
+    REPORT_RETURNED = "report_returned", _("Execution report returned")
+    REMOVED_FROM_CONTROL = "removed_from_control", _("Removed from control")
+    REMINDER = "reminder", _("Reminder")
+    ESCALATION = "escalation", _("Escalation")
+    PLEASE_EVALUATE = "please_evaluate", _("Please evaluate the answer")
+
+
+# What the notification says, by kind; %(item)s is the item's label.
+TEXTS: dict[str, Any] = {
+    NotificationKind.SUBMITTED: _("%(item)s was submitted and waits for routing."),
+    NotificationKind.ROUTED: _("%(item)s was addressed to your department."),
+    NotificationKind.ASSIGNED: _("You were assigned to %(item)s."),
+    NotificationKind.REDIRECTED: _("The department asks to re-route %(item)s."),
+    NotificationKind.DECLINED: _("%(item)s was declined."),
+    NotificationKind.DRAFT_AWAITS_APPROVAL: _("A draft answer to %(item)s awaits your approval."),
+    NotificationKind.DRAFT_RETURNED: _("Your draft answer to %(item)s was returned."),
+    NotificationKind.INTERIM_ANSWER: _("An interim answer to %(item)s was sent."),
+    NotificationKind.ANSWERED: _("%(item)s was answered. Please evaluate the answer."),
+    NotificationKind.RETURNED: _("%(item)s was returned for rework."),
+    NotificationKind.ACCEPTED: _("The answer to %(item)s was accepted."),
+    NotificationKind.AUTO_CLOSED: _("%(item)s was closed without evaluation."),
+    NotificationKind.WITHDRAWN: _("%(item)s was withdrawn by its author."),
+    NotificationKind.EXTENSION_REQUESTED: _("An extension of %(item)s is requested."),
+    NotificationKind.EXTENSION_DECIDED: _("The extension of %(item)s was decided."),
+    NotificationKind.MESSAGE: _("New message in %(item)s."),
+    NotificationKind.REPORTED: _("An execution report on %(item)s was submitted."),
+    NotificationKind.EXECUTED: _("%(item)s was accepted as executed."),
+    NotificationKind.REPORT_RETURNED: _("The report on %(item)s was returned."),
+    NotificationKind.REMOVED_FROM_CONTROL: _("%(item)s was removed from control."),
+    NotificationKind.REMINDER: _("Reminder: %(item)s."),
+    NotificationKind.ESCALATION: _("Overdue: %(item)s."),
+    NotificationKind.PLEASE_EVALUATE: _("Please evaluate the answer to %(item)s."),
+}
+
+
+class Notification(models.Model):
+    """Something a user should know about an item, in the app and (optionally) by e-mail."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        verbose_name=_("recipient"),
+    )
+    kind = models.CharField(_("kind"), max_length=32, choices=NotificationKind.choices)
+    item_type = models.CharField(_("item type"), max_length=16, choices=ItemType.choices)
+    item_id = models.PositiveBigIntegerField(_("item"))
+    text = models.CharField(_("text"), max_length=500)
+    link = models.CharField(_("link"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    day = models.DateField(_("day"), help_text=_("Local date the notification belongs to."))
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    # Reminders are unique per (item, kind, recipient, day): the constraint, not
+    # luck, makes a repeated sweep send nothing twice.
+    deduplicate = models.BooleanField(_("once a day"), default=False)
+    send_email = models.BooleanField(_("send by e-mail"), default=False)
+    email_claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
+    email_attempts = models.PositiveSmallIntegerField(default=0, editable=False)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "read_at"]),
+            models.Index(fields=["item_type", "item_id"]),
+            models.Index(
+                fields=["send_email", "emailed_at"],
+                name="notification_email_pending",
+                condition=Q(send_email=True, emailed_at__isnull=True),
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "kind", "item_type", "item_id", "day"],
+                condition=Q(deduplicate=True),
+                name="notification_once_a_day",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def _render_text(kind: str, label: str, language: str) -> str:
+    with translation.override(language):
+        return str(TEXTS.get(kind, "%(item)s")) % {"item": label}
+
+
+def notify(
+    *,
+    users: Iterable[User],
+    kind: str,
+    item: Any,
+    email: bool = False,
+    exclude: User | None = None,
+) -> list[Notification]:
+    """Notify ``users`` (minus ``exclude``, the actor) about ``item``; e-mail after commit.
+
+    Must run inside the service's transaction. Each text is rendered in the
+    recipient's own language.
+    """
+    kind_info = item_kind(item.ITEM_TYPE)
+    label = kind_info.label(item)
+    link = kind_info.url(item)
+    today = timezone.localdate()
+    seen: set[int] = set()
+    rows = []
+    for user in users:
+        if user is None or user.pk in seen or (exclude is not None and user.pk == exclude.pk):
+            continue
+        if not user.is_active:
+            continue
+        seen.add(user.pk)
+        rows.append(
+            Notification(
+                user=user,
+                kind=kind,
+                item_type=item.ITEM_TYPE,
+                item_id=item.pk,
+                text=_render_text(kind, label, user.language)[:500],
+                link=link,
+                day=today,
+                send_email=email and bool(user.email),
+            )
+        )
+    created = Notification.objects.bulk_create(rows)
+    to_email = [n.pk for n in created if n.send_email and n.pk is not None]
+    if to_email:
+        # After commit: a rolled-back action e-mails nobody, and the worker
+        # always finds the rows it is asked to send.
+        transaction.on_commit(lambda: enqueue_emails(to_email))
+    return created
+
+
+def enqueue_emails(notification_ids: list[int]) -> None:
+    """Publish one e-mail task per notification; a dead broker is logged, never raised."""
+    from .tasks import send_notification_email
+
+    for pk in notification_ids:
+        try:
+            send_notification_email.apply_async((pk,), retry=False)
+        except Exception:  # broker down: the sweep sends pending e-mail later
+            logger.warning("broker unavailable; e-mail for notification %s left pending", pk)
+            return
+
+
+EMAIL_CLAIM_TIMEOUT = timedelta(minutes=10)
+
+
+def notification_send_email(*, notification_id: int) -> bool:
+    """Send the e-mail of one notification at most once; True when it was sent now.
+
+    A conditional UPDATE claims the row so two workers (or a retried task)
+    never send the same e-mail twice; a claim older than ten minutes is
+    considered abandoned (the worker died) and may be taken again.
+    """
+    now = timezone.now()
+    claimed = Notification.objects.filter(
+        Q(email_claimed_at__isnull=True) | Q(email_claimed_at__lt=now - EMAIL_CLAIM_TIMEOUT),
+        pk=notification_id,
+        send_email=True,
+        emailed_at__isnull=True,
+    ).update(email_claimed_at=now, email_attempts=models.F("email_attempts") + 1)
+    if not claimed:
+        return False
+    notification = Notification.objects.select_related("user").get(pk=notification_id)
+    user = notification.user
+    with translation.override(user.language):
+        subject = str(_("Maslikhat portal: %(text)s")) % {"text": notification.text}
+        subject = subject.replace("\n", " ")[:200]
+        body = "\n\n".join(
+            [
+                str(_("Hello, %(name)s.")) % {"name": user.full_name},
+                notification.text,
+                f"{settings.PORTAL_BASE_URL}{notification.link}",
+                str(_("This message was sent by the portal of the Almaty city maslikhat.")),
+            ]
+        )
+    try:
+        send_mail(subject, body, None, [user.email])
+    except Exception:
+        # Release the claim so the retry (or the next sweep) can send it.
+        Notification.objects.filter(pk=notification_id).update(email_claimed_at=None)
+        raise
+    Notification.objects.filter(pk=notification_id).update(emailed_at=timezone.now())
+    return True
+
+
+def notification_mark_read(*, user: User, notification_id: int) -> Notification:
+    notification = Notification.objects.get(pk=notification_id, user=user)
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])
+    return notification
+
+
+def notification_mark_all_read(*, user: User) -> int:
+    return Notification.objects.filter(user=user, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
+
+
+def unread_count(user: User) -> int:
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()

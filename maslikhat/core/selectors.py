@@ -1,0 +1,37 @@
+"""Reads of the shared item machinery. The item itself was already checked as visible."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import QuerySet
+
+from .threads import Attachment, AuditEvent, Message, ThreadReadMark
+
+if TYPE_CHECKING:
+    from maslikhat.accounts.models import User
+
+
+def history_for(item: Any) -> QuerySet[AuditEvent]:
+    return AuditEvent.objects.for_item(item).select_related("actor")  # type: ignore[attr-defined]
+
+
+def messages_for(item: Any) -> QuerySet[Message]:
+    return (
+        Message.objects.for_item(item)  # type: ignore[attr-defined]
+        .select_related("author")
+        .prefetch_related("attachments")
+    )
+
+
+def attachments_for(item: Any) -> QuerySet[Attachment]:
+    return Attachment.objects.for_item(item).select_related("uploaded_by")  # type: ignore[attr-defined]
+
+
+def last_read_message_id(*, item: Any, user: User) -> int:
+    mark = (
+        ThreadReadMark.objects.filter(item_type=item.ITEM_TYPE, item_id=item.pk, user=user)
+        .values_list("last_read_message_id", flat=True)
+        .first()
+    )
+    return mark or 0

@@ -1,0 +1,68 @@
+"""Filters of the request lists: one FilterSet shared by the HTML lists, the API and exports."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from maslikhat.directory.models import Category, Convocation, Department, Deputy, District
+
+from .models import DeputyRequest, Outcome, RequestStatus
+from .selectors import search_requests
+
+
+class DeputyRequestFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=RequestStatus.choices, label=_("Status"))
+    lead_department = django_filters.ModelChoiceFilter(
+        queryset=Department.objects.all(), label=_("Lead department")
+    )
+    author = django_filters.ModelChoiceFilter(queryset=Deputy.objects.all(), label=_("Author"))
+    district = django_filters.ModelChoiceFilter(
+        queryset=District.objects.all(), label=_("District")
+    )
+    category = django_filters.ModelChoiceFilter(
+        queryset=Category.objects.all(), label=_("Category")
+    )
+    convocation = django_filters.ModelChoiceFilter(
+        queryset=Convocation.objects.all(), label=_("Convocation")
+    )
+    outcome = django_filters.ChoiceFilter(choices=Outcome.choices, label=_("Outcome"))
+    executor = django_filters.NumberFilter(field_name="executor_id", label=_("Executor"))
+    is_public = django_filters.BooleanFilter(label=_("Published"))
+    is_overdue = django_filters.BooleanFilter(field_name="overdue", label=_("Overdue"))
+    due_before = django_filters.DateFilter(
+        field_name="due_date", lookup_expr="lte", label=_("Due by")
+    )
+    due_after = django_filters.DateFilter(
+        field_name="due_date", lookup_expr="gte", label=_("Due from")
+    )
+    submitted_after = django_filters.DateFilter(
+        field_name="submitted_at", lookup_expr="date__gte", label=_("Submitted from")
+    )
+    submitted_before = django_filters.DateFilter(
+        field_name="submitted_at", lookup_expr="date__lte", label=_("Submitted by")
+    )
+    search = django_filters.CharFilter(method="filter_search", label=_("Search"))
+
+    class Meta:
+        model = DeputyRequest
+        fields = [
+            "status",
+            "lead_department",
+            "author",
+            "district",
+            "category",
+            "convocation",
+            "outcome",
+            "executor",
+            "is_public",
+            "is_overdue",
+        ]
+
+    def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return search_requests(queryset, value)
+
+
+#: ``?ordering=`` values of the lists (API and HTML).
+ORDERING_FIELDS = ["submitted_at", "due_date", "number", "status", "updated_at", "title"]

@@ -1,0 +1,383 @@
+"""Deputy requests (депутатские запросы) and the department's answers to them.
+
+The lifecycle is one transition table in ``services.py``; this module holds the
+fields, the constraints and tiny pure properties only.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from maslikhat.core.items import ItemType
+from maslikhat.directory.models import Category, Convocation, Department, Deputy, District
+
+
+class RequestStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    IN_PROGRESS = "in_progress", _("In progress")
+    ANSWERED = "answered", _("Answered")
+    CLOSED = "closed", _("Closed")
+    DECLINED = "declined", _("Declined")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+#: States in which the item is still somebody's work.
+OPEN_STATUSES = (
+    RequestStatus.DRAFT,
+    RequestStatus.SUBMITTED,
+    RequestStatus.IN_PROGRESS,
+    RequestStatus.ANSWERED,
+)
+#: States in which the department's deadline runs.
+DEADLINE_STATUSES = (RequestStatus.IN_PROGRESS,)
+
+
+class Outcome(models.TextChoices):
+    RESOLVED = "resolved", _("Resolved")
+    PARTIALLY_RESOLVED = "partially_resolved", _("Partially resolved")
+    PLANNED = "planned", _("Planned")
+    REFUSED = "refused", _("Refused")
+    EXPLAINED = "explained", _("Explained")
+    NOT_RESOLVED = "not_resolved", _("Not resolved")
+
+
+#: What a department may claim in a final answer.
+CLAIMED_OUTCOMES = (
+    Outcome.RESOLVED,
+    Outcome.PARTIALLY_RESOLVED,
+    Outcome.PLANNED,
+    Outcome.REFUSED,
+    Outcome.EXPLAINED,
+)
+
+
+class DeputyRequest(models.Model):
+    """A deputy's formal written request to an executive body (депутатский запрос)."""
+
+    ITEM_TYPE = ItemType.REQUEST
+
+    number = models.CharField(_("number"), max_length=20, unique=True, null=True, blank=True)
+    convocation = models.ForeignKey(
+        Convocation,
+        on_delete=models.PROTECT,
+        related_name="requests",
+        verbose_name=_("convocation"),
+    )
+    author = models.ForeignKey(
+        Deputy, on_delete=models.PROTECT, related_name="authored_requests", verbose_name=_("author")
+    )
+    co_authors = models.ManyToManyField(
+        Deputy, related_name="coauthored_requests", blank=True, verbose_name=_("co-authors")
+    )
+    title = models.CharField(_("title"), max_length=300)
+    body = models.TextField(_("text"))
+    proposed_solution = models.TextField(_("proposed solution"), blank=True)
+    category = models.ForeignKey(
+        Category, on_delete=models.PROTECT, related_name="requests", verbose_name=_("category")
+    )
+    district = models.ForeignKey(
+        District,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="requests",
+        verbose_name=_("district"),
+    )
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    suggested_departments = models.ManyToManyField(
+        Department,
+        related_name="suggested_for_requests",
+        blank=True,
+        verbose_name=_("suggested addressees"),
+    )
+    is_public = models.BooleanField(
+        _("publish on the public portal"),
+        default=False,
+        help_text=_("Published requests are visible to everyone from submission on."),
+    )
+
+    status = models.CharField(
+        _("status"), max_length=16, choices=RequestStatus.choices, default=RequestStatus.DRAFT
+    )
+    lead_department = models.ForeignKey(
+        Department,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="lead_requests",
+        verbose_name=_("lead department"),
+    )
+    co_departments = models.ManyToManyField(
+        Department,
+        related_name="co_requests",
+        blank=True,
+        verbose_name=_("co-executor departments"),
+    )
+    executor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="executed_requests",
+        verbose_name=_("executor"),
+    )
+    outcome = models.CharField(
+        _("outcome"), max_length=24, choices=Outcome.choices, null=True, blank=True
+    )
+
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    routed_at = models.DateTimeField(_("routed at"), null=True, blank=True)
+    due_date = models.DateField(_("due date"), null=True, blank=True)
+    original_due_date = models.DateField(
+        _("original due date"),
+        null=True,
+        blank=True,
+        help_text=_("The due date before any extension; statistics count against it."),
+    )
+    due_date_basis = models.JSONField(
+        _("how the due date was computed"), default=dict, blank=True, editable=False
+    )
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    evaluation_due_date = models.DateField(_("evaluate by"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    rework_count = models.PositiveSmallIntegerField(_("returned for rework"), default=0)
+
+    rating = models.PositiveSmallIntegerField(_("deputy's rating"), null=True, blank=True)
+    rating_comment = models.TextField(_("comment on the rating"), blank=True)
+    rated_at = models.DateTimeField(_("rated at"), null=True, blank=True)
+    request_rating = models.PositiveSmallIntegerField(
+        _("department's rating of the request"), null=True, blank=True
+    )
+    request_rating_comment = models.TextField(_("comment on the request rating"), blank=True)
+    request_rated_at = models.DateTimeField(_("request rated at"), null=True, blank=True)
+    request_rated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("request rated by"),
+    )
+    status_reason = models.TextField(
+        _("reason"), blank=True, help_text=_("Why it was declined, withdrawn or redirected.")
+    )
+
+    #: Full text of the request and of everything said about it (answers, thread),
+    #: kept current by the services for search across all convocations.
+    search_document = models.TextField(editable=False, blank=True)
+
+    version = models.PositiveIntegerField(_("version"), default=1)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("deputy request")
+        verbose_name_plural = _("deputy requests")
+        ordering = ["-submitted_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "due_date"]),
+            models.Index(fields=["lead_department", "status"]),
+            models.Index(fields=["author", "status"]),
+            models.Index(fields=["-submitted_at", "-id"]),
+            models.Index(fields=["is_public", "status"]),
+            models.Index(fields=["district", "category"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=RequestStatus.values), name="request_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(outcome__isnull=True) | Q(outcome__in=Outcome.values),
+                name="request_outcome_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5),
+                name="request_rating_1_5",
+            ),
+            models.CheckConstraint(
+                condition=Q(request_rating__isnull=True)
+                | Q(request_rating__gte=1, request_rating__lte=5),
+                name="request_request_rating_1_5",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=RequestStatus.DRAFT) | Q(number__isnull=False),
+                name="request_number_once_submitted",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=[RequestStatus.IN_PROGRESS, RequestStatus.ANSWERED])
+                | Q(lead_department__isnull=False, due_date__isnull=False),
+                name="request_routed_has_department_and_due_date",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number or _('draft')} «{self.title}»"
+
+    @property
+    def label(self) -> str:
+        return str(self)
+
+    def is_overdue_on(self, today: datetime.date) -> bool:
+        """Overdue: past due and not answered, or answered after the due date ("answered late")."""
+        if self.due_date is None:
+            return False
+        if self.status == RequestStatus.IN_PROGRESS:
+            return today > self.due_date
+        if self.answered_at is not None:
+            return timezone.localdate(self.answered_at) > self.due_date
+        return False
+
+    @property
+    def is_overdue(self) -> bool:
+        annotated = getattr(self, "overdue", None)
+        if annotated is not None:
+            return bool(annotated)
+        return self.is_overdue_on(timezone.localdate())
+
+
+class RegistrationCounter(models.Model):
+    """The last registration number given in a year: numbers are unique and gap-free."""
+
+    year = models.PositiveSmallIntegerField(primary_key=True)
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("registration counter")
+        verbose_name_plural = _("registration counters")
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last_number}"
+
+
+class ResponseKind(models.TextChoices):
+    INTERIM = "interim", _("Interim answer")
+    FINAL = "final", _("Final answer")
+
+
+class ResponseStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SENT = "sent", _("Sent")
+    RETURNED = "returned", _("Returned to the executor")
+
+
+class Response(models.Model):
+    """The department's written answer: drafted by an executor, approved (sent) by the head.
+
+    Only a sent final answer answers the request; interim answers never count
+    as answers in any statistic.
+    """
+
+    request = models.ForeignKey(
+        DeputyRequest, on_delete=models.PROTECT, related_name="responses", verbose_name=_("request")
+    )
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="responses", verbose_name=_("department")
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=ResponseKind.choices)
+    text = models.TextField(_("text"))
+    outcome = models.CharField(
+        _("claimed outcome"), max_length=24, choices=Outcome.choices, null=True, blank=True
+    )
+    planned_date = models.DateField(_("planned for"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ResponseStatus.choices, default=ResponseStatus.DRAFT
+    )
+    drafted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("drafted by"),
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("approved by"),
+    )
+    head_comment = models.TextField(_("head's comment"), blank=True)
+    created_at = models.DateTimeField(_("drafted at"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    # The deputy's evaluation of this answer (final answers only).
+    evaluation = models.CharField(_("evaluation"), max_length=10, blank=True)
+    evaluation_rating = models.PositiveSmallIntegerField(null=True, blank=True)
+    evaluation_comment = models.TextField(blank=True)
+    evaluated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("answer")
+        verbose_name_plural = _("answers")
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["request", "status"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind=ResponseKind.INTERIM) | Q(outcome__isnull=False),
+                name="response_final_has_outcome",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} — {self.request}"
+
+
+class ExtensionStatus(models.TextChoices):
+    PENDING = "pending", _("Awaiting decision")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+
+
+class Extension(models.Model):
+    """The department's request for a later due date, decided by council staff."""
+
+    request = models.ForeignKey(
+        DeputyRequest,
+        on_delete=models.PROTECT,
+        related_name="extensions",
+        verbose_name=_("request"),
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("asked by"),
+    )
+    previous_due_date = models.DateField(_("due date before"))
+    new_due_date = models.DateField(_("new due date"))
+    reason = models.TextField(_("reason"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=ExtensionStatus.choices, default=ExtensionStatus.PENDING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    comment = models.TextField(_("decision comment"), blank=True)
+    created_at = models.DateTimeField(_("asked at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("extension")
+        verbose_name_plural = _("extensions")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request"],
+                condition=Q(status=ExtensionStatus.PENDING),
+                name="extension_one_pending_per_request",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request} → {self.new_due_date}"

@@ -1,0 +1,248 @@
+"""API shapes of deputy requests (field names fixed by ``api.md``) and of action bodies.
+
+Serializers only parse and present; every rule is in ``services``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from maslikhat.accounts.models import User
+from maslikhat.core.serializers import PersonField
+from maslikhat.directory.models import Category, Department, Deputy, District
+
+from .models import DeputyRequest, Extension, Outcome, Response, ResponseKind
+
+
+class DeputyRequestSerializer(serializers.ModelSerializer):
+    author: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(read_only=True)
+    co_authors: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(
+        many=True, read_only=True
+    )
+    co_departments: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(
+        many=True, read_only=True
+    )
+    executor: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(
+        read_only=True
+    )
+    is_overdue = serializers.BooleanField(read_only=True)
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+
+    class Meta:
+        model = DeputyRequest
+        fields = [
+            "id",
+            "number",
+            "title",
+            "body",
+            "proposed_solution",
+            "category",
+            "district",
+            "address",
+            "author",
+            "co_authors",
+            "lead_department",
+            "co_departments",
+            "executor",
+            "status",
+            "status_display",
+            "outcome",
+            "is_public",
+            "submitted_at",
+            "routed_at",
+            "due_date",
+            "original_due_date",
+            "answered_at",
+            "closed_at",
+            "is_overdue",
+            "rework_count",
+            "rating",
+            "request_rating",
+            "version",
+            "convocation",
+            "evaluation_due_date",
+            "status_reason",
+        ]
+        read_only_fields = fields
+
+
+class ResponseSerializer(serializers.ModelSerializer):
+    drafted_by = PersonField(read_only=True)
+    approved_by = PersonField(read_only=True)
+
+    class Meta:
+        model = Response
+        fields = [
+            "id",
+            "kind",
+            "status",
+            "text",
+            "outcome",
+            "planned_date",
+            "department",
+            "drafted_by",
+            "approved_by",
+            "head_comment",
+            "created_at",
+            "sent_at",
+            "evaluation",
+            "evaluation_rating",
+            "evaluation_comment",
+        ]
+        read_only_fields = fields
+
+
+class ExtensionSerializer(serializers.ModelSerializer):
+    requested_by = PersonField(read_only=True)
+    decided_by = PersonField(read_only=True)
+
+    class Meta:
+        model = Extension
+        fields = [
+            "id",
+            "previous_due_date",
+            "new_due_date",
+            "reason",
+            "status",
+            "requested_by",
+            "decided_by",
+            "decided_at",
+            "comment",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class DeputyRequestDetailSerializer(DeputyRequestSerializer):
+    responses = serializers.SerializerMethodField()
+    extensions = ExtensionSerializer(many=True, read_only=True)
+    suggested_departments: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(
+        many=True, read_only=True
+    )
+    due_date_basis = serializers.JSONField(read_only=True)
+    rating_comment = serializers.CharField(read_only=True)
+    request_rating_comment = serializers.CharField(read_only=True)
+    available_actions = serializers.SerializerMethodField()
+
+    class Meta(DeputyRequestSerializer.Meta):
+        fields = [
+            *DeputyRequestSerializer.Meta.fields,
+            "suggested_departments",
+            "due_date_basis",
+            "rating_comment",
+            "request_rating_comment",
+            "responses",
+            "extensions",
+            "available_actions",
+        ]
+        read_only_fields = fields
+
+    def get_responses(self, item: DeputyRequest) -> list[dict[str, Any]]:
+        responses = self.context.get("responses", [])
+        return ResponseSerializer(responses, many=True).data  # type: ignore[return-value]
+
+    def get_available_actions(self, item: DeputyRequest) -> list[str]:
+        return sorted(self.context.get("actions", []))
+
+
+class VersionField(serializers.IntegerField):
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault(
+            "help_text",
+            _("The version you loaded; a stale version gets 409 instead of overwriting."),
+        )
+        super().__init__(**kwargs)
+
+
+class DraftSerializer(serializers.Serializer):
+    """Create or edit a draft (``POST /requests/``, ``PATCH /requests/{id}/``)."""
+
+    title = serializers.CharField(max_length=300)
+    body = serializers.CharField(max_length=20_000)
+    proposed_solution = serializers.CharField(max_length=20_000, required=False, allow_blank=True)
+    category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.all())
+    district = serializers.PrimaryKeyRelatedField(
+        queryset=District.objects.all(), required=False, allow_null=True
+    )
+    address = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    is_public = serializers.BooleanField(required=False)
+    co_authors = serializers.PrimaryKeyRelatedField(
+        queryset=Deputy.objects.filter(is_active=True), many=True, required=False
+    )
+    suggested_departments = serializers.PrimaryKeyRelatedField(
+        queryset=Department.objects.filter(is_active=True), many=True, required=False
+    )
+    version = VersionField()
+
+
+class RouteSerializer(serializers.Serializer):
+    lead_department = serializers.PrimaryKeyRelatedField(
+        queryset=Department.objects.filter(is_active=True)
+    )
+    co_departments = serializers.PrimaryKeyRelatedField(
+        queryset=Department.objects.filter(is_active=True), many=True, required=False
+    )
+    version = VersionField()
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=20_000, required=False, allow_blank=True)
+    version = VersionField()
+
+
+class AssignSerializer(serializers.Serializer):
+    executor = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
+    version = VersionField()
+
+
+class RespondSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=ResponseKind.choices)
+    text = serializers.CharField(max_length=20_000)
+    outcome = serializers.ChoiceField(choices=Outcome.choices, required=False, allow_null=True)
+    planned_date = serializers.DateField(required=False, allow_null=True)
+    version = VersionField()
+
+
+class CommentSerializer(serializers.Serializer):
+    comment = serializers.CharField(max_length=20_000, required=False, allow_blank=True)
+    version = VersionField()
+
+
+class EvaluateSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(
+        choices=[("accept", _("Accept")), ("rework", _("Return for rework"))]
+    )
+    rating = serializers.IntegerField(min_value=1, max_value=5, required=False, allow_null=True)
+    comment = serializers.CharField(max_length=20_000, required=False, allow_blank=True)
+    outcome = serializers.ChoiceField(choices=Outcome.choices, required=False, allow_null=True)
+    version = VersionField()
+
+
+class RateRequestSerializer(serializers.Serializer):
+    rating = serializers.IntegerField(min_value=1, max_value=5)
+    comment = serializers.CharField(max_length=20_000, required=False, allow_blank=True)
+    version = VersionField()
+
+
+class ExtensionAskSerializer(serializers.Serializer):
+    new_due_date = serializers.DateField()
+    reason = serializers.CharField(max_length=20_000)
+    version = VersionField()
+
+
+class ExtensionDecideSerializer(serializers.Serializer):
+    approve = serializers.BooleanField()
+    comment = serializers.CharField(max_length=20_000, required=False, allow_blank=True)
+    version = VersionField()
+
+
+class SimilarQuerySerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    address = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    district = serializers.IntegerField(required=False, min_value=1)
+    exclude = serializers.IntegerField(required=False, min_value=1)
