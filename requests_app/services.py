@@ -125,7 +125,7 @@ def _transition(
     before = item.status
     if target is not None:
         item.status = target
-    item.version = F("version") + 1  # type: ignore[assignment]
+    item.version = F("version") + 1
     fields = {"status", "version", "updated_at", *extra_fields}
     item.save(update_fields=sorted(fields))
     item.refresh_from_db(fields=["version"])
@@ -222,7 +222,7 @@ def refresh_search_document(item: DeputyRequest) -> None:
     """Rebuild the text search reads: the request, its sent answers and its thread."""
     parts = [item.number or "", item.title, item.body, item.proposed_solution, item.address]
     parts += list(item.responses.filter(status=ResponseStatus.SENT).values_list("text", flat=True))
-    parts += list(Message.objects.for_item(item).values_list("text", flat=True))  # type: ignore[attr-defined]
+    parts += list(Message.objects.for_item(item).values_list("text", flat=True))
     document = "\n".join(p for p in parts if p)
     DeputyRequest.objects.filter(pk=item.pk).update(search_document=document)
     item.search_document = document
@@ -382,7 +382,7 @@ def deputy_request_set_public(
     _require(permissions.is_author(actor_for(by), item))
     _check_version(item, version)
     item.is_public = bool(is_public)
-    item.version = F("version") + 1  # type: ignore[assignment]
+    item.version = F("version") + 1
     item.save(update_fields=["is_public", "version", "updated_at"])
     item.refresh_from_db(fields=["version"])
     core_services.audit_record(
@@ -546,7 +546,7 @@ def deputy_request_assign(
     _require(permissions.can_assign(actor_for(by), item))
     _check_version(item, version)
     is_member = DepartmentMember.objects.filter(
-        user=executor, department_id=item.lead_department_id, is_active=True, user__is_active=True
+        user=executor, department=item.lead_department, is_active=True, user__is_active=True
     ).exists()
     if not is_member:
         raise ValidationFailed(
@@ -636,9 +636,10 @@ def deputy_request_respond(
     else:
         outcome = None
         planned_date = None
+    assert item.lead_department is not None  # in_progress always has one (a DB constraint)
     response = Response.objects.create(
         request=item,
-        department_id=item.lead_department_id,
+        department=item.lead_department,
         kind=kind,
         text=text,
         outcome=outcome,
@@ -820,7 +821,7 @@ def deputy_request_evaluate(
             exclude=by,
         )
     else:
-        item.rework_count = F("rework_count") + 1  # type: ignore[assignment]
+        item.rework_count = F("rework_count") + 1
         item.answered_at = None
         item.evaluation_due_date = None
         item.outcome = None
@@ -1054,7 +1055,7 @@ def deputy_request_message_post(*, pk: int, by: User, text: str) -> Message:
     if permissions.is_author(actor, item) or permissions.is_coauthor(actor, item) or actor.is_staff:
         recipients += (
             [item.executor]
-            if item.executor_id
+            if item.executor is not None
             else _department_users([item.lead_department_id], heads_only=True)
         )
     if actor.is_department or actor.is_staff:

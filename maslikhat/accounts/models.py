@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
@@ -24,8 +26,8 @@ COUNCIL_ROLES = frozenset({Role.STAFF, Role.CHAIR})
 
 
 class PortalUserManager(UserManager["User"]):
-    def create_superuser(  # type: ignore[override]
-        self, username: str, email: str | None = None, password: str | None = None, **extra: object
+    def create_superuser(
+        self, username: str, email: str | None = None, password: str | None = None, **extra: Any
     ) -> User:
         """``createsuperuser`` makes an administrator, not a deputy (the default role)."""
         extra.setdefault("role", Role.ADMIN)
@@ -50,7 +52,7 @@ class User(AbstractUser):
     )
     phone = models.CharField(_("phone"), max_length=32, blank=True)
 
-    objects = PortalUserManager()
+    objects: ClassVar[PortalUserManager] = PortalUserManager()
 
     class Meta:
         verbose_name = _("user")

@@ -45,7 +45,7 @@ class NotificationViewSet(
 
     def get_queryset(self) -> QuerySet[Any]:
         # Own only: another user's notification is simply not there (404).
-        return Notification.objects.filter(user=self.request.user)
+        return Notification.objects.filter(user_id=self.request.user.pk or 0)
 
     @extend_schema(request=None, responses=NotificationSerializer)
     @action(detail=True, methods=["post"])

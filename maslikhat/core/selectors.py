@@ -13,19 +13,15 @@ if TYPE_CHECKING:
 
 
 def history_for(item: Any) -> QuerySet[AuditEvent]:
-    return AuditEvent.objects.for_item(item).select_related("actor")  # type: ignore[attr-defined]
+    return AuditEvent.objects.for_item(item).select_related("actor")
 
 
 def messages_for(item: Any) -> QuerySet[Message]:
-    return (
-        Message.objects.for_item(item)  # type: ignore[attr-defined]
-        .select_related("author")
-        .prefetch_related("attachments")
-    )
+    return Message.objects.for_item(item).select_related("author").prefetch_related("attachments")
 
 
 def attachments_for(item: Any) -> QuerySet[Attachment]:
-    return Attachment.objects.for_item(item).select_related("uploaded_by")  # type: ignore[attr-defined]
+    return Attachment.objects.for_item(item).select_related("uploaded_by")
 
 
 def last_read_message_id(*, item: Any, user: User) -> int:
