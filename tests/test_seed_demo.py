@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from django.utils import translation
 
 from maslikhat.accounts.models import Role, User
 from maslikhat.directory.demo import DemoContext, feminine_surname, plan_directory
@@ -35,8 +36,10 @@ def reference_data() -> dict[str, Any]:
 
 
 def seed(*args: str) -> str:
+    """Run the command; its output is read in English (the catalogs translate it)."""
     out = StringIO()
-    call_command("seed_demo", *args, stdout=out)
+    with translation.override("en"):
+        call_command("seed_demo", *args, stdout=out)
     return out.getvalue()
 
 

@@ -1,12 +1,20 @@
 from __future__ import annotations
 
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .notifications import Notification
 from .threads import Attachment, AuditEvent, Message
 
 
+@extend_schema_field(
+    {
+        "type": "object",
+        "nullable": True,
+        "properties": {"id": {"type": "integer"}, "name": {"type": "string"}},
+    }
+)
 class PersonField(serializers.Field):
     """A user as ``{"id", "name"}``: enough to show who, nothing personal."""
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -176,7 +177,12 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "inte
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # Periodic tasks (time zone Asia/Almaty); features add their entries here.
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
+    "requests-auto-close": {
+        "task": "requests.auto_close_unevaluated",
+        "schedule": crontab(hour=8, minute=30),
+    },
+}
 
 # --- Auth, sessions, login throttling ---------------------------------------------------
 
@@ -294,6 +300,17 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a "status" or "kind"; name each enum after its meaning.
+    "ENUM_NAME_OVERRIDES": {
+        "RequestStatusEnum": "requests_app.models.RequestStatus",
+        "ResponseStatusEnum": "requests_app.models.ResponseStatus",
+        "ResponseKindEnum": "requests_app.models.ResponseKind",
+        "ExtensionStatusEnum": "requests_app.models.ExtensionStatus",
+        "OutcomeEnum": "requests_app.models.Outcome",
+        "DepartmentKindEnum": "maslikhat.directory.models.DepartmentKind",
+        "NotificationKindEnum": "maslikhat.core.notifications.NotificationKind",
+        "ItemTypeEnum": "maslikhat.core.items.ItemType",
+    },
 }
 
 # --- Security headers (production.py turns the transport knobs on) ----------------------
