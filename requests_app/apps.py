@@ -10,6 +10,7 @@ class RequestsAppConfig(AppConfig):
     def ready(self) -> None:
         from maslikhat.core.items import register_item_kind
 
-        from .items import REQUEST_KIND
+        from .items import INSTRUCTION_KIND, REQUEST_KIND
 
         register_item_kind(REQUEST_KIND)
+        register_item_kind(INSTRUCTION_KIND)

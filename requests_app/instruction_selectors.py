@@ -1,0 +1,189 @@
+"""Reads of meetings, protocols and instructions, and who may see which instruction."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.http import Http404
+from django.utils import timezone
+
+from maslikhat.core.deadlines import add_months
+from maslikhat.directory.actors import Actor, actor_for
+from maslikhat.directory.models import Commission
+
+from .models import (
+    INSTRUCTION_OPEN_STATUSES,
+    Instruction,
+    InstructionStatus,
+    Meeting,
+    Protocol,
+    ReportPeriod,
+)
+
+CoDepartment = Instruction.co_departments.through
+CommissionMembers = Commission.members.through
+
+
+def instruction_visible(actor: Actor) -> QuerySet[Instruction]:
+    """The instructions ``actor`` may see.
+
+    - staff, the chair, administrators: all;
+    - a department: those it leads or co-executes;
+    - a deputy: those they control, or whose controlling commission they chair;
+    - anyone else: none.
+    """
+    qs = Instruction.objects.all()
+    if actor.sees_everything:
+        return qs
+    if actor.department_id is not None:
+        return qs.filter(
+            Q(lead_department_id=actor.department_id)
+            | Exists(
+                CoDepartment.objects.filter(
+                    instruction_id=OuterRef("pk"), department_id=actor.department_id
+                )
+            )
+        )
+    if actor.deputy_id is not None:
+        return qs.filter(
+            Q(controller_deputy_id=actor.deputy_id)
+            | Q(controller_commission__chair_id=actor.deputy_id)
+        )
+    return qs.none()
+
+
+def with_overdue(
+    qs: QuerySet[Instruction], today: datetime.date | None = None
+) -> QuerySet[Instruction]:
+    """Annotate ``overdue``: past due and not reported, or reported after the due date."""
+    today = today or timezone.localdate()
+    return qs.annotate(
+        overdue=Case(
+            When(status__in=INSTRUCTION_OPEN_STATUSES, due_date__lt=today, then=Value(True)),
+            When(
+                ~Q(status=InstructionStatus.REMOVED_FROM_CONTROL),
+                reported_at__isnull=False,
+                reported_at__date__gt=F("due_date"),
+                then=Value(True),
+            ),
+            default=Value(False),
+            output_field=BooleanField(),
+        )
+    )
+
+
+def for_list(qs: QuerySet[Instruction]) -> QuerySet[Instruction]:
+    return with_overdue(
+        qs.select_related(
+            "protocol__meeting",
+            "lead_department",
+            "controller_commission",
+            "controller_deputy__user",
+            "convocation",
+        )
+    ).prefetch_related("co_departments")
+
+
+def instruction_list(*, actor: Actor) -> QuerySet[Instruction]:
+    return for_list(instruction_visible(actor))
+
+
+def instruction_get_visible(*, user: Any, pk: Any) -> Instruction:
+    """The instruction ``pk`` if ``user`` may see it; 404 for "missing" and "forbidden" alike."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError) as exc:
+        raise Http404 from exc
+    actor = actor_for(user)
+    item = (
+        for_list(instruction_visible(actor))
+        .select_related("item", "created_by")
+        .prefetch_related("reports__submitted_by", "reports__department", "extensions")
+        .filter(pk=pk)
+        .first()
+    )
+    if item is None:
+        raise Http404
+    item._co_department_ids = {d.pk for d in item.co_departments.all()}  # type: ignore[attr-defined]
+    return item
+
+
+def meeting_list() -> QuerySet[Meeting]:
+    """Meetings are public business of the council: every signed-in user may read them."""
+    return Meeting.objects.select_related("commission", "department", "convocation").annotate(
+        protocol_count=Count("protocols", distinct=True)
+    )
+
+
+def protocol_list() -> QuerySet[Protocol]:
+    return Protocol.objects.select_related("meeting__commission").annotate(
+        instruction_count=Count("instructions", distinct=True)
+    )
+
+
+def periodic_report_dates(
+    *, start: datetime.date, due: datetime.date, period: str
+) -> list[datetime.date]:
+    """The dates periodic reports fall due: every month or quarter after ``start``, before ``due``.
+
+    The final report is due on ``due`` itself and is not listed here.
+    """
+    step = {ReportPeriod.MONTHLY: 1, ReportPeriod.QUARTERLY: 3}.get(period)  # type: ignore[call-overload]
+    if step is None:
+        return []
+    dates: list[datetime.date] = []
+    n = 1
+    while True:
+        day = add_months(start, step * n)
+        if day >= due:
+            return dates
+        dates.append(day)
+        n += 1
+
+
+def next_periodic_report_date(item: Instruction, today: datetime.date) -> datetime.date | None:
+    """The first periodic report date on or after ``today`` while the instruction is open."""
+    if item.status not in INSTRUCTION_OPEN_STATUSES:
+        return None
+    start = timezone.localdate(item.created_at) if item.created_at else today
+    for day in periodic_report_dates(start=start, due=item.due_date, period=item.report_period):
+        if day >= today:
+            return day
+    return None
+
+
+def department_discipline(*, actor: Actor, today: datetime.date | None = None) -> QuerySet[Any]:
+    """Per lead department: instructions executed on time, late, and open overdue (one query)."""
+    today = today or timezone.localdate()
+    on_time = Q(reported_at__isnull=False, reported_at__date__lte=F("due_date")) & ~Q(
+        status=InstructionStatus.REMOVED_FROM_CONTROL
+    )
+    late = Q(reported_at__isnull=False, reported_at__date__gt=F("due_date")) & ~Q(
+        status=InstructionStatus.REMOVED_FROM_CONTROL
+    )
+    open_overdue = Q(status__in=INSTRUCTION_OPEN_STATUSES, due_date__lt=today)
+    return (
+        instruction_visible(actor)
+        .values("lead_department", "lead_department__code", "lead_department__name_ru")
+        .annotate(
+            total=Count("pk"),
+            on_time=Count("pk", filter=on_time),
+            late=Count("pk", filter=late),
+            open_overdue=Count("pk", filter=open_overdue),
+            on_control=Count("pk", filter=Q(status__in=INSTRUCTION_OPEN_STATUSES)),
+        )
+        .order_by("-open_overdue", "lead_department__name_ru")
+    )

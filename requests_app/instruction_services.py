@@ -1,0 +1,633 @@
+"""Every change of meetings, protocols and protocol instructions.
+
+The same rules as deputy requests: one service per action, one transaction,
+the instruction row locked, the transition table, ``version`` checked, an
+audit event, notifications after commit. The thread, attachments and history
+are the shared machinery of ``maslikhat.core``.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from maslikhat.accounts.models import Role, User
+from maslikhat.core import services as core_services
+from maslikhat.core.deadlines import compute_due_date, get_rule, max_extension_date
+from maslikhat.core.exceptions import (
+    ActionForbidden,
+    StaleVersion,
+    TransitionNotAllowed,
+    ValidationFailed,
+)
+from maslikhat.core.notifications import NotificationKind, notify
+from maslikhat.core.threads import Attachment, Message
+from maslikhat.directory.actors import Actor, actor_for
+from maslikhat.directory.models import Commission, Convocation, Department, DepartmentMember, Deputy
+
+from . import instruction_permissions as permissions
+from .models import (
+    ExecutionReport,
+    Extension,
+    ExtensionStatus,
+    Instruction,
+    InstructionStatus,
+    Meeting,
+    MeetingKind,
+    Protocol,
+    ProtocolItem,
+    ReportPeriod,
+    ReportStatus,
+    SessionKind,
+)
+
+S = InstructionStatus
+OPEN = frozenset({S.ON_CONTROL, S.RETURNED})
+
+#: The instruction lifecycle in one table: action -> (allowed states, next state or None).
+TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
+    "edit": (OPEN, None),
+    "report_interim": (OPEN, None),
+    "report_final": (OPEN, S.REPORTED),
+    "accept": (frozenset({S.REPORTED}), S.EXECUTED),
+    "return": (frozenset({S.REPORTED}), S.RETURNED),
+    "ask_extension": (OPEN, None),
+    "decide_extension": (frozenset({S.ON_CONTROL, S.RETURNED, S.REPORTED}), None),
+    "remove_from_control": (
+        frozenset({S.ON_CONTROL, S.REPORTED, S.RETURNED, S.EXECUTED}),
+        S.REMOVED_FROM_CONTROL,
+    ),
+}
+
+ACTION_LABELS: dict[str, Any] = {
+    "edit": _("Edit"),
+    "report_interim": _("Submit an interim report"),
+    "report_final": _("Submit the final report"),
+    "accept": _("Accept as executed"),
+    "return": _("Return the report"),
+    "ask_extension": _("Ask for an extension"),
+    "decide_extension": _("Decide on the extension"),
+    "remove_from_control": _("Remove from control"),
+}
+
+INSTRUCTION_RULE = "instruction"
+TEXT_MAX = 20_000
+
+
+def allowed(action: str, status: str) -> bool:
+    return status in TRANSITIONS[action][0]
+
+
+def _ensure_allowed(item: Instruction, action: str) -> None:
+    if not allowed(action, item.status):
+        raise TransitionNotAllowed(
+            _("“%(action)s” is not possible while the instruction is “%(status)s”.")
+            % {"action": ACTION_LABELS.get(action, action), "status": item.get_status_display()}
+        )
+
+
+def _require(entitled: bool) -> None:
+    if not entitled:
+        raise ActionForbidden()
+
+
+def _lock(pk: int) -> Instruction:
+    try:
+        return (
+            Instruction.objects.select_for_update(of=("self",))
+            .select_related("controller_commission")
+            .get(pk=pk)
+        )
+    except Instruction.DoesNotExist as exc:
+        raise TransitionNotAllowed(_("This instruction does not exist.")) from exc
+
+
+def _check_version(item: Instruction, version: int | None) -> None:
+    if version is not None and int(version) != item.version:
+        raise StaleVersion()
+
+
+def _clean_text(value: str | None, *, field: str, required: bool, limit: int = TEXT_MAX) -> str:
+    text = (value or "").strip()
+    if required and not text:
+        raise ValidationFailed(_("This field is required."), field=field)
+    if len(text) > limit:
+        raise ValidationFailed(
+            _("Too long: at most %(limit)d characters.") % {"limit": limit}, field=field
+        )
+    return text
+
+
+def _transition(
+    item: Instruction,
+    action: str,
+    *,
+    by: User | None,
+    comment: str = "",
+    changes: dict[str, Any] | None = None,
+    extra_fields: Iterable[str] = (),
+) -> None:
+    _ensure_allowed(item, action)
+    target = TRANSITIONS[action][1]
+    before = item.status
+    if target is not None:
+        item.status = target
+    item.version = F("version") + 1
+    item.save(update_fields=sorted({"status", "version", "updated_at", *extra_fields}))
+    item.refresh_from_db(fields=["version"])
+    core_services.audit_record(
+        item=item,
+        actor=by,
+        action=action,
+        from_status=before,
+        to_status=item.status,
+        changes=changes,
+        comment=comment,
+    )
+
+
+def _department_users(
+    department_ids: Iterable[int | None], *, heads_only: bool = False
+) -> list[User]:
+    ids = [pk for pk in department_ids if pk]
+    members = DepartmentMember.objects.filter(
+        department_id__in=ids, is_active=True, user__is_active=True
+    ).select_related("user")
+    if heads_only:
+        members = members.filter(position="head")
+    return [m.user for m in members] if ids else []
+
+
+def _controller_users(item: Instruction) -> list[User]:
+    ids = permissions.controller_deputy_ids(item)
+    return [d.user for d in Deputy.objects.filter(pk__in=ids).select_related("user")]
+
+
+def _staff_users() -> list[User]:
+    return list(User.objects.filter(role=Role.STAFF, is_active=True))
+
+
+# --- Meetings and protocols --------------------------------------------------------------
+
+
+@transaction.atomic
+def meeting_create(
+    *,
+    by: User,
+    kind: str,
+    date: datetime.date,
+    title: str,
+    commission: Commission | None = None,
+    department: Department | None = None,
+    session_kind: str = "",
+    agenda: str = "",
+    location: str = "",
+    is_field_visit: bool = False,
+    convocation: Convocation | None = None,
+) -> Meeting:
+    """Staff record a session, a commission meeting or a hearing of a department's report."""
+    _require(permissions.can_create(actor_for(by)))
+    if kind not in MeetingKind.values:
+        raise ValidationFailed(_("Choose a kind of meeting."), field="kind")
+    if kind == MeetingKind.COMMISSION and commission is None:
+        raise ValidationFailed(_("A commission meeting needs its commission."), field="commission")
+    if kind == MeetingKind.HEARING and department is None:
+        raise ValidationFailed(_("A hearing names the department heard."), field="department")
+    if kind == MeetingKind.SESSION and session_kind not in SessionKind.values:
+        session_kind = SessionKind.REGULAR
+    convocation = convocation or Convocation.objects.filter(is_current=True).first()
+    if convocation is None:
+        raise ValidationFailed(_("There is no current convocation."), field="convocation")
+    return Meeting.objects.create(
+        convocation=convocation,
+        kind=kind,
+        session_kind=session_kind if kind == MeetingKind.SESSION else "",
+        date=date,
+        title=_clean_text(title, field="title", required=True, limit=300),
+        commission=commission,
+        department=department,
+        agenda=_clean_text(agenda, field="agenda", required=False),
+        location=_clean_text(location, field="location", required=False, limit=300),
+        is_field_visit=is_field_visit,
+        created_by=by,
+    )
+
+
+@transaction.atomic
+def protocol_create(
+    *, by: User, meeting: Meeting, number: str, date: datetime.date, items: Iterable[str] = ()
+) -> Protocol:
+    """Staff record a meeting's protocol with its numbered items (questions)."""
+    _require(permissions.can_create(actor_for(by)))
+    number = _clean_text(number, field="number", required=True, limit=40)
+    if Protocol.objects.filter(meeting=meeting, number=number).exists():
+        raise ValidationFailed(
+            _("This meeting already has a protocol with this number."), field="number"
+        )
+    protocol = Protocol.objects.create(meeting=meeting, number=number, date=date, created_by=by)
+    ProtocolItem.objects.bulk_create(
+        ProtocolItem(protocol=protocol, number=n, title=title.strip())
+        for n, title in enumerate((t for t in items if t and t.strip()), start=1)
+    )
+    return protocol
+
+
+def _next_instruction_number(protocol: Protocol) -> str:
+    numbers = [
+        int(n) for n in protocol.instructions.values_list("number", flat=True) if str(n).isdigit()
+    ]
+    return str(max(numbers, default=0) + 1)
+
+
+@transaction.atomic
+def instruction_create(
+    *,
+    by: User,
+    protocol: Protocol,
+    text: str,
+    lead_department: Department,
+    co_departments: Iterable[Department] = (),
+    controller_commission: Commission | None = None,
+    controller_deputy: Deputy | None = None,
+    due_date: datetime.date | None = None,
+    report_period: str = ReportPeriod.NONE,
+    number: str = "",
+    item: ProtocolItem | None = None,
+) -> Instruction:
+    """Staff put an instruction of a protocol on control.
+
+    Without ``due_date`` the deadline rule "instruction" gives it (counted from
+    the protocol's date on the working-day calendar).
+    """
+    _require(permissions.can_create(actor_for(by)))
+    text = _clean_text(text, field="text", required=True)
+    if controller_commission is None and controller_deputy is None:
+        raise ValidationFailed(
+            _("Name the controller: a commission or a deputy."), field="controller_commission"
+        )
+    if not lead_department.is_active:
+        raise ValidationFailed(_("This department is no longer active."), field="lead_department")
+    if report_period not in ReportPeriod.values:
+        raise ValidationFailed(_("Choose how often the department reports."), field="report_period")
+    if item is not None and item.protocol_id != protocol.pk:
+        raise ValidationFailed(_("This item belongs to another protocol."), field="item")
+    today = timezone.localdate()
+    if due_date is None:
+        computed = compute_due_date(
+            rule=get_rule(INSTRUCTION_RULE), start=max(protocol.date, today)
+        )
+        due_date, basis = computed.due, computed.as_dict()
+    else:
+        if due_date < protocol.date:
+            raise ValidationFailed(
+                _("The due date cannot be before the protocol."), field="due_date"
+            )
+        basis = {"due": due_date.isoformat(), "set_by_staff": True}
+    number = _clean_text(
+        number, field="number", required=False, limit=20
+    ) or _next_instruction_number(protocol)
+    if protocol.instructions.filter(number=number).exists():
+        raise ValidationFailed(
+            _("This protocol already has an instruction with this number."), field="number"
+        )
+    instruction = Instruction.objects.create(
+        protocol=protocol,
+        item=item,
+        number=number,
+        convocation=protocol.meeting.convocation,
+        text=text,
+        lead_department=lead_department,
+        controller_commission=controller_commission,
+        controller_deputy=controller_deputy,
+        due_date=due_date,
+        original_due_date=due_date,
+        due_date_basis=basis,
+        report_period=report_period,
+        created_by=by,
+    )
+    co = [d for d in co_departments if d.pk != lead_department.pk]
+    instruction.co_departments.set(co)
+    instruction._co_department_ids = {d.pk for d in co}  # type: ignore[attr-defined]
+    core_services.audit_record(
+        item=instruction,
+        actor=by,
+        action="create",
+        to_status=instruction.status,
+        changes={
+            "lead_department": lead_department.code,
+            "co_departments": [d.code for d in co],
+            "due_date": due_date.isoformat(),
+        },
+    )
+    notify(
+        users=_department_users([lead_department.pk, *(d.pk for d in co)]),
+        kind=NotificationKind.ROUTED,
+        item=instruction,
+        email=True,
+        exclude=by,
+    )
+    return instruction
+
+
+# --- Reports ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def instruction_report(
+    *, pk: int, by: User, text: str, final: bool = False, version: int | None = None
+) -> ExecutionReport:
+    """A department reports on the instruction.
+
+    The lead department's final report puts it to the controller (``reported``);
+    interim reports (periodic ones, co-executors' parts) leave the state as it is.
+    """
+    item = _lock(pk)
+    actor = actor_for(by)
+    _require(permissions.can_report(actor, item))
+    if final:
+        _require(permissions.can_report_final(actor, item))
+    _check_version(item, version)
+    action = "report_final" if final else "report_interim"
+    _ensure_allowed(item, action)
+    assert actor.department_id is not None  # can_report implies a department
+    report = ExecutionReport.objects.create(
+        instruction=item,
+        department_id=actor.department_id,
+        text=_clean_text(text, field="text", required=True),
+        is_final=final,
+        submitted_by=by,
+    )
+    fields: list[str] = []
+    if final:
+        item.reported_at = report.submitted_at
+        fields.append("reported_at")
+    _transition(item, action, by=by, changes={"report": report.pk}, extra_fields=fields)
+    notify(
+        users=[*_controller_users(item), *_staff_users()],
+        kind=NotificationKind.REPORTED,
+        item=item,
+        email=final,
+        exclude=by,
+    )
+    return report
+
+
+def _pending_final_report(item: Instruction) -> ExecutionReport:
+    report = (
+        item.reports.select_for_update()
+        .filter(is_final=True, status=ReportStatus.SUBMITTED)
+        .order_by("-submitted_at", "-id")
+        .first()
+    )
+    if report is None:
+        raise TransitionNotAllowed(_("There is no final report awaiting a decision."))
+    return report
+
+
+@transaction.atomic
+def instruction_accept(
+    *, pk: int, by: User, comment: str = "", version: int | None = None
+) -> Instruction:
+    """The controller or staff accept the final report: the instruction is executed."""
+    item = _lock(pk)
+    _require(permissions.can_decide_report(actor_for(by), item))
+    _check_version(item, version)
+    _ensure_allowed(item, "accept")
+    report = _pending_final_report(item)
+    now = timezone.now()
+    report.status = ReportStatus.ACCEPTED
+    report.decided_by = by
+    report.decided_at = now
+    report.comment = _clean_text(comment, field="comment", required=False)
+    report.save(update_fields=["status", "decided_by", "decided_at", "comment"])
+    item.executed_at = now
+    _transition(
+        item,
+        "accept",
+        by=by,
+        comment=report.comment,
+        changes={"report": report.pk},
+        extra_fields=["executed_at"],
+    )
+    notify(
+        users=_department_users([item.lead_department_id]),
+        kind=NotificationKind.EXECUTED,
+        item=item,
+        exclude=by,
+    )
+    return item
+
+
+@transaction.atomic
+def instruction_return(
+    *, pk: int, by: User, comment: str, version: int | None = None
+) -> Instruction:
+    """The controller or staff return the final report; the department reports again."""
+    item = _lock(pk)
+    _require(permissions.can_decide_report(actor_for(by), item))
+    _check_version(item, version)
+    _ensure_allowed(item, "return")
+    comment = _clean_text(comment, field="comment", required=True)
+    report = _pending_final_report(item)
+    report.status = ReportStatus.RETURNED
+    report.decided_by = by
+    report.decided_at = timezone.now()
+    report.comment = comment
+    report.save(update_fields=["status", "decided_by", "decided_at", "comment"])
+    # A returned report does not count as the report: timeliness is measured by
+    # the final report that will be accepted.
+    item.reported_at = None
+    _transition(
+        item,
+        "return",
+        by=by,
+        comment=comment,
+        changes={"report": report.pk},
+        extra_fields=["reported_at"],
+    )
+    notify(
+        users=_department_users([item.lead_department_id]),
+        kind=NotificationKind.REPORT_RETURNED,
+        item=item,
+        email=True,
+        exclude=by,
+    )
+    return item
+
+
+# --- Extensions and removal ------------------------------------------------------------------
+
+
+@transaction.atomic
+def instruction_extension_ask(
+    *, pk: int, by: User, new_due_date: datetime.date, reason: str, version: int | None = None
+) -> Extension:
+    """The lead department asks for a later due date; staff or the chair decide."""
+    item = _lock(pk)
+    _require(permissions.can_ask_extension(actor_for(by), item))
+    _check_version(item, version)
+    _ensure_allowed(item, "ask_extension")
+    reason = _clean_text(reason, field="reason", required=True)
+    if new_due_date <= item.due_date:
+        raise ValidationFailed(
+            _("The new due date must be later than the current one."), field="new_due_date"
+        )
+    limit = max_extension_date(rule=get_rule(INSTRUCTION_RULE), original_due=item.original_due_date)
+    if new_due_date > limit:
+        raise ValidationFailed(
+            _("An extension may not go beyond %(date)s.") % {"date": limit.strftime("%d.%m.%Y")},
+            field="new_due_date",
+        )
+    if item.extensions.filter(status=ExtensionStatus.PENDING).exists():
+        raise TransitionNotAllowed(_("An extension is already awaiting a decision."))
+    extension = Extension.objects.create(
+        instruction=item,
+        requested_by=by,
+        previous_due_date=item.due_date,
+        new_due_date=new_due_date,
+        reason=reason,
+    )
+    core_services.audit_record(
+        item=item,
+        actor=by,
+        action="extension_asked",
+        from_status=item.status,
+        changes={"extension": extension.pk, "new_due_date": new_due_date.isoformat()},
+        comment=reason,
+    )
+    notify(users=_staff_users(), kind=NotificationKind.EXTENSION_REQUESTED, item=item, exclude=by)
+    return extension
+
+
+@transaction.atomic
+def instruction_extension_decide(
+    *,
+    pk: int,
+    extension_id: int,
+    by: User,
+    approve: bool,
+    comment: str = "",
+    version: int | None = None,
+) -> Instruction:
+    """Staff or the chair approve or reject; the original due date stays for statistics."""
+    item = _lock(pk)
+    _require(permissions.can_decide_extension(actor_for(by), item))
+    _check_version(item, version)
+    extension = (
+        Extension.objects.select_for_update().filter(pk=extension_id, instruction=item).first()
+    )
+    if extension is None:
+        raise TransitionNotAllowed(_("This extension does not belong to the instruction."))
+    if extension.status != ExtensionStatus.PENDING:
+        raise TransitionNotAllowed(_("This extension has already been decided."))
+    _ensure_allowed(item, "decide_extension")
+    comment = _clean_text(comment, field="comment", required=not approve)
+    extension.status = ExtensionStatus.APPROVED if approve else ExtensionStatus.REJECTED
+    extension.decided_by = by
+    extension.decided_at = timezone.now()
+    extension.comment = comment
+    extension.save(update_fields=["status", "decided_by", "decided_at", "comment"])
+    changes: dict[str, Any] = {"extension": extension.pk, "approved": bool(approve)}
+    fields: list[str] = []
+    if approve:
+        changes["due_date"] = [item.due_date.isoformat(), extension.new_due_date.isoformat()]
+        item.due_date = extension.new_due_date
+        fields.append("due_date")
+    _transition(
+        item, "decide_extension", by=by, comment=comment, changes=changes, extra_fields=fields
+    )
+    notify(
+        users=[
+            extension.requested_by,
+            *_department_users([item.lead_department_id], heads_only=True),
+        ],
+        kind=NotificationKind.EXTENSION_DECIDED,
+        item=item,
+        email=True,
+        exclude=by,
+    )
+    return item
+
+
+@transaction.atomic
+def instruction_remove_from_control(
+    *, pk: int, by: User, reason: str, version: int | None = None
+) -> Instruction:
+    """Staff close the instruction as no longer relevant (or executed otherwise), with a reason."""
+    item = _lock(pk)
+    _require(permissions.can_remove_from_control(actor_for(by), item))
+    _check_version(item, version)
+    reason = _clean_text(reason, field="reason", required=True)
+    _ensure_allowed(item, "remove_from_control")
+    item.removal_reason = reason
+    item.removed_at = timezone.now()
+    _transition(
+        item,
+        "remove_from_control",
+        by=by,
+        comment=reason,
+        extra_fields=["removal_reason", "removed_at"],
+    )
+    notify(
+        users=[
+            *_department_users([item.lead_department_id, *permissions.co_department_ids(item)]),
+            *_controller_users(item),
+        ],
+        kind=NotificationKind.REMOVED_FROM_CONTROL,
+        item=item,
+        exclude=by,
+    )
+    return item
+
+
+# --- Thread and attachments ---------------------------------------------------------------
+
+
+@transaction.atomic
+def instruction_message_post(*, pk: int, by: User, text: str) -> Message:
+    item = _lock(pk)
+    actor = actor_for(by)
+    _require(permissions.can_write_thread(actor, item))
+    message = core_services.message_post(item=item, by=by, text=text)
+    recipients: list[User] = []
+    if actor.is_department:
+        recipients += _controller_users(item)
+    else:
+        recipients += _department_users([item.lead_department_id], heads_only=True)
+    notify(users=recipients, kind=NotificationKind.MESSAGE, item=item, exclude=by)
+    return message
+
+
+@transaction.atomic
+def instruction_attachment_add(*, pk: int, by: User, upload: UploadedFile) -> Attachment:
+    item = _lock(pk)
+    _require(permissions.can_write_thread(actor_for(by), item))
+    return core_services.attachment_add(item=item, by=by, upload=upload)
+
+
+def available_actions(actor: Actor, item: Instruction) -> set[str]:
+    """The actions ``actor`` may take on ``item`` now: entitled by role and allowed by state."""
+    checks = {
+        "report_interim": permissions.can_report,
+        "report_final": permissions.can_report_final,
+        "accept": permissions.can_decide_report,
+        "return": permissions.can_decide_report,
+        "ask_extension": permissions.can_ask_extension,
+        "decide_extension": permissions.can_decide_extension,
+        "remove_from_control": permissions.can_remove_from_control,
+    }
+    actions = {
+        name for name, check in checks.items() if allowed(name, item.status) and check(actor, item)
+    }
+    if "decide_extension" in actions and not any(
+        e.status == ExtensionStatus.PENDING for e in item.extensions.all()
+    ):
+        actions.discard("decide_extension")
+    return actions
