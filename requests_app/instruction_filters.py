@@ -9,7 +9,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from maslikhat.directory.models import Commission, Convocation, Deputy, Department
+from maslikhat.directory.models import Commission, Convocation, Department, Deputy
 
 from .models import Instruction, InstructionStatus, Meeting, MeetingKind, Protocol, ReportPeriod
 
