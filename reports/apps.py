@@ -6,3 +6,11 @@ class ReportsConfig(AppConfig):
     name = "reports"
     label = "reports"
     verbose_name = _("Dashboards, exports and the public portal")
+
+    def ready(self) -> None:
+        from django.db.backends.signals import connection_created
+
+        from .aggregates import install_sqlite_functions
+
+        # SQLite has no median: give every new connection the reports' own aggregate.
+        connection_created.connect(install_sqlite_functions, dispatch_uid="reports-sqlite-median")

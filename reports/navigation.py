@@ -15,6 +15,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from maslikhat.accounts.models import Role
+from maslikhat.core.notifications import unread_count
 
 ANONYMOUS = "anonymous"
 EVERYONE = frozenset({*Role.values, ANONYMOUS})
@@ -147,4 +148,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     active_url = max(matching, key=len, default=None)
     for entry in available:
         entry["active"] = entry["url"] == active_url
-    return {"nav_items": available, "nav_role": role}
+    context: dict[str, Any] = {"nav_items": available, "nav_role": role}
+    if role != ANONYMOUS:
+        # The bell's number: one COUNT per page, and only for a signed-in user.
+        context["notifications_unread"] = unread_count(request.user)  # type: ignore[arg-type]
+    return context

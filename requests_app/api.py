@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -68,8 +69,17 @@ class DeputyRequestViewSet(
     def detail_response(
         self, item: DeputyRequest, *, code: int = status.HTTP_200_OK
     ) -> ApiResponse:
-        """The item as its detail page shows it, re-read so annotations are current."""
-        item = selectors.deputy_request_get_visible(user=self.request.user, pk=item.pk)
+        """The item as its detail page shows it, re-read so annotations are current.
+
+        After an action that takes the item out of the caller's sight (a
+        department redirecting it back to staff) the answer is the item as the
+        action left it, with no actions, rather than a 404 for a done action.
+        """
+        try:
+            item = selectors.deputy_request_get_visible(user=self.request.user, pk=item.pk)
+        except Http404:
+            item.refresh_from_db()
+            return ApiResponse(DeputyRequestSerializer(item).data, status=code)
         actor = actor_for(self.request.user)
         context = {
             "request": self.request,

@@ -17,7 +17,9 @@ class DeputyRequestFilter(django_filters.FilterSet):
     lead_department = django_filters.ModelChoiceFilter(
         queryset=Department.objects.all(), label=_("Lead department")
     )
-    author = django_filters.ModelChoiceFilter(queryset=Deputy.objects.all(), label=_("Author"))
+    author = django_filters.ModelChoiceFilter(
+        queryset=Deputy.objects.select_related("user"), label=_("Author")
+    )
     district = django_filters.ModelChoiceFilter(
         queryset=District.objects.all(), label=_("District")
     )

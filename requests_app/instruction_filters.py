@@ -36,7 +36,7 @@ class InstructionFilter(django_filters.FilterSet):
         queryset=Commission.objects.all(), label=_("Controlling commission")
     )
     controller_deputy = django_filters.ModelChoiceFilter(
-        queryset=Deputy.objects.all(), label=_("Controlling deputy")
+        queryset=Deputy.objects.select_related("user"), label=_("Controlling deputy")
     )
     convocation = django_filters.ModelChoiceFilter(
         queryset=Convocation.objects.all(), label=_("Convocation")

@@ -123,14 +123,18 @@ def instruction_get_visible(*, user: Any, pk: Any) -> Instruction:
 
 def meeting_list() -> QuerySet[Meeting]:
     """Meetings are public business of the council: every signed-in user may read them."""
-    return Meeting.objects.select_related("commission", "department", "convocation").annotate(
-        protocol_count=Count("protocols", distinct=True)
+    return (
+        Meeting.objects.select_related("commission", "department", "convocation")
+        .annotate(protocol_count=Count("protocols", distinct=True))
+        .order_by("-date", "-id")
     )
 
 
 def protocol_list() -> QuerySet[Protocol]:
-    return Protocol.objects.select_related("meeting__commission").annotate(
-        instruction_count=Count("instructions", distinct=True)
+    return (
+        Protocol.objects.select_related("meeting__commission")
+        .annotate(instruction_count=Count("instructions", distinct=True))
+        .order_by("-date", "-id")
     )
 
 
@@ -166,8 +170,15 @@ def next_periodic_report_date(item: Instruction, today: datetime.date) -> dateti
 
 
 def department_discipline(*, actor: Actor, today: datetime.date | None = None) -> QuerySet[Any]:
-    """Per lead department: instructions executed on time, late, and open overdue (one query)."""
+    """Per lead department: instructions executed on time, late, and open overdue (one query).
+
+    A department sees its own row only: the instructions it co-executes belong to
+    the discipline of their lead departments.
+    """
     today = today or timezone.localdate()
+    visible = instruction_visible(actor)
+    if actor.department_id is not None:
+        visible = visible.filter(lead_department_id=actor.department_id)
     on_time = Q(reported_at__isnull=False, reported_at__date__lte=F("due_date")) & ~Q(
         status=InstructionStatus.REMOVED_FROM_CONTROL
     )
@@ -176,8 +187,7 @@ def department_discipline(*, actor: Actor, today: datetime.date | None = None) -
     )
     open_overdue = Q(status__in=INSTRUCTION_OPEN_STATUSES, due_date__lt=today)
     return (
-        instruction_visible(actor)
-        .values("lead_department", "lead_department__code", "lead_department__name_ru")
+        visible.values("lead_department", "lead_department__code", "lead_department__name_ru")
         .annotate(
             total=Count("pk"),
             on_time=Count("pk", filter=on_time),
@@ -185,5 +195,5 @@ def department_discipline(*, actor: Actor, today: datetime.date | None = None) -
             open_overdue=Count("pk", filter=open_overdue),
             on_control=Count("pk", filter=Q(status__in=INSTRUCTION_OPEN_STATUSES)),
         )
-        .order_by("-open_overdue", "lead_department__name_ru")
+        .order_by("-open_overdue", "lead_department__code")
     )

@@ -59,7 +59,9 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
     "accept": (frozenset({S.REPORTED}), S.EXECUTED),
     "return": (frozenset({S.REPORTED}), S.RETURNED),
     "ask_extension": (OPEN, None),
-    "decide_extension": (frozenset({S.ON_CONTROL, S.RETURNED, S.REPORTED}), None),
+    # Only while the department still owes the execution: an extension granted
+    # after the report came in would turn a late report into an on-time one.
+    "decide_extension": (OPEN, None),
     "remove_from_control": (
         frozenset({S.ON_CONTROL, S.REPORTED, S.RETURNED, S.EXECUTED}),
         S.REMOVED_FROM_CONTROL,
@@ -379,6 +381,16 @@ def instruction_report(
     return report
 
 
+def _close_pending_extensions(item: Instruction, *, by: User) -> None:
+    """An instruction that leaves control takes its undecided extension with it."""
+    Extension.objects.filter(instruction=item, status=ExtensionStatus.PENDING).update(
+        status=ExtensionStatus.REJECTED,
+        decided_by=by,
+        decided_at=timezone.now(),
+        comment=str(_("Closed together with the instruction.")),
+    )
+
+
 def _pending_final_report(item: Instruction) -> ExecutionReport:
     report = (
         item.reports.select_for_update()
@@ -408,6 +420,7 @@ def instruction_accept(
     report.comment = _clean_text(comment, field="comment", required=False)
     report.save(update_fields=["status", "decided_by", "decided_at", "comment"])
     item.executed_at = now
+    _close_pending_extensions(item, by=by)
     _transition(
         item,
         "accept",
@@ -568,6 +581,7 @@ def instruction_remove_from_control(
     _ensure_allowed(item, "remove_from_control")
     item.removal_reason = reason
     item.removed_at = timezone.now()
+    _close_pending_extensions(item, by=by)
     _transition(
         item,
         "remove_from_control",

@@ -20,6 +20,10 @@ def _get_visible(user: Any, pk: int) -> DeputyRequest:
     return deputy_request_get_visible(user=user, pk=pk)
 
 
+def _can_read(user: Any, item: DeputyRequest) -> bool:
+    return permissions.can_read_correspondence(actor_for(user), item)
+
+
 def _can_write(user: Any, item: DeputyRequest) -> bool:
     return permissions.can_attach(actor_for(user), item)
 
@@ -41,6 +45,7 @@ REQUEST_KIND = ItemKind(
     code=ItemType.REQUEST,
     verbose_name=_("deputy request"),
     get_visible=_get_visible,
+    can_read=_can_read,
     can_write=_can_write,
     url=_url,
     label=lambda item: str(item),
@@ -78,6 +83,8 @@ INSTRUCTION_KIND = ItemKind(
     code=ItemType.INSTRUCTION,
     verbose_name=_("protocol instruction"),
     get_visible=_instruction_get_visible,
+    # Whoever may see an instruction is one of its participants.
+    can_read=lambda user, item: True,
     can_write=_instruction_can_write,
     url=_instruction_url,
     label=lambda item: str(item),

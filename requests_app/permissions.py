@@ -125,6 +125,20 @@ def can_decide_extension(actor: Actor, item: DeputyRequest) -> bool:
     return actor.is_staff
 
 
+def can_read_correspondence(actor: Actor, item: DeputyRequest) -> bool:
+    """The thread, the files and the history are the participants' business.
+
+    A published request is public, its correspondence is not: another deputy
+    (or the public) sees the request and its answers, never the thread.
+    """
+    return (
+        is_author(actor, item)
+        or is_coauthor(actor, item)
+        or is_involved_department(actor, item)
+        or actor.sees_everything
+    )
+
+
 def can_write_thread(actor: Actor, item: DeputyRequest) -> bool:
     """The deputy (author or co-author), the involved departments and staff talk in the thread."""
     if item.status == RequestStatus.DRAFT:

@@ -115,7 +115,9 @@ def deputy_request_get_visible(*, user: Any, pk: Any) -> DeputyRequest:
         "drafted_by", "approved_by", "department"
     )
     qs = for_list(deputy_request_visible(actor)).prefetch_related(
-        "suggested_departments", Prefetch("responses", queryset=sent, to_attr="sent_responses")
+        "suggested_departments",
+        "co_authors__user",
+        Prefetch("responses", queryset=sent, to_attr="sent_responses"),
     )
     item = qs.filter(pk=pk).first()
     if item is None:

@@ -12,7 +12,7 @@ class UserAdmin(DjangoUserAdmin):
     search_fields = ("username", "last_name", "first_name", "email")
     fieldsets = (
         *(DjangoUserAdmin.fieldsets or ()),
-        (_("Portal"), {"fields": ("role", "middle_name", "language", "phone")}),
+        (_("Portal"), {"fields": ("role", "middle_name", "language", "phone", "email_reminders")}),
     )
     add_fieldsets = (
         *DjangoUserAdmin.add_fieldsets,

@@ -51,6 +51,14 @@ class User(AbstractUser):
         help_text=_("Notifications and e-mail are sent to the user in this language."),
     )
     phone = models.CharField(_("phone"), max_length=32, blank=True)
+    email_reminders = models.BooleanField(
+        _("e-mail reminders"),
+        default=True,
+        help_text=_(
+            "Include deadline reminders and requests to evaluate answers in the daily e-mail. "
+            "Escalations of overdue items are always e-mailed."
+        ),
+    )
 
     objects: ClassVar[PortalUserManager] = PortalUserManager()
 

@@ -1,7 +1,8 @@
 """API sub-resources every item kind shares: ``messages/``, ``attachments/``, ``history/``.
 
 A viewset of an item kind mixes this in; ``get_object()`` of that viewset
-already answers 404 for an item the user may not see, so these endpoints
+already answers 404 for an item the user may not see, and the kind's
+``can_read`` adds the rule for its correspondence (404 too), so these endpoints
 inherit the kind's visibility without repeating it.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
@@ -30,6 +32,12 @@ from .serializers import (
 class ItemSubresourcesMixin:
     """Adds ``{id}/messages/``, ``{id}/attachments/`` and ``{id}/history/`` to an item viewset."""
 
+    def _readable_item(self) -> Any:
+        item = self.get_object()  # type: ignore[attr-defined]
+        if not item_kind(item.ITEM_TYPE).can_read(self.request.user, item):  # type: ignore[attr-defined]
+            raise Http404
+        return item
+
     def _page(self, request: Request, queryset: Any, serializer_class: Any) -> Response:
         page = self.paginate_queryset(queryset)  # type: ignore[attr-defined]
         data = serializer_class(page, many=True, context={"request": request}).data
@@ -39,12 +47,12 @@ class ItemSubresourcesMixin:
     @action(detail=True, methods=["get", "post"], url_path="messages")
     def messages(self, request: Request, pk: str | None = None) -> Response:
         if request.method == "GET":
-            item = self.get_object()  # type: ignore[attr-defined]
+            item = self._readable_item()
             queryset = selectors.messages_for(item)
             response = self._page(request, queryset, MessageSerializer)
             services.thread_mark_read(item=item, user=request.user)  # type: ignore[arg-type]
             return response
-        item = self.get_object()  # type: ignore[attr-defined]
+        item = self._readable_item()
         serializer = MessageCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         message = item_kind(item.ITEM_TYPE).post_message(
@@ -61,9 +69,9 @@ class ItemSubresourcesMixin:
     )
     def attachments(self, request: Request, pk: str | None = None) -> Response:
         if request.method == "GET":
-            item = self.get_object()  # type: ignore[attr-defined]
+            item = self._readable_item()
             return self._page(request, selectors.attachments_for(item), AttachmentSerializer)
-        item = self.get_object()  # type: ignore[attr-defined]
+        item = self._readable_item()
         serializer = AttachmentUploadSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         attachment = item_kind(item.ITEM_TYPE).add_attachment(
@@ -74,5 +82,5 @@ class ItemSubresourcesMixin:
     @extend_schema(responses=AuditEventSerializer(many=True))
     @action(detail=True, methods=["get"], url_path="history")
     def history(self, request: Request, pk: str | None = None) -> Response:
-        item = self.get_object()  # type: ignore[attr-defined]
+        item = self._readable_item()
         return self._page(request, selectors.history_for(item), AuditEventSerializer)

@@ -29,7 +29,9 @@ class ItemKind:
     """How the shared machinery reaches the items of one kind.
 
     ``get_visible(user, pk)`` returns the item or raises ``Http404`` when it does
-    not exist *or* the user may not see it; ``can_write(user, item)`` says
+    not exist *or* the user may not see it; ``can_read(user, item)`` says whether
+    the user may also read its correspondence (thread, files, history) — a
+    published request is visible to all, its thread is not; ``can_write(user, item)`` says
     whether the user may post in its thread and attach files; ``url(item)`` is
     its page; ``label(item)`` names it in notifications ("DZ-2026-00012 «…»").
     """
@@ -37,6 +39,7 @@ class ItemKind:
     code: str
     verbose_name: str | Promise
     get_visible: Callable[[Any, int], Any]
+    can_read: Callable[[Any, Any], bool]
     can_write: Callable[[Any, Any], bool]
     url: Callable[[Any], str]
     label: Callable[[Any], str]
@@ -58,3 +61,14 @@ def item_kind(code: str) -> ItemKind:
 def item_type_of(item: Any) -> str:
     """The registered code of a model instance (its model's ``ITEM_TYPE``)."""
     return str(item.ITEM_TYPE)
+
+
+def get_readable_item(code: str, user: Any, pk: int) -> Any:
+    """The item whose correspondence ``user`` may read; 404 otherwise (never 403)."""
+    from django.http import Http404
+
+    kind = item_kind(code)
+    item = kind.get_visible(user, pk)
+    if not kind.can_read(user, item):
+        raise Http404
+    return item

@@ -41,6 +41,7 @@ class TranslatedName(models.Model):
 # The models of the shared machinery live in their own modules; importing them
 # here (after ``TranslatedName``, which they build on) registers them with the app.
 from .deadlines import CalendarDay, CalendarDayKind, DayUnit, DeadlineRule  # noqa: E402
+from .digests import OutgoingEmail  # noqa: E402
 from .notifications import Notification  # noqa: E402
 from .threads import Attachment, AuditEvent, Message, ThreadReadMark  # noqa: E402
 
@@ -53,6 +54,7 @@ __all__ = [
     "DeadlineRule",
     "Message",
     "Notification",
+    "OutgoingEmail",
     "ThreadReadMark",
     "TranslatedName",
     "pick_language",

@@ -6,7 +6,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from .health import run_checks
-from .items import item_kind
+from .items import get_readable_item
 from .threads import Attachment
 
 
@@ -36,7 +36,7 @@ def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
     if not request.user.is_authenticated:
         raise Http404
     attachment = get_object_or_404(Attachment, pk=pk)
-    item_kind(attachment.item_type).get_visible(request.user, attachment.item_id)
+    get_readable_item(attachment.item_type, request.user, attachment.item_id)
     try:
         handle = attachment.file.open("rb")
     except FileNotFoundError as exc:

@@ -142,6 +142,11 @@ if REDIS_URL:
         "visibility_timeout": 3600,
         "socket_connect_timeout": 1,
         "socket_timeout": 2,
+        # One connection attempt when publishing: without it kombu keeps retrying a
+        # refused connection for CELERY_BROKER_CONNECTION_TIMEOUT (2 s) on every
+        # publish, and a user's action with the broker down would take over 2 s.
+        # (The worker's own reconnection loop uses broker_connection_max_retries.)
+        "max_retries": 0,
     }
 else:
     CACHES = {
@@ -181,6 +186,16 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "requests-auto-close": {
         "task": "requests.auto_close_unevaluated",
         "schedule": crontab(hour=8, minute=30),
+    },
+    # Reminders and escalation (kpi.md); the task itself skips non-working days.
+    "requests-reminders-sweep": {
+        "task": "requests.reminders_sweep",
+        "schedule": crontab(hour=9, minute=0),
+    },
+    # The KPI snapshots as of yesterday (kpi/tasks.py; `manage.py compute_kpi` is the twin).
+    "kpi-compute-nightly": {
+        "task": "kpi.compute_nightly",
+        "schedule": crontab(hour=2, minute=0),
     },
 }
 
@@ -310,6 +325,11 @@ SPECTACULAR_SETTINGS = {
         "DepartmentKindEnum": "maslikhat.directory.models.DepartmentKind",
         "NotificationKindEnum": "maslikhat.core.notifications.NotificationKind",
         "ItemTypeEnum": "maslikhat.core.items.ItemType",
+        "InstructionStatusEnum": "requests_app.models.InstructionStatus",
+        "MeetingKindEnum": "requests_app.models.MeetingKind",
+        "SessionKindEnum": "requests_app.models.SessionKind",
+        "ReportPeriodEnum": "requests_app.models.ReportPeriod",
+        "ReportStatusEnum": "requests_app.models.ReportStatus",
     },
 }
 

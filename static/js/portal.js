@@ -33,4 +33,40 @@
     },
     true
   );
+
+  /* A part of a form shown only while another field of the same form has a value:
+       <div data-show-if="kind=final"> … </div>      (several values: "outcome=planned|refused")
+     Without JavaScript everything stays visible; the server validates either way. */
+  function updateConditionalParts(form) {
+    var parts = form.querySelectorAll("[data-show-if]");
+    for (var i = 0; i < parts.length; i++) {
+      var spec = parts[i].getAttribute("data-show-if").split("=");
+      var field = form.elements[spec[0]];
+      // A RadioNodeList's value is the checked radio's value.
+      var value = field ? field.value || "" : "";
+      parts[i].hidden = spec[1].split("|").indexOf(value) === -1;
+    }
+  }
+
+  document.addEventListener("change", function (event) {
+    var form = event.target && event.target.form;
+    if (form && form.querySelector("[data-show-if]")) {
+      updateConditionalParts(form);
+    }
+  });
+
+  function initConditionalParts() {
+    var forms = document.querySelectorAll("form");
+    for (var i = 0; i < forms.length; i++) {
+      if (forms[i].querySelector("[data-show-if]")) {
+        updateConditionalParts(forms[i]);
+      }
+    }
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", initConditionalParts);
+  } else {
+    initConditionalParts();
+  }
 })();

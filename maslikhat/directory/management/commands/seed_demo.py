@@ -35,7 +35,12 @@ from maslikhat.directory.demo import (
 )
 
 # Dotted paths of the demo steps run after the directory, in this order.
-STEPS: list[str] = []
+STEPS: list[str] = [
+    "requests_app.demo.seed_requests",
+    "requests_app.demo_instructions.seed_instructions",
+    # Last: the KPI snapshots are computed from everything the steps above loaded.
+    "kpi.demo.seed_kpi",
+]
 
 
 class Command(BaseCommand):

@@ -1,0 +1,85 @@
+"""The KPI in the Django admin: read-mostly views for administrators.
+
+Weights are changed through the API (a new version, validated), not edited here; snapshots
+and runs are derived data and read-only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from .models import (
+    DeputyActivity,
+    KpiRun,
+    KpiSnapshot,
+    KpiWeights,
+    RaterFlag,
+    SurveyAnswer,
+    SurveyRound,
+)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(DeputyActivity)
+class DeputyActivityAdmin(admin.ModelAdmin):
+    list_display = ["date", "deputy", "kind", "district", "recorded_by"]
+    list_filter = ["kind", "district"]
+    date_hierarchy = "date"
+    raw_id_fields = ["deputy", "recorded_by"]
+
+
+@admin.register(KpiWeights)
+class KpiWeightsAdmin(ReadOnlyAdmin):
+    list_display = ["kind", "version", "is_current", "created_at", "created_by"]
+    list_filter = ["kind", "is_current"]
+
+
+@admin.register(KpiRun)
+class KpiRunAdmin(ReadOnlyAdmin):
+    list_display = ["period", "as_of", "status", "attempts", "started_at", "finished_at"]
+    list_filter = ["status"]
+    search_fields = ["period"]
+
+
+@admin.register(KpiSnapshot)
+class KpiSnapshotAdmin(ReadOnlyAdmin):
+    list_display = ["period", "as_of", "kind", "entity_id", "composite", "rank"]
+    list_filter = ["kind", "insufficient_data"]
+    search_fields = ["period"]
+
+
+@admin.register(RaterFlag)
+class RaterFlagAdmin(ReadOnlyAdmin):
+    list_display = ["rater_kind", "rater_id", "score", "run_length", "status", "detected_at"]
+    list_filter = ["rater_kind", "status"]
+
+
+@admin.register(SurveyRound)
+class SurveyRoundAdmin(ReadOnlyAdmin):
+    list_display = ["year", "opened_at", "closed_at"]
+
+
+@admin.register(SurveyAnswer)
+class SurveyAnswerAdmin(ReadOnlyAdmin):
+    list_display = [
+        "round",
+        "pool",
+        "interaction",
+        "participation_in_city_life",
+        "effectiveness",
+        "engagement",
+    ]
+    list_filter = ["round", "pool"]

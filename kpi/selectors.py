@@ -1,0 +1,500 @@
+"""Reads of the KPI, for the API and for the pages built on top of it.
+
+The pages (``/kpi/``, the methodology, a department's and a deputy's page, the survey)
+need only these functions:
+
+- ``kpi_rankings(kind, period)`` → ``Rankings``: the latest finished snapshot of a period,
+  one ``RankingRow`` per department or deputy, ranked entities first. Raises
+  ``NoSnapshot`` (404) when the period has never been computed.
+- ``kpi_entity_history(kind, entity_id, periods="month")`` → ``EntityHistory``: the entity's
+  composite, rank and components period after period, for the trend chart.
+- ``kpi_periods()``: the period keys that have a finished snapshot (for a period chooser).
+- ``weights_in_force(kind)`` → ``WeightsVersion``; ``weights_history(kind)``.
+- ``methodology()``: the formulas, the constants and the weights in force, as plain data.
+- ``survey_report()``: each round's pool means side by side and the gap between them.
+
+Everything here reads snapshots and small tables: the cost does not grow with requests.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Avg, Count, F, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from maslikhat.accounts.models import Role
+from maslikhat.core.exceptions import PortalError
+from maslikhat.directory.actors import Actor
+from maslikhat.directory.models import Department, Deputy
+
+from . import calculators
+from .calculators import DEFAULT_WEIGHTS, DEPARTMENT, DEPUTY
+from .models import (
+    SURVEY_QUESTIONS,
+    DeputyActivity,
+    KpiRun,
+    KpiSnapshot,
+    KpiWeights,
+    RaterFlag,
+    RunStatus,
+    SurveyAnswer,
+    SurveyPool,
+    SurveyRound,
+)
+from .periods import Period
+
+KINDS = (DEPARTMENT, DEPUTY)
+
+
+class NoSnapshot(PortalError):
+    """The period has not been computed yet (the nightly run or ``compute_kpi`` does it)."""
+
+    code = "no_snapshot"
+    status_code = 404
+    default_message = _("There is no KPI snapshot for this period yet; run compute_kpi.")
+
+
+class UnknownKind(PortalError):
+    code = "unknown_kind"
+    status_code = 404
+    default_message = _("KPI are computed for departments and for deputies.")
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in KINDS:
+        raise UnknownKind
+
+
+# --- Weights ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WeightsVersion:
+    kind: str
+    version: int  # 0: the defaults, no version stored yet
+    weights: dict[str, float]
+    created_at: datetime.datetime | None = None
+    created_by: str | None = None
+    note: str = ""
+
+
+def _weights_version(row: KpiWeights) -> WeightsVersion:
+    return WeightsVersion(
+        kind=row.kind,
+        version=row.version,
+        weights={key: float(value) for key, value in row.weights.items()},
+        created_at=row.created_at,
+        created_by=row.created_by.full_name if row.created_by else None,
+        note=row.note,
+    )
+
+
+def weights_in_force(kind: str) -> WeightsVersion:
+    """The current weights of ``kind`` (the defaults of kpi.md while none is stored)."""
+    _check_kind(kind)
+    row = KpiWeights.objects.filter(kind=kind, is_current=True).select_related("created_by").first()
+    if row is None:
+        return WeightsVersion(kind=kind, version=0, weights=dict(DEFAULT_WEIGHTS[kind]))
+    return _weights_version(row)
+
+
+def weights_history(kind: str) -> list[WeightsVersion]:
+    """Every stored version of ``kind``'s weights, newest first."""
+    _check_kind(kind)
+    rows = KpiWeights.objects.filter(kind=kind).select_related("created_by").order_by("-version")
+    return [_weights_version(row) for row in rows]
+
+
+# --- Rankings and history -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RankingRow:
+    entity: dict[str, Any]  # {"id", "name"} (+ "code" for departments)
+    components: dict[str, Any]
+    composite: float | None
+    rank: int | None
+    insufficient_data: bool
+    rated_items: int
+    weights: dict[str, float]
+    weights_version: int
+    computed_at: datetime.datetime
+
+
+@dataclass(frozen=True)
+class Rankings:
+    kind: str
+    period: str
+    as_of: datetime.date
+    period_start: datetime.date
+    period_end: datetime.date
+    computed_at: datetime.datetime | None
+    rows: list[RankingRow] = field(default_factory=list)
+
+
+def entity_labels(kind: str, ids: list[int]) -> dict[int, dict[str, Any]]:
+    """``{id: {"id", "name"[, "code"]}}`` for departments or deputies, in one query."""
+    if kind == DEPARTMENT:
+        departments = Department.objects.filter(pk__in=ids).only(
+            "pk", "code", "name_ru", "name_kk", "name_en"
+        )
+        return {d.pk: {"id": d.pk, "code": d.code, "name": d.name} for d in departments}
+    deputies = Deputy.objects.filter(pk__in=ids).select_related("user")
+    return {d.pk: {"id": d.pk, "name": d.name} for d in deputies}
+
+
+def latest_done_run(period: str | Period, as_of: datetime.date | None = None) -> KpiRun | None:
+    """The latest finished run of ``period`` (as of ``as_of`` exactly, when given)."""
+    key = period.key if isinstance(period, Period) else Period.parse(period).key
+    runs = KpiRun.objects.filter(period=key, status=RunStatus.DONE)
+    if as_of is not None:
+        runs = runs.filter(as_of=as_of)
+    return runs.order_by("-as_of").first()
+
+
+def kpi_rankings(kind: str, period: str | Period, as_of: datetime.date | None = None) -> Rankings:
+    """The ranking of ``kind`` for ``period`` from its latest finished snapshot.
+
+    Rows come ranked first (rank 1..k), then the entities with not enough data by
+    composite. Raises ``InvalidPeriod`` (400) for a period that cannot be read and
+    ``NoSnapshot`` (404) when it was never computed.
+    """
+    _check_kind(kind)
+    run = latest_done_run(period, as_of)
+    if run is None:
+        key = period.key if isinstance(period, Period) else Period.parse(period).key
+        raise NoSnapshot(
+            _(
+                "There is no KPI snapshot for %(period)s yet; run "
+                "manage.py compute_kpi --period %(period)s."
+            )
+            % {"period": key}
+        )
+    snapshots = list(
+        KpiSnapshot.objects.filter(run=run, kind=kind).order_by(
+            F("rank").asc(nulls_last=True), F("composite").desc(nulls_last=True), "entity_id"
+        )
+    )
+    labels = entity_labels(kind, [s.entity_id for s in snapshots])
+    rows = [
+        RankingRow(
+            entity=labels.get(s.entity_id, {"id": s.entity_id, "name": ""}),
+            components=s.components,
+            composite=s.composite,
+            rank=s.rank,
+            insufficient_data=s.insufficient_data,
+            rated_items=s.rated_items,
+            weights=s.weights,
+            weights_version=s.weights_version,
+            computed_at=s.computed_at,
+        )
+        for s in snapshots
+    ]
+    return Rankings(
+        kind=kind,
+        period=run.period,
+        as_of=run.as_of,
+        period_start=run.period_start,
+        period_end=run.period_end,
+        computed_at=run.finished_at,
+        rows=rows,
+    )
+
+
+@dataclass(frozen=True)
+class HistoryPoint:
+    period: str
+    as_of: datetime.date
+    composite: float | None
+    rank: int | None
+    insufficient_data: bool
+    components: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class EntityHistory:
+    kind: str
+    entity: dict[str, Any]
+    points: list[HistoryPoint]
+
+
+HISTORY_PERIODS = {
+    "month": r"^\d{4}-\d{2}$",
+    "quarter": r"^\d{4}-Q[1-4]$",
+    "year": r"^\d{4}$",
+}
+
+
+def kpi_entity(kind: str, entity_id: int) -> dict[str, Any] | None:
+    """``{"id", "name"[, "code"]}`` of a department or deputy, or None."""
+    _check_kind(kind)
+    return entity_labels(kind, [entity_id]).get(entity_id)
+
+
+def kpi_entity_history(kind: str, entity_id: int, periods: str = "month") -> EntityHistory:
+    """One entity's snapshots period after period (oldest first), for a trend chart.
+
+    ``periods`` is ``month``, ``quarter`` or ``year``; for each period the latest finished
+    snapshot counts. Raises ``UnknownKind`` (404) for an unknown kind or entity.
+    """
+    entity = kpi_entity(kind, entity_id)
+    if entity is None or periods not in HISTORY_PERIODS:
+        raise UnknownKind(_("There is no such department or deputy."))
+    snapshots = (
+        KpiSnapshot.objects.filter(
+            kind=kind,
+            entity_id=entity_id,
+            run__status=RunStatus.DONE,
+            period__regex=HISTORY_PERIODS[periods],
+        )
+        .order_by("period", "-as_of")
+        .values("period", "as_of", "composite", "rank", "insufficient_data", "components")
+    )
+    latest: dict[str, dict[str, Any]] = {}
+    for row in snapshots:  # one entity's snapshots: a few dozen at most
+        latest.setdefault(row["period"], dict(row))
+    points = [HistoryPoint(**row) for row in latest.values()]
+    return EntityHistory(kind=kind, entity=entity, points=points)
+
+
+def kpi_periods() -> list[str]:
+    """Period keys with a finished snapshot, newest first within each kind of period."""
+    keys = KpiRun.objects.filter(status=RunStatus.DONE).values_list("period", flat=True).distinct()
+    return sorted(set(keys), key=lambda key: (_period_order(key), key), reverse=True)
+
+
+def _period_order(key: str) -> int:
+    for order, pattern in enumerate(HISTORY_PERIODS.values()):
+        if re.match(pattern, key):
+            return 10 - order
+    return 0
+
+
+# --- Methodology ------------------------------------------------------------------------------
+
+_DEPARTMENT_COMPONENTS = (
+    (
+        "timeliness",
+        _("Timeliness"),
+        _(
+            "Answers given by the original due date / answers due in the period. Only final "
+            "answers count; an approved extension does not move the due date and is shown "
+            "separately."
+        ),
+        "x = on time / due",
+    ),
+    (
+        "speed",
+        _("Speed"),
+        _("Median working days from routing to the final answer (not in the composite)."),
+        "median(working days)",
+    ),
+    (
+        "quality",
+        _("Quality"),
+        _(
+            "Bayesian mean of the deputies' 1–5 ratings, (C·m + Σr) / (C + n), m the mean "
+            "over all departments, C = 5: a few ratings cannot put a department at the top."
+        ),
+        "x = (q − 1) / 4",
+    ),
+    ("rework", _("Rework"), _("Share of final answers returned for rework."), "x = 1 − share"),
+    (
+        "resolution",
+        _("Resolution"),
+        _("(Resolved + ½ · partially resolved) / closed requests."),
+        "x = share",
+    ),
+    (
+        "discipline",
+        _("Discipline"),
+        _("Instructions executed by their deadline / instructions due in the period."),
+        "x = share",
+    ),
+    (
+        "open_overdue",
+        _("Open overdue"),
+        _(
+            "Requests in progress past their due date at the snapshot moment "
+            "(not in the composite)."
+        ),
+        "count",
+    ),
+)
+_DEPUTY_COMPONENTS = (
+    (
+        "requests",
+        _("Requests"),
+        _("Requests filed in the period, authored or co-authored."),
+        "x = n / max over deputies",
+    ),
+    (
+        "request_quality",
+        _("Request quality"),
+        _(
+            "Bayesian mean of the departments' 1–5 ratings of the deputy's requests (clear "
+            "problem, facts, a proposed solution, within competence), C = 5."
+        ),
+        "x = (q − 1) / 4",
+    ),
+    (
+        "follow_through",
+        _("Follow-through"),
+        _("Share of final answers the deputy evaluated within 10 working days."),
+        "x = share",
+    ),
+    (
+        "resolution",
+        _("Resolution"),
+        _("Share of the deputy's closed requests that were resolved or partially resolved."),
+        "x = share",
+    ),
+    (
+        "activity",
+        _("Activity"),
+        _("Receptions of citizens, reports to voters and field visits recorded in the period."),
+        "x = n / max over deputies",
+    ),
+)
+_SAFEGUARDS = (
+    _("A rating of 1 or 2 needs a written reason; ratings are frozen 7 days after they are given."),
+    _("Fewer than 3 rated items: the entity shows “not enough data” instead of a rank."),
+    _("Shares are shown with their 95% Wilson interval, so 4 requests do not read like 400."),
+    _("A rater who gives the same score to 10 or more items in a row is flagged for staff review."),
+    _(
+        "A component without data in the period is left out of the composite and the other "
+        "weights are renormalised to add up to 1."
+    ),
+    _(
+        "Snapshots depend only on the data and their date: a past period recomputed gives "
+        "the same numbers."
+    ),
+)
+
+
+def methodology() -> dict[str, Any]:
+    """The methodology page's content: components, formulas, weights in force, safeguards."""
+
+    def section(kind: str, components: tuple[tuple[str, Any, Any, str], ...]) -> dict[str, Any]:
+        weights = weights_in_force(kind)
+        return {
+            "composite": "100 × Σ wᵢ·xᵢ / Σ wᵢ",
+            "weights": weights.weights,
+            "weights_version": weights.version,
+            "weights_set_at": weights.created_at,
+            "components": [
+                {
+                    "key": key,
+                    "label": str(label),
+                    "definition": str(definition),
+                    "normalisation": normalisation,
+                    "weight": weights.weights.get(key),
+                    "in_composite": key in weights.weights,
+                }
+                for key, label, definition, normalisation in components
+            ],
+        }
+
+    return {
+        "departments": section(DEPARTMENT, _DEPARTMENT_COMPONENTS),
+        "deputies": section(DEPUTY, _DEPUTY_COMPONENTS),
+        "constants": {
+            "bayes_c": calculators.BAYES_C,
+            "min_rated_items": calculators.MIN_RATED_ITEMS,
+            "flag_run_length": calculators.FLAG_RUN_LENGTH,
+            "follow_through_working_days": calculators.FOLLOW_THROUGH_WORKING_DAYS,
+            "rating_freeze_days": 7,
+            "wilson_confidence": 0.95,
+        },
+        "periods": ["2026-07", "2026-Q3", "2026", "rolling90", "conv-8"],
+        "safeguards": [str(text) for text in _SAFEGUARDS],
+    }
+
+
+# --- Survey -------------------------------------------------------------------------------------
+
+
+def survey_open_round() -> SurveyRound | None:
+    return SurveyRound.objects.filter(closed_at__isnull=True).order_by("-year").first()
+
+
+def survey_report() -> list[dict[str, Any]]:
+    """Per round (newest first): each pool's answer count and mean per question (2 decimals)
+    and the gap, deputies' mean minus civil servants' mean, per question."""
+    questions = [name for name, _label in SURVEY_QUESTIONS]
+    rows = (
+        SurveyAnswer.objects.values("round_id", "pool")
+        .annotate(n=Count("pk"), **{name: Avg(name) for name in questions})
+        .order_by()
+    )
+    by_round: dict[int, dict[str, dict[str, Any]]] = defaultdict(dict)
+    for group in rows:  # one row per round and pool
+        row: dict[str, Any] = dict(group)
+        by_round[row["round_id"]][row["pool"]] = {
+            "n": row["n"],
+            **{name: round(float(row[name]), 2) for name in questions},
+        }
+    report = []
+    for survey in SurveyRound.objects.order_by("-year"):
+        pools = {
+            pool: by_round[survey.pk].get(pool, {"n": 0, **dict.fromkeys(questions)})
+            for pool in SurveyPool.values
+        }
+        deputies, servants = pools[SurveyPool.DEPUTIES], pools[SurveyPool.CIVIL_SERVANTS]
+        gap = {
+            name: None
+            if deputies[name] is None or servants[name] is None
+            else round(deputies[name] - servants[name], 2)
+            for name in questions
+        }
+        report.append(
+            {
+                "id": survey.pk,
+                "year": survey.year,
+                "opened_at": survey.opened_at,
+                "closed_at": survey.closed_at,
+                "is_open": survey.is_open,
+                "pools": pools,
+                "gap": gap,
+            }
+        )
+    return report
+
+
+def survey_questions() -> list[dict[str, str]]:
+    return [{"key": name, "label": str(label)} for name, label in SURVEY_QUESTIONS]
+
+
+# --- Activities and flags -----------------------------------------------------------------
+
+
+def activity_list(*, actor: Actor) -> QuerySet[DeputyActivity]:
+    """A deputy sees their own activities; staff, the chair and administrators see all."""
+    qs = DeputyActivity.objects.select_related("deputy__user", "district", "recorded_by")
+    if actor.sees_everything:
+        return qs
+    if actor.deputy_id is not None:
+        return qs.filter(deputy_id=actor.deputy_id)
+    return qs.none()
+
+
+def rater_flag_list(*, status: str | None = None) -> QuerySet[RaterFlag]:
+    """Rater flags, newest first (staff only: the API checks)."""
+    qs = RaterFlag.objects.select_related("reviewed_by")
+    if status:
+        qs = qs.filter(status=status)
+    return qs
+
+
+def may_administer(actor: Actor) -> bool:
+    """Staff and administrators: weights, survey rounds, rater flags."""
+    return (
+        actor.is_staff
+        or actor.role == Role.ADMIN
+        or bool(actor.user is not None and actor.user.is_superuser)
+    )

@@ -1,0 +1,187 @@
+"""Glue for HTML views: call a service, turn its ``PortalError`` into what a person sees.
+
+Services raise typed errors (``maslikhat.core.exceptions``); the API maps them to
+status codes, and HTML views use the helpers here so every page says it the same
+way: a message at the top of the page, the error beside the field it is about
+when a form was bound, and the status code of the error (400, 403, 409) when the
+page is re-rendered instead of redirected. Deputy requests use it today;
+protocol instructions will reuse it.
+
+Also here, because every item kind shows them: the deadline badges ("N working
+days left", "overdue by N working days"), computed with one working-day calendar
+per page, never a query per row.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpRequest
+from django.utils.functional import Promise
+from django.utils.translation import gettext, ngettext
+
+from .deadlines import WorkingCalendar, calendar_for
+from .exceptions import PortalError
+
+SuccessMessage = str | Promise | Callable[[Any], str | Promise] | None
+
+#: Deadlines this close (in working days) get the "due soon" badge.
+DUE_SOON_WORKING_DAYS = 3
+
+
+@dataclass
+class ServiceCall:
+    """The outcome of :func:`call_service`: the service's return value, or its error."""
+
+    value: Any = None
+    error: PortalError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def status(self) -> int:
+        """The HTTP status a page re-rendered after this call should carry."""
+        return 200 if self.error is None else self.error.status_code
+
+
+def report_error(
+    request: HttpRequest, error: PortalError, *, form: forms.BaseForm | None = None
+) -> None:
+    """Tell the user what went wrong: a message on the page and, with a form, beside the field.
+
+    A ``ValidationFailed`` names the field it is about; when the form has that
+    field the error is shown there, otherwise among the form's general errors.
+    """
+    text = str(error.message)
+    messages.error(request, text)
+    if form is not None:
+        field = getattr(error, "field", None)
+        form.add_error(field if field in form.fields else None, text)
+
+
+def call_service(
+    request: HttpRequest,
+    service: Callable[..., Any],
+    /,
+    *,
+    form: forms.BaseForm | None = None,
+    success: SuccessMessage = None,
+    **kwargs: Any,
+) -> ServiceCall:
+    """Call ``service(**kwargs)``; report a ``PortalError`` instead of letting it become a 500.
+
+    ``success`` is the message shown when the call succeeded (a string, or a
+    function of the service's return value). Anything that is not a
+    ``PortalError`` is a bug and propagates.
+    """
+    try:
+        value = service(**kwargs)
+    except PortalError as error:
+        report_error(request, error, form=form)
+        return ServiceCall(error=error)
+    if success is not None:
+        text = success(value) if callable(success) else success
+        messages.success(request, str(text))
+    return ServiceCall(value=value)
+
+
+def form_errors_as_text(form: forms.BaseForm) -> str:
+    """All errors of a form in one line, for a message after a redirect."""
+    parts: list[str] = []
+    for name, errors in form.errors.items():
+        label = form.fields[name].label if name in form.fields else None
+        for error in errors:
+            parts.append(f"{label}: {error}" if label else str(error))
+    return " ".join(parts)
+
+
+class StyledFormMixin:
+    """Give every widget of a form its Bootstrap class, so templates render ``{{ field }}``."""
+
+    def style_fields(self) -> None:
+        for field in self.fields.values():  # type: ignore[attr-defined]
+            widget = field.widget
+            if "class" in widget.attrs or isinstance(widget, forms.HiddenInput):
+                continue  # styled on purpose by the form itself
+            if isinstance(widget, forms.CheckboxInput | forms.RadioSelect):
+                # (CheckboxSelectMultiple is a RadioSelect.)
+                widget.attrs["class"] = "form-check-input"
+            elif isinstance(widget, forms.Select):
+                widget.attrs["class"] = "form-select"
+            else:
+                widget.attrs["class"] = "form-control"
+
+
+# --- Deadline badges --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeadlineBadge:
+    """What the badge beside a due date says, and how it looks (a CSS class)."""
+
+    text: str
+    css: str
+    working_days: int
+
+
+def page_calendar(
+    today: datetime.date, due_dates: Iterable[datetime.date | None]
+) -> WorkingCalendar | None:
+    """One working-day calendar covering today and every due date of a page (one query).
+
+    ``None`` when no item of the page has a due date: then nothing is read at all.
+    """
+    dates = [d for d in due_dates if d is not None]
+    if not dates:
+        return None
+    return calendar_for(min([today, *dates]), max([today, *dates]))
+
+
+def deadline_badge(
+    *,
+    due: datetime.date | None,
+    running: bool,
+    late: bool,
+    today: datetime.date,
+    calendar: WorkingCalendar | None,
+) -> DeadlineBadge | None:
+    """The badge of one item.
+
+    ``running``: the department's deadline runs now (the item waits for its
+    answer); ``late``: the item was overdue when it was answered. Counts are in
+    working days of the Kazakhstan calendar.
+    """
+    if due is None or calendar is None:
+        return None
+    if not running:
+        if late:
+            return DeadlineBadge(gettext("Answered late"), "badge-overdue", 0)
+        return None
+    if due < today:
+        overdue = calendar.working_days_between(due, today)
+        if overdue <= 0:
+            # Past the date, but only days off have passed since: still overdue.
+            return DeadlineBadge(gettext("The due date has passed"), "badge-overdue", 0)
+        text = ngettext(
+            "Overdue by %(count)d working day",
+            "Overdue by %(count)d working days",
+            overdue,
+        ) % {"count": overdue}
+        return DeadlineBadge(text, "badge-overdue", -overdue)
+    if due == today:
+        return DeadlineBadge(gettext("Due today"), "badge-due-soon", 0)
+    left = calendar.working_days_between(today, due)
+    text = ngettext(
+        "%(count)d working day left",
+        "%(count)d working days left",
+        left,
+    ) % {"count": left}
+    css = "badge-due-soon" if left <= DUE_SOON_WORKING_DAYS else "badge-due-later"
+    return DeadlineBadge(text, css, left)

@@ -1,0 +1,98 @@
+"""SQL building blocks of the reports: a median aggregate and a day difference.
+
+Both are computed by the database, one query per table whatever the number of rows:
+
+- PostgreSQL: ``percentile_cont(0.5) WITHIN GROUP (ORDER BY …)``, the exact median.
+- SQLite (the embedded set-up) has no median; ``ReportsConfig.ready`` registers a small
+  aggregate function, ``portal_median``, on every new connection (``install_sqlite_functions``).
+  It runs inside SQLite's own query, so it is still one query; it keeps the values of one
+  group in memory, which is fine at the embedded set-up's scale (thousands of rows).
+"""
+
+from __future__ import annotations
+
+import statistics
+from typing import Any
+
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Aggregate, Func, FloatField
+from django.db.models.sql.compiler import SQLCompiler
+
+SQLITE_MEDIAN = "portal_median"
+
+
+class Median(Aggregate):
+    """The exact median of a numeric expression (NULLs ignored), or None without values."""
+
+    function = "PERCENTILE_CONT"
+    name = "Median"
+    output_field = FloatField()
+    allow_distinct = False
+    # Ordered-set aggregates take the value in WITHIN GROUP, not as an argument.
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+
+    def as_sqlite(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra_context: Any
+    ) -> tuple[str, Any]:
+        # A copy with SQLite's spelling (``Aggregate.as_sql`` builds the FILTER clause
+        # around ``self.template``, so it is replaced on the copy, not passed as context).
+        clone = self.copy()
+        clone.function = SQLITE_MEDIAN
+        clone.template = "%(function)s(%(expressions)s)"
+        return clone.as_sql(compiler, connection, **extra_context)
+
+
+class DaysBetween(Func):
+    """Calendar days (with fractions) from ``start`` to ``end`` (two datetime expressions)."""
+
+    arity = 2
+    output_field = FloatField()
+
+    def __init__(self, start: Any, end: Any) -> None:
+        # Stored as (end, start): the SQL below subtracts the second from the first.
+        super().__init__(end, start)
+
+    def as_postgresql(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra_context: Any
+    ) -> tuple[str, Any]:
+        return self.as_sql(
+            compiler,
+            connection,
+            template="(EXTRACT(EPOCH FROM (%(expressions)s)) / 86400.0)",
+            arg_joiner=" - ",
+            **extra_context,
+        )
+
+    def as_sqlite(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra_context: Any
+    ) -> tuple[str, Any]:
+        return self.as_sql(
+            compiler,
+            connection,
+            template="(julianday(%(expressions)s))",
+            arg_joiner=") - julianday(",
+            **extra_context,
+        )
+
+
+class _MedianAccumulator:
+    """SQLite aggregate: collect the group's values, return their median."""
+
+    def __init__(self) -> None:
+        self.values: list[float] = []
+
+    def step(self, value: Any) -> None:
+        if value is not None:
+            self.values.append(float(value))
+
+    def finalize(self) -> float | None:
+        return statistics.median(self.values) if self.values else None
+
+
+def install_sqlite_functions(
+    sender: Any, connection: BaseDatabaseWrapper, **kwargs: Any
+) -> None:
+    """``connection_created`` receiver: register ``portal_median`` on SQLite connections."""
+    if connection.vendor != "sqlite":
+        return
+    connection.connection.create_aggregate(SQLITE_MEDIAN, 1, _MedianAccumulator)

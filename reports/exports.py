@@ -1,0 +1,553 @@
+"""Exports of the lists (requests, instructions, KPI rankings) to Excel and CSV.
+
+Constant memory whatever the number of rows:
+
+- rows are read with ``values_list(...).iterator(chunk_size=2000)``: plain tuples, a
+  server-side cursor on PostgreSQL, never model instances with lazy relations;
+- Excel is written by openpyxl in write-only mode (rows stream to a temporary file);
+- CSV is UTF-8 with a BOM (Excel then reads Cyrillic correctly), comma-separated,
+  quoted where needed.
+
+Headers are translated in the language of the person who asked; dates read dd.mm.yyyy (real
+dates in Excel, formatted so). Text that a spreadsheet would take for a formula (``=``,
+``+``, ``-``, ``@`` first) is written as text: a title cannot run code on a staff member's PC.
+Visibility and filters are the lists' own: ``reports.selectors.filtered_requests`` and
+``instruction_visible`` with ``InstructionFilter``.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from django.db.models import CharField, F, QuerySet, Value
+from django.db.models.functions import Coalesce, Concat, NullIf
+from django.http import QueryDict
+from django.utils import timezone
+from django.utils.translation import gettext, override
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+from maslikhat.directory.actors import Actor
+from requests_app.instruction_filters import INSTRUCTION_ORDERING_FIELDS, InstructionFilter
+from requests_app.instruction_selectors import instruction_visible
+from requests_app.instruction_selectors import with_overdue as instruction_with_overdue
+from requests_app.models import (
+    InstructionStatus,
+    Outcome,
+    ReportPeriod,
+    RequestStatus,
+)
+
+from .models import ExportFormat, ExportKind
+from .selectors import InvalidFilters, as_query_dict, filtered_requests, ordered_for_export
+
+#: Rows read from the database per round trip, and how often progress is reported.
+CHUNK_SIZE = 2000
+#: Excel's limit for one cell's text.
+CELL_TEXT_LIMIT = 32_000
+#: Text of an instruction in an export (the full text is on its page).
+INSTRUCTION_TEXT_LIMIT = 2_000
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+DATE_FORMAT = "DD.MM.YYYY"
+
+CONTENT_TYPES = {
+    ExportFormat.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ExportFormat.CSV: "text/csv; charset=utf-8",
+}
+
+
+class RowWriter(Protocol):
+    def write(self, row: list[Any]) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def _clean_text(value: str) -> str:
+    return ILLEGAL_CHARACTERS_RE.sub("", value)[:CELL_TEXT_LIMIT]
+
+
+class XlsxWriter:
+    """openpyxl write-only: rows go straight to a temporary file, nothing stays in memory."""
+
+    def __init__(self, path: Path, headers: list[str], title: str, widths: list[int]) -> None:
+        self.path = path
+        self.workbook = Workbook(write_only=True)
+        self.sheet = self.workbook.create_sheet(title=_sheet_title(title))
+        for index, width in enumerate(widths, start=1):
+            self.sheet.column_dimensions[get_column_letter(index)].width = width
+        self.sheet.freeze_panes = "A2"
+        bold = Font(bold=True)
+        header_cells = []
+        for text in headers:
+            cell = WriteOnlyCell(self.sheet, value=_clean_text(text))
+            cell.font = bold
+            header_cells.append(cell)
+        self.sheet.append(header_cells)
+
+    def _cell(self, value: Any) -> Any:
+        if isinstance(value, str):
+            if value.startswith(FORMULA_PREFIXES):
+                # openpyxl would store "=…" as a formula: force a text cell.
+                cell = WriteOnlyCell(self.sheet, value=_clean_text(value))
+                cell.data_type = "s"
+                return cell
+            return value
+        if isinstance(value, datetime.date):
+            cell = WriteOnlyCell(self.sheet, value=value)
+            cell.number_format = DATE_FORMAT
+            return cell
+        return value
+
+    def write(self, row: list[Any]) -> None:
+        self.sheet.append([self._cell(value) for value in row])
+
+    def close(self) -> None:
+        self.workbook.save(str(self.path))
+
+
+class CsvWriter:
+    """UTF-8 with a BOM, comma-separated, quoted where needed, dates dd.mm.yyyy."""
+
+    def __init__(self, path: Path, headers: list[str]) -> None:
+        self.file = open(path, "w", encoding="utf-8-sig", newline="")  # noqa: SIM115
+        self.writer = csv.writer(self.file)
+        self.writer.writerow(headers)
+
+    @staticmethod
+    def _text(value: Any) -> Any:
+        if value is None:
+            return ""
+        if isinstance(value, datetime.date):
+            return value.strftime("%d.%m.%Y")
+        if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+            # A leading apostrophe keeps a spreadsheet from evaluating the cell (CSV injection).
+            return "'" + value
+        return value
+
+    def write(self, row: list[Any]) -> None:
+        self.writer.writerow([self._text(value) for value in row])
+
+    def close(self) -> None:
+        self.file.close()
+
+
+def _sheet_title(title: str) -> str:
+    for char in "[]:*?/\\":
+        title = title.replace(char, " ")
+    return title[:31] or "Sheet"
+
+
+# --- What an export holds ----------------------------------------------------------------------
+
+
+@dataclass
+class ExportSpec:
+    """The rows of one export: headers, a values_list queryset (or rows) and a row converter."""
+
+    kind: str
+    title: str
+    headers: list[str]
+    widths: list[int]
+    rows: QuerySet[Any] | list[tuple[Any, ...]]
+    convert: Callable[[tuple[Any, ...]], list[Any]]
+    file_stem: str
+
+    def count(self, limit: int | None = None) -> int:
+        """The number of rows (bounded by ``limit + 1`` when given: cheap on huge tables)."""
+        if isinstance(self.rows, list):
+            return len(self.rows)
+        qs = self.rows.order_by()
+        if limit is not None:
+            return qs[: limit + 1].count()
+        return qs.count()
+
+    def iterate(self) -> Iterator[tuple[Any, ...]]:
+        if isinstance(self.rows, list):
+            return iter(self.rows)
+        return self.rows.iterator(chunk_size=CHUNK_SIZE)
+
+
+def _name_expression(prefix: str, language: str) -> Any:
+    """The name of a translated directory entry in ``language``, the Russian one if empty."""
+    if language in ("kk", "en"):
+        return Coalesce(NullIf(F(f"{prefix}__name_{language}"), Value("")), F(f"{prefix}__name_ru"))
+    return F(f"{prefix}__name_ru")
+
+
+def _person_expression(prefix: str) -> Any:
+    parts = [f"{prefix}last_name", f"{prefix}first_name", f"{prefix}middle_name"]
+    return Concat(
+        F(parts[0]), Value(" "), F(parts[1]), Value(" "), F(parts[2]), output_field=CharField()
+    )
+
+
+def _local_date(value: datetime.datetime | None) -> datetime.date | None:
+    if value is None:
+        return None
+    return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+
+
+def _person(value: str | None) -> str:
+    return " ".join((value or "").split())
+
+
+def request_export(
+    *, actor: Actor, params: Mapping[str, Any] | QueryDict | None, language: str
+) -> ExportSpec:
+    """The deputy requests of the list with ``params``, as ``actor`` may see them."""
+    data = as_query_dict(params)
+    filtered = filtered_requests(actor=actor, params=data, strict=True)
+    qs = ordered_for_export(filtered.queryset, data.get("ordering"))
+    qs = qs.annotate(
+        x_category=_name_expression("category", language),
+        x_district=_name_expression("district", language),
+        x_department=_name_expression("lead_department", language),
+        x_author=_person_expression("author__user__"),
+        x_executor=_person_expression("executor__"),
+    ).values_list(
+        "number",
+        "submitted_at",
+        "title",
+        "x_category",
+        "x_district",
+        "x_author",
+        "x_department",
+        "x_executor",
+        "status",
+        "due_date",
+        "original_due_date",
+        "answered_at",
+        "overdue",
+        "outcome",
+        "rating",
+    )
+    with override(language):
+        headers = [
+            gettext("Number"),
+            gettext("Submitted"),
+            gettext("Title"),
+            gettext("Category"),
+            gettext("District"),
+            gettext("Author"),
+            gettext("Lead department"),
+            gettext("Executor"),
+            gettext("Status"),
+            gettext("Due date"),
+            gettext("Original due date"),
+            gettext("Answered"),
+            gettext("Overdue"),
+            gettext("Outcome"),
+            gettext("Deputy's rating"),
+        ]
+        statuses = {value: str(label) for value, label in RequestStatus.choices}
+        outcomes = {value: str(label) for value, label in Outcome.choices}
+        yes, no = gettext("yes"), gettext("no")
+        title = gettext("Deputy requests")
+
+    def convert(row: tuple[Any, ...]) -> list[Any]:
+        (
+            number,
+            submitted,
+            title_text,
+            category,
+            district,
+            author,
+            department,
+            executor,
+            status,
+            due,
+            original_due,
+            answered,
+            overdue,
+            outcome,
+            rating,
+        ) = row
+        return [
+            number or "",
+            _local_date(submitted),
+            _clean_text(title_text or ""),
+            category or "",
+            district or "",
+            _person(author),
+            department or "",
+            _person(executor),
+            statuses.get(status, status),
+            due,
+            original_due,
+            _local_date(answered),
+            yes if overdue else no,
+            outcomes.get(outcome, "") if outcome else "",
+            rating,
+        ]
+
+    return ExportSpec(
+        kind=ExportKind.REQUESTS,
+        title=title,
+        headers=headers,
+        widths=[16, 12, 60, 24, 22, 30, 30, 26, 16, 12, 12, 12, 10, 20, 10],
+        rows=qs,
+        convert=convert,
+        file_stem="requests",
+    )
+
+
+def instruction_export(
+    *, actor: Actor, params: Mapping[str, Any] | QueryDict | None, language: str
+) -> ExportSpec:
+    """The protocol instructions of the list with ``params``, as ``actor`` may see them."""
+    data = as_query_dict(params)
+    base = instruction_with_overdue(instruction_visible(actor))
+    filterset = InstructionFilter(data=data, queryset=base)
+    if not filterset.is_valid():
+        raise InvalidFilters(filterset.errors)
+    qs = filterset.qs
+    ordering = (data.get("ordering") or "").strip()
+    if ordering.lstrip("-") in INSTRUCTION_ORDERING_FIELDS:
+        qs = qs.order_by(ordering, "-id" if ordering.startswith("-") else "id")
+    else:
+        qs = qs.order_by("due_date", "id")
+    qs = qs.annotate(
+        x_department=_name_expression("lead_department", language),
+        x_commission=_name_expression("controller_commission", language),
+        x_deputy=_person_expression("controller_deputy__user__"),
+    ).values_list(
+        "number",
+        "protocol__number",
+        "protocol__date",
+        "text",
+        "x_department",
+        "x_commission",
+        "x_deputy",
+        "due_date",
+        "original_due_date",
+        "status",
+        "report_period",
+        "reported_at",
+        "executed_at",
+        "overdue",
+    )
+    with override(language):
+        headers = [
+            gettext("Number"),
+            gettext("Protocol"),
+            gettext("Protocol date"),
+            gettext("Text"),
+            gettext("Lead department"),
+            gettext("Controller"),
+            gettext("Due date"),
+            gettext("Original due date"),
+            gettext("Status"),
+            gettext("Periodic reports"),
+            gettext("Reported"),
+            gettext("Executed"),
+            gettext("Overdue"),
+        ]
+        statuses = {value: str(label) for value, label in InstructionStatus.choices}
+        periods = {value: str(label) for value, label in ReportPeriod.choices}
+        yes, no = gettext("yes"), gettext("no")
+        title = gettext("Protocol instructions")
+
+    def convert(row: tuple[Any, ...]) -> list[Any]:
+        (
+            number,
+            protocol_number,
+            protocol_date,
+            text,
+            department,
+            commission,
+            deputy,
+            due,
+            original_due,
+            status,
+            period,
+            reported,
+            executed,
+            overdue,
+        ) = row
+        text = _clean_text(text or "")
+        if len(text) > INSTRUCTION_TEXT_LIMIT:
+            text = text[:INSTRUCTION_TEXT_LIMIT] + "…"
+        controller = "; ".join(part for part in (commission or "", _person(deputy)) if part)
+        return [
+            number,
+            protocol_number,
+            protocol_date,
+            text,
+            department or "",
+            controller,
+            due,
+            original_due,
+            statuses.get(status, status),
+            periods.get(period, period),
+            _local_date(reported),
+            _local_date(executed),
+            yes if overdue else no,
+        ]
+
+    return ExportSpec(
+        kind=ExportKind.INSTRUCTIONS,
+        title=title,
+        headers=headers,
+        widths=[10, 14, 12, 70, 30, 30, 12, 12, 16, 18, 12, 12, 10],
+        rows=qs,
+        convert=convert,
+        file_stem="instructions",
+    )
+
+
+def kpi_export(*, params: Mapping[str, Any] | QueryDict | None, language: str) -> ExportSpec:
+    """The KPI ranking of departments or deputies for a period, from its latest snapshot.
+
+    Rankings are public (the portal shows them to everyone), so no visibility applies.
+    Raises ``InvalidFilters`` for an unknown kind or period and kpi's ``NoSnapshot`` when
+    the period was never computed.
+    """
+    from kpi.calculators import DEPARTMENT, DEPUTY
+    from kpi.periods import InvalidPeriod
+    from kpi.selectors import kpi_rankings, methodology
+
+    data = as_query_dict(params)
+    kind = data.get("kind") or DEPARTMENT
+    if kind not in (DEPARTMENT, DEPUTY):
+        raise InvalidFilters({"kind": [gettext("Choose departments or deputies.")]})
+    try:
+        rankings = kpi_rankings(kind, data.get("period") or "rolling90")
+    except InvalidPeriod as exc:
+        raise InvalidFilters({"period": [str(exc.message)]}) from exc
+    with override(language):
+        section = methodology()["departments" if kind == DEPARTMENT else "deputies"]
+        components = [(c["key"], c["label"]) for c in section["components"]]
+        headers = [
+            gettext("Rank"),
+            gettext("Department") if kind == DEPARTMENT else gettext("Deputy"),
+            gettext("Composite (0–100)"),
+            gettext("Rated items"),
+            gettext("Not enough data"),
+            *[str(label) for _key, label in components],
+        ]
+        yes, no = gettext("yes"), gettext("no")
+        title = gettext("KPI ranking %(period)s") % {"period": rankings.period}
+    rows = [
+        (
+            row.rank,
+            row.entity.get("name", ""),
+            None if row.composite is None else round(row.composite, 1),
+            row.rated_items,
+            yes if row.insufficient_data else no,
+            *[_component_value(row.components.get(key)) for key, _label in components],
+        )
+        for row in rankings.rows
+    ]
+    return ExportSpec(
+        kind=ExportKind.KPI,
+        title=title,
+        headers=headers,
+        widths=[8, 40, 14, 12, 14, *[16] * len(components)],
+        rows=rows,
+        convert=list,
+        file_stem=f"kpi-{kind}-{rankings.period}",
+    )
+
+
+def _component_value(component: Any) -> Any:
+    if not isinstance(component, Mapping):
+        return None
+    value = component.get("value")
+    return round(value, 4) if isinstance(value, float) else value
+
+
+def export_spec(
+    *,
+    kind: str,
+    actor: Actor,
+    params: Mapping[str, Any] | QueryDict | None,
+    language: str,
+) -> ExportSpec:
+    if kind == ExportKind.REQUESTS:
+        return request_export(actor=actor, params=params, language=language)
+    if kind == ExportKind.INSTRUCTIONS:
+        return instruction_export(actor=actor, params=params, language=language)
+    if kind == ExportKind.KPI:
+        return kpi_export(params=params, language=language)
+    raise InvalidFilters({"kind": [gettext("Unknown export.")]})
+
+
+# --- Writing ----------------------------------------------------------------------------------
+
+
+def write_export(
+    spec: ExportSpec,
+    path: Path,
+    fmt: str,
+    *,
+    progress: Callable[[int], None] | None = None,
+    every: int = CHUNK_SIZE,
+) -> int:
+    """Write ``spec`` to ``path`` in ``fmt``; call ``progress(rows)`` every ``every`` rows."""
+    writer: RowWriter
+    if fmt == ExportFormat.XLSX:
+        writer = XlsxWriter(path, spec.headers, spec.title, spec.widths)
+    elif fmt == ExportFormat.CSV:
+        writer = CsvWriter(path, spec.headers)
+    else:
+        raise InvalidFilters({"format": [gettext("Choose xlsx or csv.")]})
+    written = 0
+    try:
+        for row in spec.iterate():
+            writer.write(spec.convert(row))
+            written += 1
+            if progress is not None and written % every == 0:
+                progress(written)
+    finally:
+        writer.close()
+    if progress is not None:
+        progress(written)
+    return written
+
+
+def write_to_temporary_file(spec: ExportSpec, fmt: str) -> Path:
+    """A small export written to a temporary file (the caller streams and deletes it)."""
+    handle, name = tempfile.mkstemp(prefix="export-", suffix=f".{fmt}")
+    os.close(handle)
+    path = Path(name)
+    try:
+        write_export(spec, path, fmt)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def file_name(spec: ExportSpec, fmt: str, today: datetime.date | None = None) -> str:
+    today = today or timezone.localdate()
+    return f"{spec.file_stem}-{today:%Y-%m-%d}.{fmt}"
+
+
+def parse_format(value: str | None) -> str:
+    fmt = (value or ExportFormat.XLSX).strip().lower()
+    if fmt not in ExportFormat.values:
+        raise InvalidFilters({"format": [gettext("Choose xlsx or csv.")]})
+    return fmt
+
+
+def parameters_without_controls(params: QueryDict) -> list[list[str]]:
+    """The filters of an export as JSON pairs (what is stored on a background job)."""
+    from .selectors import query_pairs
+
+    return query_pairs(params, drop=("format", "page", "page_size"))
+
+
+def rows_of(spec: ExportSpec) -> Iterable[list[Any]]:
+    """The converted rows (tests and the PDF report read them this way)."""
+    for row in spec.iterate():
+        yield spec.convert(row)

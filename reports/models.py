@@ -1,0 +1,93 @@
+"""Background exports: one row per export too large to build while the user waits."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class ExportKind(models.TextChoices):
+    REQUESTS = "requests", _("Deputy requests")
+    INSTRUCTIONS = "instructions", _("Protocol instructions")
+    KPI = "kpi", _("KPI ranking")
+
+
+class ExportFormat(models.TextChoices):
+    XLSX = "xlsx", _("Excel (.xlsx)")
+    CSV = "csv", _("CSV (.csv)")
+
+
+class ExportStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting to start")
+    RUNNING = "running", _("Being built")
+    DONE = "done", _("Ready")
+    FAILED = "failed", _("Failed")
+
+
+class ExportJob(models.Model):
+    """An export built by a Celery worker (``reports.tasks.export_build``).
+
+    ``params`` keeps the list's filters as ``[key, value]`` pairs and the language the
+    headers are written in; the file lives under ``MEDIA_ROOT/exports/`` (outside the web
+    root) and only its owner downloads it.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="export_jobs",
+        verbose_name=_("user"),
+    )
+    kind = models.CharField(_("what"), max_length=16, choices=ExportKind.choices)
+    format = models.CharField(_("format"), max_length=8, choices=ExportFormat.choices)
+    params = models.JSONField(_("filters"), default=dict, blank=True)
+    language = models.CharField(_("language"), max_length=8, default="ru")
+    status = models.CharField(
+        _("status"), max_length=10, choices=ExportStatus.choices, default=ExportStatus.PENDING
+    )
+    progress = models.PositiveIntegerField(_("rows written"), default=0)
+    total = models.PositiveIntegerField(_("rows"), default=0)
+    file_path = models.CharField(_("file"), max_length=300, blank=True)
+    file_name = models.CharField(_("file name"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        verbose_name = _("export")
+        verbose_name_plural = _("exports")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=ExportKind.values), name="reports_export_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(format__in=ExportFormat.values), name="reports_export_format_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=ExportStatus.values), name="reports_export_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.format} #{self.pk} ({self.get_status_display()})"
+
+    @property
+    def is_ready(self) -> bool:
+        return self.status == ExportStatus.DONE and bool(self.file_path)
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (ExportStatus.DONE, ExportStatus.FAILED)
+
+    @property
+    def percent(self) -> int:
+        if self.status == ExportStatus.DONE:
+            return 100
+        if not self.total:
+            return 0
+        return min(99, int(100 * self.progress / self.total))

@@ -1,0 +1,359 @@
+"""Reads of the public portal (no login): only what the public may see, and no personal data.
+
+What a visitor sees of a request is the list of ``PUBLIC_REQUEST_FIELDS``: number, title,
+text, proposed solution, category, district, the deputy author's name, status, dates and —
+once the request is closed — the department's sent final answer and the outcome. Never a
+draft, a private request, the thread, attachments, the address (it may be a citizen's home)
+or the executor's name. Requests come from ``deputy_request_visible(ANONYMOUS)``: published
+(``is_public``) and registered.
+
+Search matches only those public fields: the staff search document also holds the thread and
+answers not yet public, and a public search over it would tell a visitor which words they
+contain.
+
+Statistics count *every registered request* by district, category and month, with the number
+of published ones beside it: counts are not personal data and publishing only a share of
+them would hide how many problems were raised. Every link from a statistic (a drill-down)
+opens the public list, which holds published requests only.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import django_filters
+from django.db import connection
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import TruncMonth
+from django.http import Http404, QueryDict
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from maslikhat.directory.actors import ANONYMOUS
+from maslikhat.directory.models import Category, Convocation, Deputy, District
+from requests_app.models import (
+    DeputyRequest,
+    Meeting,
+    Outcome,
+    RequestStatus,
+    Response,
+    ResponseKind,
+    ResponseStatus,
+)
+from requests_app.selectors import NUMBER_PATTERN, MAX_SEARCH_LENGTH, deputy_request_visible
+
+from .selectors import _month_key, _name, as_query_dict, own_requests
+
+S = RequestStatus
+PUBLIC_REQUEST_FIELDS = (
+    "id",
+    "number",
+    "title",
+    "body",
+    "proposed_solution",
+    "status",
+    "outcome",
+    "submitted_at",
+    "answered_at",
+    "closed_at",
+    "category_id",
+    "district_id",
+    "author_id",
+    "convocation_id",
+)
+#: Statuses a published request can be in (drafts are never public).
+PUBLIC_STATUSES = [s for s in RequestStatus.choices if s[0] != S.DRAFT]
+MONTH_PATTERN = re.compile(r"^(\d{4})-(\d{2})$")
+PLAN_LIMIT = 200
+
+
+def published_requests() -> QuerySet[DeputyRequest]:
+    """Every request the public may see, with only the fields it may see."""
+    return (
+        deputy_request_visible(ANONYMOUS)
+        .select_related("category", "district", "author__user", "author__party")
+        .only(
+            *PUBLIC_REQUEST_FIELDS,
+            "category__name_ru",
+            "category__name_kk",
+            "category__name_en",
+            "district__name_ru",
+            "district__name_kk",
+            "district__name_en",
+            "author__user__first_name",
+            "author__user__last_name",
+            "author__user__middle_name",
+            "author__user__username",
+            "author__party__name_ru",
+            "author__party__name_kk",
+            "author__party__name_en",
+        )
+    )
+
+
+def public_search(qs: QuerySet[DeputyRequest], text: str) -> QuerySet[DeputyRequest]:
+    """Requests whose public fields (number, title, text, proposed solution) match ``text``.
+
+    PostgreSQL: the staff search's full-text index narrows the rows, then the same
+    web-search query must match the public fields alone (Russian stemming). SQLite: every
+    word must occur in them.
+    """
+    from requests_app.selectors import search_requests
+
+    text = (text or "").strip()[:MAX_SEARCH_LENGTH]
+    if not text:
+        return qs
+    if NUMBER_PATTERN.match(text):
+        return qs.filter(number__iexact=text.strip())
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import SearchQuery, SearchVector
+
+        narrowed = search_requests(qs, text)
+        vector = SearchVector("title", "body", "proposed_solution", config="russian")
+        query = SearchQuery(text, config="russian", search_type="websearch")
+        return narrowed.annotate(public_search=vector).filter(public_search=query)
+    condition = Q()
+    for word in text.split()[:10]:
+        condition &= (
+            Q(title__icontains=word)
+            | Q(body__icontains=word)
+            | Q(proposed_solution__icontains=word)
+            | Q(number__iexact=word)
+        )
+    return qs.filter(condition)
+
+
+class PublicRequestFilter(django_filters.FilterSet):
+    """The public list's filters: what a visitor can narrow published requests by."""
+
+    search = django_filters.CharFilter(method="filter_search", label=_("Search"))
+    district = django_filters.ModelChoiceFilter(
+        queryset=District.objects.all(), label=_("District")
+    )
+    category = django_filters.ModelChoiceFilter(
+        queryset=Category.objects.all(), label=_("Category")
+    )
+    status = django_filters.ChoiceFilter(choices=PUBLIC_STATUSES, label=_("Status"))
+    author = django_filters.ModelChoiceFilter(
+        queryset=Deputy.objects.select_related("user"), method="filter_author", label=_("Deputy")
+    )
+    convocation = django_filters.ModelChoiceFilter(
+        queryset=Convocation.objects.all(), label=_("Convocation")
+    )
+    month = django_filters.CharFilter(method="filter_month", label=_("Month (YYYY-MM)"))
+
+    class Meta:
+        model = DeputyRequest
+        fields = ["search", "district", "category", "status", "author", "convocation", "month"]
+
+    def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return public_search(queryset, value)
+
+    def filter_author(self, queryset: QuerySet, name: str, value: Deputy | None) -> QuerySet:
+        # A deputy's public requests include those they co-authored.
+        return queryset if value is None else own_requests(queryset, value.pk)
+
+    def filter_month(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        match = MONTH_PATTERN.match((value or "").strip())
+        if not match:
+            return queryset
+        year, month = int(match.group(1)), int(match.group(2))
+        if not (2000 <= year <= 2100 and 1 <= month <= 12):
+            return queryset.none()
+        start = datetime.date(year, month, 1)
+        end = datetime.date(year + month // 12, month % 12 + 1, 1)
+        return queryset.filter(submitted_at__date__gte=start, submitted_at__date__lt=end)
+
+
+def public_request_list(params: Mapping[str, Any] | QueryDict | None) -> PublicRequestFilter:
+    return PublicRequestFilter(
+        data=as_query_dict(params),
+        queryset=published_requests().order_by("-submitted_at", "-id"),
+    )
+
+
+@dataclass
+class PublicAnswer:
+    department: str
+    text: str
+    sent_at: datetime.datetime | None
+    outcome: str | None
+
+
+def public_request(pk: Any) -> tuple[DeputyRequest, PublicAnswer | None]:
+    """A published request and, once it is closed, its final answer; 404 otherwise."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError) as exc:
+        raise Http404 from exc
+    item = published_requests().filter(pk=pk).first()
+    if item is None:
+        raise Http404
+    answer = None
+    if item.status == S.CLOSED:
+        response = (
+            Response.objects.filter(
+                request_id=item.pk, kind=ResponseKind.FINAL, status=ResponseStatus.SENT
+            )
+            .select_related("department")
+            .only(
+                "text",
+                "sent_at",
+                "outcome",
+                "department__name_ru",
+                "department__name_kk",
+                "department__name_en",
+            )
+            .order_by("-sent_at", "-id")
+            .first()
+        )
+        if response is not None:
+            answer = PublicAnswer(
+                department=response.department.name,
+                text=response.text,
+                sent_at=response.sent_at,
+                outcome=response.get_outcome_display() if response.outcome else None,
+            )
+    return item, answer
+
+
+# --- Statistics ---------------------------------------------------------------------------------
+
+
+def _registered() -> QuerySet[DeputyRequest]:
+    return DeputyRequest.objects.exclude(status=S.DRAFT).order_by()
+
+
+def _counts() -> dict[str, Any]:
+    return {
+        "received": Count("pk"),
+        "published": Count("pk", filter=Q(is_public=True)),
+        "answered": Count("pk", filter=Q(answered_at__isnull=False)),
+        "closed": Count("pk", filter=Q(status=S.CLOSED)),
+        "resolved": Count(
+            "pk",
+            filter=Q(status=S.CLOSED, outcome__in=[Outcome.RESOLVED, Outcome.PARTIALLY_RESOLVED]),
+        ),
+    }
+
+
+def _grouped(field: str) -> list[dict[str, Any]]:
+    rows = (
+        _registered()
+        .values(f"{field}_id", f"{field}__name_ru", f"{field}__name_kk", f"{field}__name_en")
+        .annotate(**_counts())
+    )
+    result = [
+        {
+            "id": row[f"{field}_id"],
+            "name": _name(row, field) if row[f"{field}_id"] is not None else "",
+            **{key: row[key] for key in _counts()},
+        }
+        for row in rows
+    ]
+    result.sort(key=lambda r: (r["id"] is None, -r["received"], r["name"]))
+    return result
+
+
+def public_statistics(*, months: int = 24) -> dict[str, Any]:
+    """Registered requests by district, category and month (the last ``months`` months)."""
+    totals = _registered().aggregate(**_counts())
+    first = timezone.localdate().replace(day=1)
+    index = first.year * 12 + first.month - 1 - (months - 1)
+    since = datetime.date(index // 12, index % 12 + 1, 1)
+    by_month = (
+        _registered()
+        .filter(submitted_at__date__gte=since)
+        .annotate(month=TruncMonth("submitted_at"))
+        .values("month")
+        .annotate(**_counts())
+        .order_by("month")
+    )
+    return {
+        "totals": totals,
+        "by_district": _grouped("district"),
+        "by_category": _grouped("category"),
+        "by_month": [
+            {"month": _month_key(row["month"]), **{key: row[key] for key in _counts()}}
+            for row in by_month
+        ],
+    }
+
+
+# --- Deputies and the plan --------------------------------------------------------------------
+
+
+def public_deputies() -> QuerySet[Deputy]:
+    """Active deputies with their published requests counted in the same query."""
+    published = Q(
+        authored_requests__is_public=True,
+    ) & ~Q(authored_requests__status=S.DRAFT)
+    return (
+        Deputy.objects.filter(is_active=True)
+        .select_related("user", "party", "district", "convocation")
+        .prefetch_related("commissions")
+        .annotate(published=Count("authored_requests", filter=published))
+        .order_by("user__last_name", "user__first_name", "pk")
+    )
+
+
+def public_deputy(pk: Any, *, requests_shown: int = 20) -> dict[str, Any]:
+    """A deputy's public page: party, district, commissions, activities, published requests."""
+    from kpi.models import DeputyActivity
+
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError) as exc:
+        raise Http404 from exc
+    deputy = (
+        Deputy.objects.select_related("user", "party", "district", "convocation")
+        .prefetch_related("commissions")
+        .filter(pk=pk)
+        .first()
+    )
+    if deputy is None:
+        raise Http404
+    requests = own_requests(published_requests(), deputy.pk).order_by("-submitted_at", "-id")
+    activities = DeputyActivity.objects.filter(deputy_id=deputy.pk)
+    activity_counts = {
+        row["kind"]: row["n"]
+        for row in activities.order_by().values("kind").annotate(n=Count("pk"))
+    }
+    recent_activities = list(
+        activities.select_related("district")
+        .only("kind", "date", "district__name_ru", "district__name_kk", "district__name_en")
+        .order_by("-date", "-id")[:20]
+    )
+    shown = list(requests[: requests_shown + 1])
+    return {
+        "deputy": deputy,
+        "requests": shown[:requests_shown],
+        "more_requests": len(shown) > requests_shown,
+        "activity_counts": activity_counts,
+        "activities": recent_activities,
+    }
+
+
+def public_plan(today: datetime.date | None = None) -> list[Meeting]:
+    """Upcoming sessions, commission meetings, hearings and field visits (today on)."""
+    today = today or timezone.localdate()
+    return list(
+        Meeting.objects.filter(date__gte=today)
+        .select_related("commission", "department")
+        .order_by("date", "id")[:PLAN_LIMIT]
+    )
+
+
+def public_home(today: datetime.date | None = None) -> dict[str, Any]:
+    """The portal's front page: headline figures, the latest published requests, the plan."""
+    today = today or timezone.localdate()
+    latest = list(published_requests().order_by("-submitted_at", "-id")[:6])
+    return {
+        "totals": _registered().aggregate(**_counts()),
+        "latest": latest,
+        "upcoming": public_plan(today)[:5],
+    }

@@ -1,0 +1,194 @@
+"""The public transparency portal: ``/public/`` and its pages, open without a login.
+
+Everything here reads ``reports.public`` (published requests only, no personal data) and
+the KPI snapshots; nothing writes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django import forms
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.views.decorators.http import require_GET
+
+from maslikhat.core.pagination import BoundedCountPaginator
+
+from . import public
+
+PAGE_SIZE = 20
+
+
+def _chart(kind: str, labels: list[str], datasets: list[dict[str, Any]], **options: Any) -> dict:
+    return {"type": kind, "labels": labels, "datasets": datasets, "options": options}
+
+
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    """The front page: headline figures, the latest published requests, the plan."""
+    return render(request, "public/index.html", {**public.public_home(), "section": "overview"})
+
+
+@require_GET
+def request_list(request: HttpRequest) -> HttpResponse:
+    """Published requests, searchable (``?search=``) and filterable."""
+    filterset = public.public_request_list(request.GET)
+    form = filterset.form
+    for name, field in form.fields.items():
+        widget = field.widget
+        widget.attrs["class"] = (
+            "form-select" if isinstance(widget, forms.Select) else "form-control"
+        )
+        widget.attrs["id"] = f"public-{name}"
+    form.fields["search"].widget.attrs.update(
+        {"type": "search", "placeholder": gettext("Words from the title or text, or a number")}
+    )
+    page = BoundedCountPaginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    params = [(k, v) for k, values in request.GET.lists() if k != "page" for v in values if v]
+    context = {
+        "filter": filterset,
+        "page": page,
+        "rows": list(page.object_list),
+        "page_query": "?" + urlencode(params) if params else "?",
+        "is_filtered": bool(params),
+        "section": "requests",
+    }
+    return render(request, "public/requests.html", context)
+
+
+@require_GET
+def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One published request and, once closed, the department's final answer."""
+    item, answer = public.public_request(pk)
+    return render(
+        request, "public/request.html", {"item": item, "answer": answer, "section": "requests"}
+    )
+
+
+@require_GET
+def statistics(request: HttpRequest) -> HttpResponse:
+    """Registered requests by district, category and month; links open published ones."""
+    data = public.public_statistics()
+    received, published = gettext("Registered"), gettext("Published")
+    charts = {
+        "districts": _chart(
+            "bar",
+            [row["name"] or gettext("No district") for row in data["by_district"]],
+            [
+                {"label": received, "data": [r["received"] for r in data["by_district"]]},
+                {"label": published, "data": [r["published"] for r in data["by_district"]]},
+            ],
+        ),
+        "categories": _chart(
+            "bar",
+            [row["name"] for row in data["by_category"]],
+            [
+                {"label": received, "data": [r["received"] for r in data["by_category"]]},
+                {"label": published, "data": [r["published"] for r in data["by_category"]]},
+            ],
+            indexAxis="y",
+        ),
+        "months": _chart(
+            "line",
+            [row["month"] for row in data["by_month"]],
+            [
+                {"label": received, "data": [r["received"] for r in data["by_month"]]},
+                {
+                    "label": gettext("Answered"),
+                    "data": [r["answered"] for r in data["by_month"]],
+                },
+            ],
+        ),
+    }
+    return render(
+        request, "public/statistics.html", {**data, "charts": charts, "section": "statistics"}
+    )
+
+
+def _default_period(periods: list[str]) -> str | None:
+    today = timezone.localdate()
+    quarter = f"{today.year}-Q{(today.month - 1) // 3 + 1}"
+    for candidate in (quarter, "rolling90", str(today.year)):
+        if candidate in periods:
+            return candidate
+    return periods[0] if periods else None
+
+
+@require_GET
+def rankings(request: HttpRequest) -> HttpResponse:
+    """The KPI rankings of departments and deputies for a period (from the snapshots)."""
+    from kpi.calculators import DEPARTMENT, DEPUTY
+    from kpi.periods import InvalidPeriod
+    from kpi.selectors import NoSnapshot, kpi_periods, kpi_rankings
+
+    periods = kpi_periods()
+    asked = request.GET.get("period") or ""
+    period = asked if asked in periods else _default_period(periods)
+    tables: dict[str, Any] = {DEPARTMENT: None, DEPUTY: None}
+    if period is not None:
+        for kind in tables:
+            try:
+                tables[kind] = kpi_rankings(kind, period)
+            except (NoSnapshot, InvalidPeriod):
+                tables[kind] = None
+    context = {
+        "periods": periods,
+        "period": period,
+        "unknown_period": bool(asked) and asked not in periods,
+        "departments": tables[DEPARTMENT],
+        "deputies": tables[DEPUTY],
+        "export_query": urlencode({"period": period or "", "kind": DEPARTMENT}),
+        "export_deputies_query": urlencode({"period": period or "", "kind": DEPUTY}),
+        "section": "rankings",
+    }
+    return render(request, "public/rankings.html", context)
+
+
+@require_GET
+def methodology(request: HttpRequest) -> HttpResponse:
+    """How the KPI are computed: components, formulas, weights in force, safeguards."""
+    from kpi.selectors import methodology as kpi_methodology
+
+    content = kpi_methodology()
+    context = {
+        "methodology": content,
+        "sections": [
+            (content["departments"], gettext("Departments")),
+            (content["deputies"], gettext("Deputies")),
+        ],
+        "periods_text": ", ".join(content.get("periods", [])),
+        "section": "methodology",
+    }
+    return render(request, "public/methodology.html", context)
+
+
+@require_GET
+def deputy_list(request: HttpRequest) -> HttpResponse:
+    """The council's active deputies: party, district, commissions, published requests."""
+    context = {"deputies": list(public.public_deputies()), "section": "deputies"}
+    return render(request, "public/deputies.html", context)
+
+
+@require_GET
+def deputy_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A deputy's page: who they are, what they did and what they raised in public."""
+    from kpi.models import ActivityKind
+
+    data = public.public_deputy(pk)
+    data["activity_summary"] = [
+        {"label": label, "count": data["activity_counts"].get(value, 0)}
+        for value, label in ActivityKind.choices
+    ]
+    return render(request, "public/deputy.html", {**data, "section": "deputies"})
+
+
+@require_GET
+def plan(request: HttpRequest) -> HttpResponse:
+    """Upcoming sessions, commission meetings, hearings and field visits."""
+    return render(
+        request, "public/plan.html", {"meetings": public.public_plan(), "section": "plan"}
+    )

@@ -1,0 +1,448 @@
+"""Forms of the request pages: they parse what a person typed; every rule is in ``services``.
+
+Field names are the API's (``api.md``), so a form post and an API call read the same.
+Each action form knows the keyword arguments of its service (``service_kwargs``);
+the hidden ``version`` is the item's version when the page was loaded, so a stale
+page gets the service's "changed by someone else" answer instead of overwriting.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django import forms
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from maslikhat.accounts.models import User
+from maslikhat.core.web import StyledFormMixin
+from maslikhat.directory.actors import actor_for
+from maslikhat.directory.models import Category, Department, Deputy, District
+
+from .filters import ORDERING_FIELDS, DeputyRequestFilter
+from .models import CLAIMED_OUTCOMES, DeputyRequest, ResponseKind
+from .services import FINAL_OUTCOMES
+
+TEXT_MAX = 20_000
+MESSAGE_MAX = 10_000
+RATING_CHOICES = [(str(n), str(n)) for n in range(1, 6)]
+
+
+def _textarea(rows: int, **attrs: Any) -> forms.Textarea:
+    return forms.Textarea(attrs={"rows": rows, **attrs})
+
+
+def _date_input() -> forms.DateInput:
+    # type=date: the phone shows its date picker; the browser sends yyyy-mm-dd.
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class PortalForm(StyledFormMixin, forms.Form):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.style_fields()
+
+
+# --- The draft --------------------------------------------------------------------------------
+
+
+class RequestDraftForm(PortalForm):
+    """A new request or a draft being edited (``/requests/new/``, ``/requests/<id>/edit/``)."""
+
+    title = forms.CharField(
+        label=_("Title"),
+        max_length=300,
+        help_text=_("One line: what the problem is and where."),
+    )
+    body = forms.CharField(
+        label=_("Text of the request"),
+        max_length=TEXT_MAX,
+        widget=_textarea(8),
+        help_text=_("The facts: what happens, since when, whom it affects, what was tried."),
+    )
+    proposed_solution = forms.CharField(
+        label=_("Proposed solution"),
+        max_length=TEXT_MAX,
+        required=False,
+        widget=_textarea(4),
+        help_text=_("What you ask the akimat to do. Requests with a proposal get better answers."),
+    )
+    category = forms.ModelChoiceField(queryset=Category.objects.all(), label=_("Category"))
+    district = forms.ModelChoiceField(
+        queryset=District.objects.all(), required=False, label=_("District")
+    )
+    address = forms.CharField(label=_("Address"), max_length=300, required=False)
+    co_authors = forms.ModelMultipleChoiceField(
+        queryset=Deputy.objects.none(),
+        required=False,
+        label=_("Co-authors"),
+        help_text=_("Other deputies who file this request with you."),
+    )
+    suggested_departments = forms.ModelMultipleChoiceField(
+        queryset=Department.objects.filter(is_active=True),
+        required=False,
+        label=_("Suggested addressees"),
+        help_text=_("The departments you think should answer. The maslikhat staff decide."),
+    )
+    is_public = forms.BooleanField(
+        label=_("Publish on the public portal"),
+        required=False,
+        help_text=_("Published requests are visible to everyone from submission on."),
+    )
+    file = forms.FileField(
+        label=_("Attach a file"),
+        required=False,
+        help_text=_("PDF, Word, Excel, OpenDocument text or a photo (JPEG, PNG)."),
+    )
+    version = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, author_id: int | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        deputies = Deputy.objects.filter(is_active=True).select_related("user")
+        if author_id is not None:
+            deputies = deputies.exclude(pk=author_id)
+        self.fields["co_authors"].queryset = deputies  # type: ignore[attr-defined]
+        for name in ("co_authors", "suggested_departments"):
+            self.fields[name].widget.attrs["size"] = 6
+
+    @classmethod
+    def initial_for(cls, item: DeputyRequest) -> dict[str, Any]:
+        return {
+            "title": item.title,
+            "body": item.body,
+            "proposed_solution": item.proposed_solution,
+            "category": item.category_id,
+            "district": item.district_id,
+            "address": item.address,
+            "co_authors": [d.pk for d in item.co_authors.all()],
+            "suggested_departments": [d.pk for d in item.suggested_departments.all()],
+            "is_public": item.is_public,
+            "version": item.version,
+        }
+
+    def draft_kwargs(self) -> dict[str, Any]:
+        """The keyword arguments of ``deputy_request_create`` / ``_update_draft``."""
+        data = self.cleaned_data
+        return {
+            "title": data["title"],
+            "body": data["body"],
+            "proposed_solution": data.get("proposed_solution") or "",
+            "category": data["category"],
+            "district": data.get("district"),
+            "address": data.get("address") or "",
+            "is_public": bool(data.get("is_public")),
+            "co_authors": list(data.get("co_authors") or []),
+            "suggested_departments": list(data.get("suggested_departments") or []),
+        }
+
+
+# --- Actions on a request ---------------------------------------------------------------------
+
+
+class ActionForm(PortalForm):
+    """An action on the item: the hidden ``version`` of the page the person looked at."""
+
+    version = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+    #: The field holding text the person typed; an error re-renders the page with it.
+    text_field: str | None = None
+
+    def __init__(self, *args: Any, item: DeputyRequest | None = None, **kwargs: Any) -> None:
+        self.item = item
+        super().__init__(*args, **kwargs)
+
+    def service_kwargs(self) -> dict[str, Any]:
+        return {"version": self.cleaned_data.get("version")}
+
+    @property
+    def has_typed_text(self) -> bool:
+        return bool(self.text_field and (self.data.get(self.text_field) or "").strip())
+
+
+class SubmitForm(ActionForm):
+    pass
+
+
+class ReasonForm(ActionForm):
+    text_field = "reason"
+    reason = forms.CharField(label=_("Reason"), max_length=TEXT_MAX, widget=_textarea(3))
+
+    def service_kwargs(self) -> dict[str, Any]:
+        return {**super().service_kwargs(), "reason": self.cleaned_data["reason"]}
+
+
+class WithdrawForm(ReasonForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A draft may be withdrawn without a reason; the service decides.
+        self.fields["reason"].required = False
+
+
+class RouteForm(ActionForm):
+    lead_department = forms.ModelChoiceField(
+        queryset=Department.objects.filter(is_active=True), label=_("Lead department")
+    )
+    co_departments = forms.ModelMultipleChoiceField(
+        queryset=Department.objects.filter(is_active=True),
+        required=False,
+        label=_("Co-executor departments"),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["co_departments"].widget.attrs["size"] = 5
+        item = self.item
+        if item is not None and not self.is_bound:
+            suggested = [d.pk for d in item.suggested_departments.all()]
+            default = item.category.default_department_id if item.category_id else None
+            self.initial.setdefault("lead_department", suggested[0] if suggested else default)
+
+    def service_kwargs(self) -> dict[str, Any]:
+        return {
+            **super().service_kwargs(),
+            "lead_department": self.cleaned_data["lead_department"],
+            "co_departments": list(self.cleaned_data.get("co_departments") or []),
+        }
+
+
+class AssignForm(ActionForm):
+    executor = forms.ModelChoiceField(queryset=User.objects.none(), label=_("Executor"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        department_id = self.item.lead_department_id if self.item is not None else None
+        officers = User.objects.none()
+        if department_id is not None:
+            officers = User.objects.filter(
+                is_active=True,
+                department_membership__department_id=department_id,
+                department_membership__is_active=True,
+            ).order_by("last_name", "first_name")
+        self.fields["executor"].queryset = officers  # type: ignore[attr-defined]
+        if self.item is not None and not self.is_bound:
+            self.initial.setdefault("executor", self.item.executor_id)
+
+    def service_kwargs(self) -> dict[str, Any]:
+        return {**super().service_kwargs(), "executor": self.cleaned_data["executor"]}
+
+
+class RespondForm(ActionForm):
+    text_field = "text"
+    kind = forms.ChoiceField(
+        label=_("Kind of answer"),
+        choices=ResponseKind.choices,
+        initial=ResponseKind.FINAL,
+        widget=forms.RadioSelect,
+    )
+    text = forms.CharField(label=_("Text of the answer"), max_length=TEXT_MAX, widget=_textarea(8))
+    outcome = forms.ChoiceField(
+        label=_("Outcome"),
+        required=False,
+        choices=[("", "—"), *((o.value, o.label) for o in CLAIMED_OUTCOMES)],
+        help_text=_("A final answer states what was done."),
+    )
+    planned_date = forms.DateField(
+        label=_("Planned for"),
+        required=False,
+        widget=_date_input(),
+        help_text=_("When the planned work will be done."),
+    )
+
+    def service_kwargs(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            **super().service_kwargs(),
+            "kind": data["kind"],
+            "text": data["text"],
+            "outcome": data.get("outcome") or None,
+            "planned_date": data.get("planned_date"),
+        }
+
+
+class ResponseApproveForm(ActionForm):
+    pass
+
+
+class ResponseReturnForm(ActionForm):
+    text_field = "comment"
+    comment = forms.CharField(label=_("What to change"), max_length=TEXT_MAX, widget=_textarea(3))
+
+    def service_kwargs(self) -> dict[str, Any]:
+        return {**super().service_kwargs(), "comment": self.cleaned_data["comment"]}
+
+
+class EvaluateForm(ActionForm):
+    """The author's evaluation: the button pressed is the decision (accept or rework)."""
+
+    text_field = "comment"
+    decision = forms.ChoiceField(
+        choices=[("accept", _("Accept")), ("rework", _("Return for rework"))],
+        widget=forms.HiddenInput,
+    )
+    rating = forms.TypedChoiceField(
+        label=_("Your rating of the answer"),
+        choices=RATING_CHOICES,
+        coerce=int,
+        required=False,
+        empty_value=None,
+        widget=forms.RadioSelect(attrs={"class": "btn-check"}),
+    )
+    comment = forms.CharField(
+        label=_("Comment"),
+        max_length=TEXT_MAX,
+        required=False,
+        widget=_textarea(3),
+        help_text=_("Needed when you return the answer or rate it 1 or 2."),
+    )
+    outcome = forms.ChoiceField(
+        label=_("In your view, the problem is"),
+        required=False,
+        choices=[("", "—"), *((o.value, o.label) for o in FINAL_OUTCOMES)],
+    )
+
+    def service_kwargs(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            **super().service_kwargs(),
+            "decision": data["decision"],
+            "rating": data.get("rating"),
+            "comment": data.get("comment") or "",
+            "outcome": data.get("outcome") or None,
+        }
+
+
+class RateRequestForm(ActionForm):
+    text_field = "comment"
+    rating = forms.TypedChoiceField(
+        label=_("Quality of the request"),
+        choices=RATING_CHOICES,
+        coerce=int,
+        widget=forms.RadioSelect(attrs={"class": "btn-check"}),
+        help_text=_("A clear problem, facts, a proposed solution, within the akimat's competence."),
+    )
+    comment = forms.CharField(
+        label=_("Comment"), max_length=TEXT_MAX, required=False, widget=_textarea(2)
+    )
+
+    def service_kwargs(self) -> dict[str, Any]:
+        return {
+            **super().service_kwargs(),
+            "rating": self.cleaned_data["rating"],
+            "comment": self.cleaned_data.get("comment") or "",
+        }
+
+
+class ExtensionAskForm(ActionForm):
+    text_field = "reason"
+    new_due_date = forms.DateField(label=_("New due date"), widget=_date_input())
+    reason = forms.CharField(label=_("Reason"), max_length=TEXT_MAX, widget=_textarea(3))
+
+    def service_kwargs(self) -> dict[str, Any]:
+        return {
+            **super().service_kwargs(),
+            "new_due_date": self.cleaned_data["new_due_date"],
+            "reason": self.cleaned_data["reason"],
+        }
+
+
+class ExtensionDecideForm(ActionForm):
+    """Staff decide: the button pressed is the decision (approve or reject)."""
+
+    text_field = "comment"
+    approve = forms.TypedChoiceField(
+        choices=[("yes", _("Approve")), ("no", _("Reject"))],
+        coerce=lambda value: value == "yes",
+        widget=forms.HiddenInput,
+    )
+    comment = forms.CharField(
+        label=_("Comment"),
+        max_length=TEXT_MAX,
+        required=False,
+        widget=_textarea(2),
+        help_text=_("Needed when you reject the extension."),
+    )
+
+    def service_kwargs(self) -> dict[str, Any]:
+        return {
+            **super().service_kwargs(),
+            "approve": self.cleaned_data["approve"],
+            "comment": self.cleaned_data.get("comment") or "",
+        }
+
+
+class PublishForm(ActionForm):
+    is_public = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def service_kwargs(self) -> dict[str, Any]:
+        return {**super().service_kwargs(), "is_public": bool(self.cleaned_data.get("is_public"))}
+
+
+class MessageForm(ActionForm):
+    text_field = "text"
+    text = forms.CharField(label=_("Message"), max_length=MESSAGE_MAX, widget=_textarea(3))
+
+    def service_kwargs(self) -> dict[str, Any]:
+        # Messages are appended, never edited: no version check.
+        return {"text": self.cleaned_data["text"]}
+
+
+class AttachmentForm(ActionForm):
+    file = forms.FileField(label=_("File"))
+
+    def service_kwargs(self) -> dict[str, Any]:
+        return {"upload": self.cleaned_data["file"]}
+
+
+# --- The list's filters -----------------------------------------------------------------------
+
+
+class StableOrderingFilter(django_filters.OrderingFilter):
+    """``?ordering=`` with the API's names; ties are broken by id so pages never overlap."""
+
+    def filter(self, qs: QuerySet, value: Any) -> QuerySet:
+        if not value:
+            return qs
+        return qs.order_by(*(self.get_ordering_value(param) for param in value), "-id")
+
+
+class RequestListFilter(DeputyRequestFilter):
+    """The shared filter of the API plus what the HTML lists' tabs need.
+
+    ``scope=mine`` narrows a deputy's list to their own requests (authored or
+    co-authored); ``unassigned=true`` keeps those without an executor.
+    """
+
+    scope = django_filters.ChoiceFilter(
+        choices=[("mine", _("My requests")), ("all", _("Also published requests of others"))],
+        method="filter_scope",
+        label=_("Show"),
+    )
+    unassigned = django_filters.BooleanFilter(
+        field_name="executor", lookup_expr="isnull", label=_("Without an executor")
+    )
+    ordering = StableOrderingFilter(fields=[(name, name) for name in ORDERING_FIELDS])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        fields = self.form.fields
+        fields["status"].widget = forms.CheckboxSelectMultiple(choices=fields["status"].choices)
+        for name in ("due_after", "due_before", "submitted_after", "submitted_before"):
+            fields[name].widget = _date_input()
+        for field in fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxSelectMultiple):
+                widget.attrs["class"] = "form-check-input"
+            elif isinstance(widget, forms.Select):
+                widget.attrs["class"] = "form-select form-select-sm"
+            else:
+                widget.attrs["class"] = "form-control form-control-sm"
+
+    def filter_scope(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        deputy_id = actor_for(getattr(self.request, "user", None)).deputy_id
+        if value != "mine" or deputy_id is None:
+            return queryset
+        co_authored = DeputyRequest.co_authors.through.objects.filter(
+            deputyrequest_id=OuterRef("pk"), deputy_id=deputy_id
+        )
+        return queryset.filter(Q(author_id=deputy_id) | Exists(co_authored))

@@ -1,0 +1,279 @@
+"""``/api/v1/meetings/``, ``/api/v1/protocols/`` and ``/api/v1/instructions/`` (``api.md``).
+
+The same shape as the deputy-request API (``requests_app.api``): each action parses
+its body, calls one service and returns the updated item with its
+``available_actions``; a transition not allowed now is a 409, a stale ``version``
+too, an instruction the user may not see a 404 (for every action alike).
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django.db.models import QuerySet, prefetch_related_objects
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import filters, mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response as ApiResponse
+
+from maslikhat.accounts.models import User
+from maslikhat.core.exceptions import ActionForbidden
+from maslikhat.core.item_api import ItemSubresourcesMixin
+from maslikhat.directory.actors import actor_for
+
+from . import instruction_permissions as permissions
+from . import instruction_selectors as selectors
+from . import instruction_services as services
+from .api import parse
+from .instruction_filters import (
+    INSTRUCTION_ORDERING_FIELDS,
+    InstructionFilter,
+    MeetingFilter,
+    ProtocolFilter,
+)
+from .instruction_serializers import (
+    DepartmentDisciplineSerializer,
+    ExecutionReportSerializer,
+    InstructionCreateSerializer,
+    InstructionDetailSerializer,
+    InstructionReportSerializer,
+    InstructionSerializer,
+    MeetingCreateSerializer,
+    MeetingSerializer,
+    ProtocolCreateSerializer,
+    ProtocolSerializer,
+)
+from .models import Instruction, Meeting, Protocol
+from .serializers import (
+    CommentSerializer,
+    ExtensionAskSerializer,
+    ExtensionDecideSerializer,
+    ExtensionSerializer,
+    ReasonSerializer,
+)
+
+#: What the API shows of an instruction's reports and extensions beyond the selector's
+#: prefetch: who decided (and who asked), so serializing them never queries per row.
+DETAIL_PREFETCH = ("reports__decided_by", "extensions__requested_by", "extensions__decided_by")
+
+
+def _user(request: Request) -> User:
+    """The signed-in user (every endpoint here requires a login)."""
+    return cast(User, request.user)
+
+
+def _require_create(request: Request) -> None:
+    """Only staff create meetings, protocols and instructions: 403 before reading the body."""
+    if not permissions.can_create(actor_for(request.user)):
+        raise ActionForbidden()
+
+
+class MeetingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Sessions, commission meetings and hearings: readable by every signed-in user."""
+
+    serializer_class = MeetingSerializer
+    filterset_class = MeetingFilter
+    filter_backends = [DjangoFilterBackend, filters.SearchFilter, filters.OrderingFilter]
+    search_fields = ["title", "agenda", "location"]
+    ordering_fields = ["date"]
+    ordering = ["-date", "-id"]
+
+    def get_queryset(self) -> QuerySet[Meeting]:
+        return selectors.meeting_list()
+
+    @extend_schema(request=MeetingCreateSerializer, responses={201: MeetingSerializer})
+    def create(self, request: Request) -> ApiResponse:
+        _require_create(request)
+        data = parse(MeetingCreateSerializer, request)
+        meeting = services.meeting_create(by=_user(request), **data)
+        row = self.get_queryset().get(pk=meeting.pk)
+        return ApiResponse(MeetingSerializer(row).data, status=status.HTTP_201_CREATED)
+
+
+class ProtocolViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Protocols of meetings with their numbered items: readable by every signed-in user."""
+
+    serializer_class = ProtocolSerializer
+    filterset_class = ProtocolFilter
+    filter_backends = [DjangoFilterBackend, filters.SearchFilter, filters.OrderingFilter]
+    search_fields = ["number", "meeting__title"]
+    ordering_fields = ["date", "number"]
+    ordering = ["-date", "-id"]
+
+    def get_queryset(self) -> QuerySet[Protocol]:
+        return selectors.protocol_list().prefetch_related("items")
+
+    @extend_schema(request=ProtocolCreateSerializer, responses={201: ProtocolSerializer})
+    def create(self, request: Request) -> ApiResponse:
+        _require_create(request)
+        data = parse(ProtocolCreateSerializer, request)
+        protocol = services.protocol_create(by=_user(request), **data)
+        row = self.get_queryset().get(pk=protocol.pk)
+        return ApiResponse(ProtocolSerializer(row).data, status=status.HTTP_201_CREATED)
+
+
+class InstructionViewSet(
+    ItemSubresourcesMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Protocol instructions the caller may see, their reports, extensions and thread."""
+
+    serializer_class = InstructionSerializer
+    filterset_class = InstructionFilter
+    ordering_fields = INSTRUCTION_ORDERING_FIELDS
+    ordering = ["due_date", "id"]
+
+    def get_queryset(self) -> QuerySet[Instruction]:
+        return selectors.instruction_list(actor=actor_for(self.request.user))
+
+    def get_object(self) -> Instruction:
+        return selectors.instruction_get_visible(user=self.request.user, pk=self.kwargs["pk"])
+
+    def _load(self, item: Instruction, *, reread: bool = True) -> Instruction:
+        """The item as the caller sees it (re-read after a change, so annotations are
+        current), with the deciders and requesters of its reports and extensions."""
+        if reread:
+            item = selectors.instruction_get_visible(user=self.request.user, pk=item.pk)
+        prefetch_related_objects([item], *DETAIL_PREFETCH)
+        return item
+
+    def detail_response(
+        self, item: Instruction, *, code: int = status.HTTP_200_OK, reread: bool = True
+    ) -> ApiResponse:
+        """The item as its detail page shows it, with the caller's ``available_actions``."""
+        item = self._load(item, reread=reread)
+        context = {
+            "request": self.request,
+            "actions": services.available_actions(actor_for(self.request.user), item),
+        }
+        return ApiResponse(InstructionDetailSerializer(item, context=context).data, status=code)
+
+    @extend_schema(responses=InstructionDetailSerializer)
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> ApiResponse:
+        return self.detail_response(self.get_object(), reread=False)
+
+    @extend_schema(
+        request=InstructionCreateSerializer, responses={201: InstructionDetailSerializer}
+    )
+    def create(self, request: Request) -> ApiResponse:
+        _require_create(request)
+        data = parse(InstructionCreateSerializer, request)
+        item = services.instruction_create(by=_user(request), **data)
+        return self.detail_response(item, code=status.HTTP_201_CREATED)
+
+    # --- Reports --------------------------------------------------------------------------
+
+    @extend_schema(methods=["GET"], responses=ExecutionReportSerializer(many=True))
+    @extend_schema(
+        methods=["POST"],
+        request=InstructionReportSerializer,
+        responses={201: ExecutionReportSerializer},
+    )
+    @action(detail=True, methods=["get", "post"], filter_backends=[], pagination_class=None)
+    def reports(self, request: Request, pk: str | None = None) -> ApiResponse:
+        """The execution reports (GET); a department submits one (POST, interim or final)."""
+        item = self.get_object()
+        if request.method == "GET":
+            prefetch_related_objects([item], "reports__decided_by")
+            rows = item.reports.all()
+            return ApiResponse(ExecutionReportSerializer(rows, many=True).data)
+        data = parse(InstructionReportSerializer, request)
+        report = services.instruction_report(pk=item.pk, by=_user(request), **data)
+        return ApiResponse(ExecutionReportSerializer(report).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=CommentSerializer, responses=InstructionDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def accept(self, request: Request, pk: str | None = None) -> ApiResponse:
+        """The controller or staff accept the final report: the instruction is executed."""
+        item = self.get_object()
+        data = parse(CommentSerializer, request)
+        services.instruction_accept(
+            pk=item.pk,
+            by=_user(request),
+            comment=data.get("comment", ""),
+            version=data.get("version"),
+        )
+        return self.detail_response(item)
+
+    @extend_schema(request=CommentSerializer, responses=InstructionDetailSerializer)
+    @action(detail=True, methods=["post"], url_path="return", url_name="return")
+    def return_report(self, request: Request, pk: str | None = None) -> ApiResponse:
+        """The controller or staff return the final report with a ``comment``."""
+        item = self.get_object()
+        data = parse(CommentSerializer, request)
+        services.instruction_return(
+            pk=item.pk,
+            by=_user(request),
+            comment=data.get("comment", ""),
+            version=data.get("version"),
+        )
+        return self.detail_response(item)
+
+    # --- Extensions and removal -----------------------------------------------------------
+
+    @extend_schema(methods=["GET"], responses=ExtensionSerializer(many=True))
+    @extend_schema(
+        methods=["POST"], request=ExtensionAskSerializer, responses={201: ExtensionSerializer}
+    )
+    @action(detail=True, methods=["get", "post"], filter_backends=[], pagination_class=None)
+    def extensions(self, request: Request, pk: str | None = None) -> ApiResponse:
+        """The extensions asked (GET); the lead department asks for a later due date (POST)."""
+        item = self.get_object()
+        if request.method == "GET":
+            prefetch_related_objects([item], "extensions__requested_by", "extensions__decided_by")
+            rows = item.extensions.all()
+            return ApiResponse(ExtensionSerializer(rows, many=True).data)
+        data = parse(ExtensionAskSerializer, request)
+        extension = services.instruction_extension_ask(pk=item.pk, by=_user(request), **data)
+        return ApiResponse(ExtensionSerializer(extension).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=ExtensionDecideSerializer,
+        responses=InstructionDetailSerializer,
+        parameters=[OpenApiParameter("eid", int, OpenApiParameter.PATH)],
+    )
+    @action(detail=True, methods=["post"], url_path=r"extensions/(?P<eid>\d+)/decide")
+    def decide_extension(
+        self, request: Request, pk: str | None = None, eid: str | None = None
+    ) -> ApiResponse:
+        """Staff or the chair approve or reject (a rejection needs a ``comment``)."""
+        item = self.get_object()
+        data = parse(ExtensionDecideSerializer, request)
+        services.instruction_extension_decide(
+            pk=item.pk,
+            extension_id=int(eid or 0),
+            by=_user(request),
+            approve=data["approve"],
+            comment=data.get("comment", ""),
+            version=data.get("version"),
+        )
+        return self.detail_response(item)
+
+    @extend_schema(request=ReasonSerializer, responses=InstructionDetailSerializer)
+    @action(detail=True, methods=["post"], url_path="remove-from-control")
+    def remove_from_control(self, request: Request, pk: str | None = None) -> ApiResponse:
+        """Staff close the instruction with a ``reason``, from any state but removed."""
+        item = self.get_object()
+        data = parse(ReasonSerializer, request)
+        services.instruction_remove_from_control(
+            pk=item.pk,
+            by=_user(request),
+            reason=data.get("reason", ""),
+            version=data.get("version"),
+        )
+        return self.detail_response(item)
+
+    # --- Discipline -----------------------------------------------------------------------
+
+    @extend_schema(responses=DepartmentDisciplineSerializer(many=True))
+    @action(detail=False, methods=["get"], filter_backends=[])
+    def discipline(self, request: Request) -> ApiResponse:
+        """Per lead department: executed on time, late, open overdue (what the caller sees)."""
+        rows = selectors.department_discipline(actor=actor_for(request.user))
+        page = self.paginate_queryset(rows)
+        data = DepartmentDisciplineSerializer(page, many=True).data
+        return self.get_paginated_response(data)

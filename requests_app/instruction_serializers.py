@@ -1,0 +1,251 @@
+"""API shapes of meetings, protocols and protocol instructions (``api.md``) and action bodies.
+
+Field names are fixed by the contract. Serializers only parse and present; every
+rule (who, when, which dates) is in ``instruction_services``. Bodies shared with
+deputy requests (comment, reason, extensions) reuse ``requests_app.serializers``.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from maslikhat.core.serializers import PersonField
+from maslikhat.directory.models import Commission, Convocation, Department, Deputy
+
+from .instruction_selectors import next_periodic_report_date
+from .models import (
+    ExecutionReport,
+    Instruction,
+    Meeting,
+    MeetingKind,
+    Protocol,
+    ProtocolItem,
+    ReportPeriod,
+    SessionKind,
+)
+from .serializers import ExtensionSerializer, VersionField
+
+TEXT_MAX = 20_000
+#: A protocol rarely has more than a few dozen questions; the cap keeps one body bounded.
+PROTOCOL_ITEMS_MAX = 500
+
+
+# --- Meetings ------------------------------------------------------------------------------
+
+
+class MeetingSerializer(serializers.ModelSerializer):
+    protocol_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Meeting
+        fields = [
+            "id",
+            "kind",
+            "session_kind",
+            "date",
+            "commission",
+            "department",
+            "title",
+            "agenda",
+            "location",
+            "is_field_visit",
+            "convocation",
+            "protocol_count",
+        ]
+        read_only_fields = fields
+
+
+class MeetingCreateSerializer(serializers.Serializer):
+    """``POST /meetings/`` (staff): a session, a commission meeting or a hearing."""
+
+    kind = serializers.ChoiceField(choices=MeetingKind.choices)
+    session_kind = serializers.ChoiceField(
+        choices=SessionKind.choices, required=False, allow_blank=True
+    )
+    date = serializers.DateField()
+    title = serializers.CharField(max_length=300)
+    commission = serializers.PrimaryKeyRelatedField(
+        queryset=Commission.objects.all(), required=False, allow_null=True
+    )
+    department = serializers.PrimaryKeyRelatedField(
+        queryset=Department.objects.filter(is_active=True), required=False, allow_null=True
+    )
+    agenda = serializers.CharField(max_length=TEXT_MAX, required=False, allow_blank=True)
+    location = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    is_field_visit = serializers.BooleanField(required=False)
+    convocation = serializers.PrimaryKeyRelatedField(
+        queryset=Convocation.objects.all(), required=False, allow_null=True
+    )
+
+
+# --- Protocols -----------------------------------------------------------------------------
+
+
+class ProtocolItemSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ProtocolItem
+        fields = ["id", "number", "title"]
+        read_only_fields = fields
+
+
+class ProtocolSerializer(serializers.ModelSerializer):
+    items = ProtocolItemSerializer(many=True, read_only=True)
+    instruction_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Protocol
+        fields = ["id", "meeting", "number", "date", "items", "instruction_count"]
+        read_only_fields = fields
+
+
+class ProtocolCreateSerializer(serializers.Serializer):
+    """``POST /protocols/`` (staff): the protocol and its numbered items (questions)."""
+
+    meeting = serializers.PrimaryKeyRelatedField(queryset=Meeting.objects.all())
+    number = serializers.CharField(max_length=40)
+    date = serializers.DateField()
+    items = serializers.ListField(
+        child=serializers.CharField(max_length=TEXT_MAX, allow_blank=True),
+        required=False,
+        max_length=PROTOCOL_ITEMS_MAX,
+    )
+
+
+# --- Instructions --------------------------------------------------------------------------
+
+
+class InstructionSerializer(serializers.ModelSerializer):
+    co_departments: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(
+        many=True, read_only=True
+    )
+    is_overdue = serializers.BooleanField(read_only=True)
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    next_report_date = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Instruction
+        fields = [
+            "id",
+            "number",
+            "protocol",
+            "item",
+            "text",
+            "lead_department",
+            "co_departments",
+            "controller_commission",
+            "controller_deputy",
+            "due_date",
+            "original_due_date",
+            "report_period",
+            "status",
+            "status_display",
+            "is_overdue",
+            "version",
+            "reported_at",
+            "executed_at",
+            "removed_at",
+            "removal_reason",
+            "next_report_date",
+            "convocation",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.DateField(allow_null=True))
+    def get_next_report_date(self, item: Instruction) -> datetime.date | None:
+        """The next periodic report date while the instruction is open (none without periods)."""
+        return next_periodic_report_date(item, timezone.localdate())
+
+
+class ExecutionReportSerializer(serializers.ModelSerializer):
+    submitted_by = PersonField(read_only=True)
+    decided_by = PersonField(read_only=True)
+
+    class Meta:
+        model = ExecutionReport
+        fields = [
+            "id",
+            "department",
+            "text",
+            "is_final",
+            "status",
+            "submitted_by",
+            "submitted_at",
+            "decided_by",
+            "decided_at",
+            "comment",
+        ]
+        read_only_fields = fields
+
+
+class InstructionDetailSerializer(InstructionSerializer):
+    reports = ExecutionReportSerializer(many=True, read_only=True)
+    extensions = ExtensionSerializer(many=True, read_only=True)
+    due_date_basis = serializers.JSONField(read_only=True)
+    created_by = PersonField(read_only=True)
+    available_actions = serializers.SerializerMethodField()
+
+    class Meta(InstructionSerializer.Meta):
+        fields = [
+            *InstructionSerializer.Meta.fields,
+            "due_date_basis",
+            "created_by",
+            "reports",
+            "extensions",
+            "available_actions",
+        ]
+        read_only_fields = fields
+
+    def get_available_actions(self, item: Instruction) -> list[str]:
+        return sorted(self.context.get("actions", []))
+
+
+class InstructionCreateSerializer(serializers.Serializer):
+    """``POST /instructions/`` (staff). Without ``due_date`` the deadline rule gives it."""
+
+    protocol = serializers.PrimaryKeyRelatedField(queryset=Protocol.objects.all())
+    item = serializers.PrimaryKeyRelatedField(
+        queryset=ProtocolItem.objects.all(), required=False, allow_null=True
+    )
+    number = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    text = serializers.CharField(max_length=TEXT_MAX)
+    lead_department = serializers.PrimaryKeyRelatedField(
+        queryset=Department.objects.filter(is_active=True)
+    )
+    co_departments = serializers.PrimaryKeyRelatedField(
+        queryset=Department.objects.filter(is_active=True), many=True, required=False
+    )
+    controller_commission = serializers.PrimaryKeyRelatedField(
+        queryset=Commission.objects.all(), required=False, allow_null=True
+    )
+    controller_deputy = serializers.PrimaryKeyRelatedField(
+        queryset=Deputy.objects.filter(is_active=True), required=False, allow_null=True
+    )
+    due_date = serializers.DateField(required=False, allow_null=True)
+    report_period = serializers.ChoiceField(choices=ReportPeriod.choices, required=False)
+
+
+class InstructionReportSerializer(serializers.Serializer):
+    """``POST /instructions/{id}/reports/`` (the lead department; co-executors interim only)."""
+
+    text = serializers.CharField(max_length=TEXT_MAX)
+    final = serializers.BooleanField(required=False, default=False)
+    version = VersionField()
+
+
+class DepartmentDisciplineSerializer(serializers.Serializer):
+    """One lead department's execution discipline over the instructions the caller sees."""
+
+    lead_department = serializers.IntegerField()
+    lead_department_code = serializers.CharField(source="lead_department__code")
+    lead_department_name = serializers.CharField(source="lead_department__name_ru")
+    total = serializers.IntegerField()
+    on_time = serializers.IntegerField(help_text="Final report by the due date.")
+    late = serializers.IntegerField(help_text="Final report after the due date.")
+    open_overdue = serializers.IntegerField(help_text="Still owed and past the due date.")
+    on_control = serializers.IntegerField(help_text="Still owed (on control or returned).")

@@ -1,0 +1,729 @@
+"""The browser pages of protocol instructions: the control registry, the instruction page and
+its actions, meetings and protocols (where staff create instructions), executive discipline.
+
+Views parse input, call one selector or one service, and choose the response.
+Every action posts to its own address, calls exactly one service and redirects
+back to the instruction (post/redirect/get). When the service refuses, the person
+is told why, and text they typed (a report, a comment, a message) is never thrown
+away: the page is rendered again with their form, its errors and the error's
+status (400, 403 or 409).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import prefetch_related_objects
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext, gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from maslikhat.core import selectors as core_selectors
+from maslikhat.core import services as core_services
+from maslikhat.core.deadlines import DayInfo, DueDate, WorkingCalendar
+from maslikhat.core.exceptions import StaleVersion
+from maslikhat.core.web import (
+    DeadlineBadge,
+    SuccessMessage,
+    call_service,
+    deadline_badge,
+    form_errors_as_text,
+    page_calendar,
+)
+from maslikhat.directory.actors import Actor, actor_for
+from maslikhat.directory.models import Department
+
+from . import instruction_permissions as permissions
+from . import instruction_selectors as selectors
+from . import instruction_services as services
+from .instruction_filters import INSTRUCTION_ORDERING_FIELDS
+from .instruction_forms import (
+    AcceptForm,
+    AttachmentForm,
+    ExtensionAskForm,
+    ExtensionDecideForm,
+    InstructionActionForm,
+    InstructionCreateForm,
+    InstructionListFilter,
+    MeetingForm,
+    MeetingListFilter,
+    MessageForm,
+    ProtocolForm,
+    RemoveFromControlForm,
+    ReportForm,
+    ReturnForm,
+)
+from .models import (
+    INSTRUCTION_OPEN_STATUSES,
+    ExecutionReport,
+    ExtensionStatus,
+    Instruction,
+    InstructionStatus,
+    Meeting,
+    Protocol,
+    ReportStatus,
+)
+
+PAGE_SIZE = 25
+_ = gettext_lazy
+S = InstructionStatus
+OPEN = [S.ON_CONTROL.value, S.RETURNED.value]
+
+# --- Shared bits of the lists ----------------------------------------------------------------
+
+
+def _query(params: QueryDict, *, drop: Iterable[str] = (), **updates: Any) -> str:
+    """``?…`` of ``params`` without ``drop`` and with ``updates`` (a list sets several values)."""
+    dropped = set(drop)
+    merged: dict[str, list[str]] = {k: v for k, v in params.lists() if k not in dropped}
+    for key, value in updates.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = [str(v) for v in value] if isinstance(value, list) else [str(value)]
+    pairs = [(k, v) for k, values in merged.items() for v in values if v != ""]
+    return "?" + urlencode(pairs) if pairs else "?"
+
+
+def _deadline_badge(
+    item: Instruction, today: datetime.date, calendar: WorkingCalendar | None
+) -> DeadlineBadge | None:
+    """The badge beside the due date.
+
+    "N working days left" or "overdue by N" while the department owes the
+    execution; "reported late" once a late final report came in.
+    """
+    running = item.status in INSTRUCTION_OPEN_STATUSES
+    if not running and item.is_overdue:
+        return DeadlineBadge(gettext("Reported late"), "badge-overdue", 0)
+    return deadline_badge(
+        due=item.due_date, running=running, late=False, today=today, calendar=calendar
+    )
+
+
+def _with_badges(rows: list[Instruction], today: datetime.date) -> None:
+    """Attach the deadline badge and the first line of the text: one calendar for all rows."""
+    calendar = page_calendar(today, (row.due_date for row in rows))
+    for row in rows:
+        row.deadline_badge = _deadline_badge(row, today, calendar)  # type: ignore[attr-defined]
+        row.first_line = _first_line(row.text)  # type: ignore[attr-defined]
+
+
+def _first_line(text: str) -> str:
+    for line in text.splitlines():
+        if line.strip():
+            return line.strip()
+    return ""
+
+
+# --- The control registry --------------------------------------------------------------------
+
+#: Query parameters that are not filters: they never make the list "filtered".
+NON_FILTER_PARAMS = frozenset({"page", "ordering"})
+
+SORT_LABELS: dict[str, Promise] = {
+    "due_date": _("Due date"),
+    "number": _("Number"),
+    "status": _("Status"),
+    "created_at": _("Created"),
+    "updated_at": _("Last change"),
+}
+SORT_DESCENDING_FIRST = frozenset({"created_at", "updated_at"})
+
+
+@dataclass(frozen=True)
+class Tab:
+    key: str
+    label: str | Promise
+    params: dict[str, list[str]]
+
+
+TABS: tuple[Tab, ...] = (
+    Tab("on_control", _("On control"), {"status": OPEN}),
+    Tab("week", _("Due this week"), {"due_this_week": ["true"]}),
+    Tab("overdue", _("Overdue"), {"status": OPEN, "is_overdue": ["true"]}),
+    Tab("reported", _("Reported (awaiting decision)"), {"status": [S.REPORTED.value]}),
+    Tab("all", _("All"), {}),
+)
+
+
+def _filter_params(params: QueryDict) -> dict[str, list[str]]:
+    return {
+        key: sorted(v for v in values if v != "")
+        for key, values in params.lists()
+        if key not in NON_FILTER_PARAMS and any(v != "" for v in values)
+    }
+
+
+def _sort_links(params: QueryDict) -> list[dict[str, Any]]:
+    current = params.get("ordering", "")
+    links = []
+    for name in INSTRUCTION_ORDERING_FIELDS:
+        if current == name:
+            target, state = f"-{name}", "ascending"
+        elif current == f"-{name}":
+            target, state = name, "descending"
+        else:
+            target = f"-{name}" if name in SORT_DESCENDING_FIRST else name
+            state = ""
+        links.append(
+            {
+                "label": SORT_LABELS.get(name, name),
+                "url": _query(params, drop=("page",), ordering=target),
+                "state": state,
+            }
+        )
+    return links
+
+
+def _audience(actor: Actor) -> str:
+    """Whose registry this is: it chooses the title and the empty state."""
+    if actor.sees_everything:
+        return "council"
+    if actor.is_department:
+        return "department"
+    if actor.is_deputy:
+        return "deputy"
+    return "other"
+
+
+@login_required
+@require_GET
+def instruction_list(request: HttpRequest) -> HttpResponse:
+    """The control registry: every instruction the user may see, with tabs, filters, sorting."""
+    actor = actor_for(request.user)
+    params = request.GET
+    filterset = InstructionListFilter(
+        data=params, queryset=selectors.instruction_list(actor=actor), request=request
+    )
+    # Values that do not parse are left out of the filtering and shown as errors.
+    page = Paginator(filterset.qs, PAGE_SIZE).get_page(params.get("page"))
+    rows = list(page.object_list)
+    today = timezone.localdate()
+    _with_badges(rows, today)
+
+    current = _filter_params(params)
+    tabs = [
+        {
+            "tab": tab,
+            "url": _query(params, drop=("page", *current), **tab.params),
+            "active": current == {k: sorted(v) for k, v in tab.params.items()},
+        }
+        for tab in TABS
+    ]
+    context = {
+        "audience": _audience(actor),
+        "can_create": permissions.can_create(actor),
+        "filter": filterset,
+        "filter_errors": filterset.is_bound and not filterset.is_valid(),
+        "page": page,
+        "rows": rows,
+        "tabs": tabs,
+        "is_filtered": bool(current),
+        "sort_links": _sort_links(params),
+        "page_query": _query(params, drop=("page",)),
+        "clear_url": _query(params, drop=(*current, "page")),
+    }
+    return render(request, "instructions/list.html", context)
+
+
+# --- The instruction page ----------------------------------------------------------------------
+
+#: What each audit action reads as in the history (past tense).
+HISTORY_LABELS: dict[str, Promise] = {
+    "create": _("Put on control"),
+    "edit": _("Edited"),
+    "report_interim": _("Interim report submitted"),
+    "report_final": _("Final report submitted"),
+    "accept": _("Report accepted: executed"),
+    "return": _("Report returned to the department"),
+    "extension_asked": _("Extension asked"),
+    "decide_extension": _("Extension decided"),
+    "remove_from_control": _("Removed from control"),
+    "attachment_added": _("File attached"),
+}
+
+
+def _status_label(code: str) -> str:
+    try:
+        return str(InstructionStatus(code).label)
+    except ValueError:
+        return code
+
+
+def history_entries(item: Instruction) -> list[dict[str, Any]]:
+    """The item's audit trail in the shape ``templates/core/item_history.html`` reads."""
+    return [
+        {
+            "event": event,
+            "label": HISTORY_LABELS.get(event.action)
+            or services.ACTION_LABELS.get(event.action, event.action),
+            "from_label": _status_label(event.from_status),
+            "to_label": _status_label(event.to_status),
+            "moved": bool(event.from_status and event.from_status != event.to_status),
+        }
+        for event in core_selectors.history_for(item)
+    ]
+
+
+def _due_explanation(item: Instruction) -> dict[str, Any]:
+    """How the due date came about, from ``due_date_basis``: set by staff, or by the rule."""
+    basis = item.due_date_basis or {}
+    extended = item.due_date != item.original_due_date
+    if basis.get("set_by_staff"):
+        return {"set_by_staff": True, "lines": [], "extended": extended}
+    try:
+        computed = DueDate(
+            due=datetime.date.fromisoformat(basis["due"]),
+            start=datetime.date.fromisoformat(basis["start"]),
+            days=int(basis["days"]),
+            unit=str(basis.get("unit", "")),
+            skipped=[
+                DayInfo(datetime.date.fromisoformat(day["date"]), False, day.get("reason", ""))
+                for day in basis.get("skipped", [])
+            ],
+            rule_code=basis.get("rule"),
+        )
+    except (KeyError, TypeError, ValueError):
+        return {"set_by_staff": False, "lines": [], "extended": extended}
+    return {"set_by_staff": False, "lines": computed.explain(), "extended": extended}
+
+
+@dataclass
+class BoundForm:
+    """The form an action post failed with, shown again with what the person typed."""
+
+    action: str
+    sub_id: int | None
+    form: InstructionActionForm
+
+
+def _detail_context(
+    request: HttpRequest, item: Instruction, bound: BoundForm | None
+) -> dict[str, Any]:
+    user: Any = request.user
+    actor = actor_for(user)
+    # The selector prefetched reports and extensions; the people who decided them come
+    # in one query per relation (none when there is nothing to decide).
+    prefetch_related_objects(
+        [item], "reports__decided_by", "extensions__requested_by", "extensions__decided_by"
+    )
+    actions = services.available_actions(actor, item)
+    extensions = list(item.extensions.all())
+    pending = next((e for e in extensions if e.status == ExtensionStatus.PENDING), None)
+    can_write = permissions.can_write_thread(actor, item)
+
+    def form_for(
+        action: str, form_class: type[InstructionActionForm], sub_id: int | None = None
+    ) -> InstructionActionForm:
+        if bound is not None and bound.action == action and bound.sub_id == sub_id:
+            return bound.form
+        return form_class(initial={"version": item.version})
+
+    shown: dict[str, tuple[bool, type[InstructionActionForm]]] = {
+        "report": (bool({"report_interim", "report_final"} & actions), ReportForm),
+        "accept": ("accept" in actions, AcceptForm),
+        "return": ("return" in actions, ReturnForm),
+        "extension_ask": ("ask_extension" in actions and pending is None, ExtensionAskForm),
+        "remove": ("remove_from_control" in actions, RemoveFromControlForm),
+        "message": (can_write, MessageForm),
+        "attachment": (can_write, AttachmentForm),
+    }
+    forms: dict[str, InstructionActionForm] = {
+        name: form_for(name, form_class) for name, (visible, form_class) in shown.items() if visible
+    }
+    if "decide_extension" in actions and pending is not None:
+        forms["extension_decide"] = form_for("extension_decide", ExtensionDecideForm, pending.pk)
+
+    # A form that failed for an action no longer offered (the state moved on): its
+    # text is shown read-only so the person can copy it.
+    unsent_text = ""
+    if bound is not None and bound.form not in forms.values():
+        unsent_text = bound.form.typed_text
+
+    thread = list(core_selectors.messages_for(item))
+    last_read = core_selectors.last_read_message_id(item=item, user=user)
+    newest = thread[-1].pk if thread else 0
+    if newest > last_read:
+        core_services.thread_mark_read(item=item, user=user, up_to=newest)
+    for message in thread:
+        message.is_unread = message.pk > last_read and message.author_id != user.pk  # type: ignore[attr-defined]
+
+    today = timezone.localdate()
+    reports: list[ExecutionReport] = list(item.reports.all())
+    finals = [r for r in reports if r.is_final]
+    # Shown beside the decision (accept/return) and beside the report form after a return,
+    # so a person on a phone reads what they decide on right where they decide.
+    pending_report = next((r for r in reversed(finals) if r.status == ReportStatus.SUBMITTED), None)
+    returned_report = (
+        next((r for r in reversed(finals) if r.status == ReportStatus.RETURNED), None)
+        if item.status == InstructionStatus.RETURNED
+        else None
+    )
+    return {
+        "item": item,
+        "actions": actions,
+        "forms": forms,
+        "bound_action": bound.action if bound is not None else "",
+        "unsent_text": unsent_text,
+        "reports": reports,
+        "pending_report": pending_report,
+        "returned_report": returned_report,
+        "extensions": extensions,
+        "pending_extension": pending,
+        "co_departments": list(item.co_departments.all()),
+        "thread": thread,
+        "attachments": list(core_selectors.attachments_for(item)),
+        "history": history_entries(item),
+        "due": _due_explanation(item),
+        "badge": _deadline_badge(item, today, page_calendar(today, [item.due_date])),
+        "next_report_date": selectors.next_periodic_report_date(item, today),
+        "message_url": reverse("instructions:message", args=[item.pk]),
+        "attachment_url": reverse("instructions:attachment", args=[item.pk]),
+    }
+
+
+def _render_detail(
+    request: HttpRequest,
+    item: Instruction,
+    *,
+    bound: BoundForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    return render(
+        request, "instructions/detail.html", _detail_context(request, item, bound), status=status
+    )
+
+
+@login_required
+@require_GET
+def instruction_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The instruction with its reports, extensions, thread, files, history and actions."""
+    item = selectors.instruction_get_visible(user=request.user, pk=pk)
+    return _render_detail(request, item)
+
+
+# --- Actions -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """One action: its form, the one service it calls, and what success says."""
+
+    form_class: type[InstructionActionForm]
+    service: Callable[..., Any]
+    success: SuccessMessage
+    #: The keyword the sub-object's id goes to (an extension).
+    sub_kwarg: str | None = None
+    anchor: str = ""
+
+
+def _reported(report: ExecutionReport) -> str:
+    if report.is_final:
+        return gettext("The final report was sent to the controller for a decision.")
+    return gettext("The interim report was sent.")
+
+
+ACTIONS: dict[str, ActionSpec] = {
+    "report": ActionSpec(ReportForm, services.instruction_report, _reported, anchor="reports"),
+    "accept": ActionSpec(
+        AcceptForm,
+        services.instruction_accept,
+        _("The report was accepted: the instruction is executed."),
+        anchor="reports",
+    ),
+    "return": ActionSpec(
+        ReturnForm,
+        services.instruction_return,
+        _("The report was returned to the department."),
+        anchor="reports",
+    ),
+    "extension_ask": ActionSpec(
+        ExtensionAskForm,
+        services.instruction_extension_ask,
+        _("The extension was asked for. The maslikhat staff or the chair will decide."),
+        anchor="extensions",
+    ),
+    "extension_decide": ActionSpec(
+        ExtensionDecideForm,
+        services.instruction_extension_decide,
+        _("The decision on the extension was saved."),
+        sub_kwarg="extension_id",
+        anchor="extensions",
+    ),
+    "remove": ActionSpec(
+        RemoveFromControlForm,
+        services.instruction_remove_from_control,
+        _("The instruction was removed from control."),
+    ),
+    "message": ActionSpec(
+        MessageForm, services.instruction_message_post, _("The message was sent."), anchor="thread"
+    ),
+    "attachment": ActionSpec(
+        AttachmentForm,
+        services.instruction_attachment_add,
+        _("The file was attached."),
+        anchor="attachments",
+    ),
+}
+
+
+@login_required
+@require_POST
+def instruction_action(
+    request: HttpRequest, pk: int, action: str, sub_id: int | None = None
+) -> HttpResponse:
+    """Parse one action's form, call its service, and go back to the instruction (PRG).
+
+    On an error the person is told why. When they had typed text, the page is
+    rendered again with their form (status 400, 403 or 409) instead of a
+    redirect, so nothing they wrote is lost.
+    """
+    spec = ACTIONS[action]
+    item = selectors.instruction_get_visible(user=request.user, pk=pk)
+    detail_url = reverse("instructions:detail", args=[item.pk])
+    form = spec.form_class(request.POST, request.FILES)
+    keep = form.has_typed_text
+    if form.is_valid():
+        kwargs = form.service_kwargs()
+        if spec.sub_kwarg is not None:
+            kwargs[spec.sub_kwarg] = sub_id
+        result = call_service(
+            request,
+            spec.service,
+            form=form if keep else None,
+            success=spec.success,
+            pk=item.pk,
+            by=request.user,
+            **kwargs,
+        )
+        if result.ok:
+            return redirect(detail_url + (f"#{spec.anchor}" if spec.anchor else ""))
+        status = result.status
+        if isinstance(result.error, StaleVersion) and keep:
+            # The person was told and now sees the current state; sending again
+            # is a decision about the instruction as it is now.
+            data = request.POST.copy()
+            data["version"] = str(item.version)
+            form.data = data
+    else:
+        status = 400
+        if keep:
+            messages.error(
+                request, gettext("Nothing was saved: correct the form below. Your text is kept.")
+            )
+        else:
+            messages.error(request, form_errors_as_text(form))
+    if keep:
+        return _render_detail(request, item, bound=BoundForm(action, sub_id, form), status=status)
+    return redirect(detail_url)
+
+
+# --- Meetings and protocols ----------------------------------------------------------------------
+
+
+def _require_creator(request: HttpRequest) -> None:
+    """Only staff create meetings, protocols and instructions: anyone else gets 403."""
+    if not permissions.can_create(actor_for(request.user)):
+        raise PermissionDenied
+
+
+@login_required
+@require_GET
+def meeting_list(request: HttpRequest) -> HttpResponse:
+    """Sessions, commission meetings and hearings with their protocols, newest first."""
+    filterset = MeetingListFilter(
+        data=request.GET,
+        # The Count annotation of meeting_list() drops Meta.ordering: newest first, explicitly.
+        queryset=selectors.meeting_list().prefetch_related("protocols").order_by("-date", "-id"),
+        request=request,
+    )
+    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    is_filtered = bool(_filter_params(request.GET))
+    context = {
+        "filter": filterset,
+        "filter_errors": filterset.is_bound and not filterset.is_valid(),
+        "page": page,
+        "rows": list(page.object_list),
+        "is_filtered": is_filtered,
+        "can_create": permissions.can_create(actor_for(request.user)),
+        "page_query": _query(request.GET, drop=("page",)),
+    }
+    return render(request, "instructions/meetings.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def meeting_new(request: HttpRequest) -> HttpResponse:
+    """Staff record a session, a commission meeting or a hearing."""
+    _require_creator(request)
+    if request.method != "POST":
+        form = MeetingForm(initial={"date": timezone.localdate()})
+        return render(request, "instructions/meeting_form.html", {"form": form})
+    form = MeetingForm(request.POST)
+    status = 400
+    if form.is_valid():
+        created = call_service(
+            request,
+            services.meeting_create,
+            form=form,
+            success=_("The meeting was recorded. Now add its protocol."),
+            by=request.user,
+            **form.service_kwargs(),
+        )
+        if created.ok:
+            return redirect("instructions:meeting", pk=created.value.pk)
+        status = created.status
+    return render(request, "instructions/meeting_form.html", {"form": form}, status=status)
+
+
+def _render_meeting(
+    request: HttpRequest, meeting: Meeting, form: ProtocolForm | None, *, status: int = 200
+) -> HttpResponse:
+    actor = actor_for(request.user)
+    can_create = permissions.can_create(actor)
+    if can_create and form is None:
+        form = ProtocolForm(meeting=meeting)
+    context = {
+        "meeting": meeting,
+        # The Count annotation drops Meta.ordering: order explicitly, newest first.
+        "protocols": list(
+            selectors.protocol_list().filter(meeting=meeting).order_by("-date", "-id")
+        ),
+        "form": form if can_create else None,
+        "sees_everything": actor.sees_everything,
+    }
+    return render(request, "instructions/meeting.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A meeting with its protocols; staff add a protocol here."""
+    meeting = get_object_or_404(selectors.meeting_list(), pk=pk)
+    if request.method != "POST":
+        return _render_meeting(request, meeting, None)
+    _require_creator(request)
+    form = ProtocolForm(request.POST, meeting=meeting)
+    status = 400
+    if form.is_valid():
+        created = call_service(
+            request,
+            services.protocol_create,
+            form=form,
+            success=_("The protocol was recorded. Now put its instructions on control."),
+            by=request.user,
+            meeting=meeting,
+            **form.service_kwargs(),
+        )
+        if created.ok:
+            return redirect("instructions:protocol", pk=created.value.pk)
+        status = created.status
+    return _render_meeting(request, meeting, form, status=status)
+
+
+def _render_protocol(
+    request: HttpRequest,
+    protocol: Protocol,
+    form: InstructionCreateForm | None,
+    *,
+    status: int = 200,
+) -> HttpResponse:
+    actor = actor_for(request.user)
+    can_create = permissions.can_create(actor)
+    if can_create and form is None:
+        form = InstructionCreateForm(protocol=protocol)
+    # Everyone signed in reads the protocol; its instructions only as far as they may see them.
+    rows = list(selectors.instruction_list(actor=actor).filter(protocol=protocol).order_by("id"))
+    _with_badges(rows, timezone.localdate())
+    context = {
+        "protocol": protocol,
+        "meeting": protocol.meeting,
+        "items": list(protocol.items.all()),
+        "rows": rows,
+        "form": form if can_create else None,
+        "audience": _audience(actor),
+    }
+    return render(request, "instructions/protocol.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def protocol_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A protocol with its items and instructions; staff put new instructions on control here."""
+    protocol = get_object_or_404(
+        Protocol.objects.select_related(
+            "meeting__commission", "meeting__department", "meeting__convocation"
+        ),
+        pk=pk,
+    )
+    if request.method != "POST":
+        return _render_protocol(request, protocol, None)
+    _require_creator(request)
+    form = InstructionCreateForm(request.POST, protocol=protocol)
+    status = 400
+    if form.is_valid():
+        created = call_service(
+            request,
+            services.instruction_create,
+            form=form,
+            success=lambda item: (
+                gettext("Instruction No. %(number)s was put on control, due by %(date)s.")
+                % {"number": item.number, "date": item.due_date.strftime("%d.%m.%Y")}
+            ),
+            by=request.user,
+            protocol=protocol,
+            **form.service_kwargs(),
+        )
+        if created.ok:
+            return redirect(reverse("instructions:protocol", args=[protocol.pk]) + "#instructions")
+        status = created.status
+    return _render_protocol(request, protocol, form, status=status)
+
+
+# --- Executive discipline ------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def discipline(request: HttpRequest) -> HttpResponse:
+    """Per lead department: instructions executed on time, late, open overdue, on control."""
+    actor = actor_for(request.user)
+    rows = list(selectors.department_discipline(actor=actor))
+    if not actor.sees_everything and actor.is_department:
+        # A department also sees instructions it co-executes; grouped by their lead
+        # department they would be a partial, misleading count of other departments.
+        rows = [row for row in rows if row["lead_department"] == actor.department_id]
+    departments = Department.objects.in_bulk([row["lead_department"] for row in rows])
+    list_url = reverse("instructions:list")
+    entries = []
+    for row in rows:
+        department = departments.get(row["lead_department"])
+        name = department.name if department is not None else row["lead_department__code"]
+        decided = row["on_time"] + row["late"]
+        entries.append(
+            {
+                **row,
+                "name": name,
+                "url": list_url + _query(QueryDict(), lead_department=row["lead_department"]),
+                "on_time_share": round(100 * row["on_time"] / decided) if decided else None,
+            }
+        )
+    entries.sort(key=lambda e: (-e["open_overdue"], e["name"].casefold()))
+    totals = {
+        key: sum(e[key] for e in entries)
+        for key in ("total", "on_time", "late", "open_overdue", "on_control")
+    }
+    return render(request, "instructions/discipline.html", {"entries": entries, "totals": totals})

@@ -1,0 +1,792 @@
+"""The browser pages of deputy requests: the list, the draft form, the item page and its actions.
+
+Views parse input, call one selector or one service, and choose the response.
+Every action posts to its own address, calls exactly one service and redirects
+back to the item (post/redirect/get); when the service refuses, the person sees
+why — and text they typed (an answer, a message, a reason) is never thrown away:
+the page is rendered again with their form, its errors and the error's status.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import prefetch_related_objects
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext, gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from maslikhat.core import selectors as core_selectors
+from maslikhat.core import services as core_services
+from maslikhat.core.deadlines import DayInfo, DayUnit, DueDate
+from maslikhat.core.exceptions import StaleVersion
+from maslikhat.core.web import (
+    SuccessMessage,
+    call_service,
+    deadline_badge,
+    form_errors_as_text,
+    page_calendar,
+)
+from maslikhat.directory.actors import Actor, actor_for
+
+from . import permissions, selectors, services
+from .filters import ORDERING_FIELDS
+from .forms import (
+    ActionForm,
+    AssignForm,
+    AttachmentForm,
+    EvaluateForm,
+    ExtensionAskForm,
+    ExtensionDecideForm,
+    MessageForm,
+    PublishForm,
+    RateRequestForm,
+    ReasonForm,
+    RequestDraftForm,
+    RequestListFilter,
+    RespondForm,
+    ResponseApproveForm,
+    ResponseReturnForm,
+    RouteForm,
+    SubmitForm,
+    WithdrawForm,
+)
+from .models import (
+    DEADLINE_STATUSES,
+    DeputyRequest,
+    ExtensionStatus,
+    RequestStatus,
+    ResponseStatus,
+)
+
+PAGE_SIZE = 25
+_ = gettext_lazy
+
+# --- The list -----------------------------------------------------------------------------------
+
+#: Query parameters that are not filters: they never make a list "filtered".
+NON_FILTER_PARAMS = frozenset({"page", "ordering", "scope"})
+
+SORT_LABELS: dict[str, Promise] = {
+    "submitted_at": _("Submitted"),
+    "due_date": _("Due date"),
+    "number": _("Number"),
+    "status": _("Status"),
+    "updated_at": _("Last change"),
+    "title": _("Title"),
+}
+#: Sorting by these starts with the newest first.
+SORT_DESCENDING_FIRST = frozenset({"submitted_at", "updated_at"})
+
+
+@dataclass(frozen=True)
+class Tab:
+    key: str
+    label: str | Promise
+    params: dict[str, list[str]]
+
+
+def _list_kind(actor: Actor) -> str:
+    if actor.is_deputy:
+        return "deputy"
+    if actor.sees_everything:
+        return "council"
+    return "department"
+
+
+def _tabs(kind: str, today: datetime.date) -> list[Tab]:
+    running = [RequestStatus.IN_PROGRESS.value]
+    if kind == "deputy":
+        return [
+            Tab("all", _("All"), {}),
+            Tab("drafts", _("Drafts"), {"status": [RequestStatus.DRAFT.value]}),
+            Tab(
+                "in_work",
+                _("In progress"),
+                {"status": [RequestStatus.SUBMITTED.value, RequestStatus.IN_PROGRESS.value]},
+            ),
+            Tab("evaluate", _("To evaluate"), {"status": [RequestStatus.ANSWERED.value]}),
+            Tab("closed", _("Closed"), {"status": [RequestStatus.CLOSED.value]}),
+        ]
+    overdue = Tab("overdue", _("Overdue"), {"status": running, "is_overdue": ["true"]})
+    answered = Tab("answered", _("Answered"), {"status": [RequestStatus.ANSWERED.value]})
+    if kind == "department":
+        week_end = today + datetime.timedelta(days=6 - today.weekday())
+        return [
+            Tab("all", _("All"), {}),
+            Tab("unassigned", _("Unassigned"), {"status": running, "unassigned": ["true"]}),
+            Tab(
+                "week",
+                _("Due this week"),
+                {
+                    "status": running,
+                    "due_after": [today.isoformat()],
+                    "due_before": [week_end.isoformat()],
+                },
+            ),
+            overdue,
+            answered,
+        ]
+    return [
+        Tab("queue", _("Routing queue"), {"status": [RequestStatus.SUBMITTED.value]}),
+        Tab("all", _("All"), {}),
+        Tab("in_progress", _("In progress"), {"status": running}),
+        overdue,
+        answered,
+    ]
+
+
+def _query(params: QueryDict, *, drop: tuple[str, ...] = (), **updates: Any) -> str:
+    """``?…`` of ``params`` without ``drop`` and with ``updates`` (a list sets several values)."""
+    merged: dict[str, list[str]] = {k: v for k, v in params.lists() if k not in drop}
+    for key, value in updates.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = [str(v) for v in value] if isinstance(value, list) else [str(value)]
+    pairs = [(k, v) for k, values in merged.items() for v in values if v != ""]
+    return "?" + urlencode(pairs) if pairs else "?"
+
+
+def _filter_params(params: QueryDict) -> dict[str, list[str]]:
+    return {
+        key: sorted(v for v in values if v != "")
+        for key, values in params.lists()
+        if key not in NON_FILTER_PARAMS and any(v != "" for v in values)
+    }
+
+
+def _sort_links(params: QueryDict) -> list[dict[str, Any]]:
+    current = params.get("ordering", "")
+    links = []
+    for name in ORDERING_FIELDS:
+        if current == name:
+            target, state = f"-{name}", "ascending"
+        elif current == f"-{name}":
+            target, state = name, "descending"
+        else:
+            target = f"-{name}" if name in SORT_DESCENDING_FIRST else name
+            state = ""
+        links.append(
+            {
+                "label": SORT_LABELS.get(name, name),
+                "url": _query(params, drop=("page",), ordering=target),
+                "state": state,
+            }
+        )
+    return links
+
+
+def _with_badges(rows: list[DeputyRequest], today: datetime.date) -> None:
+    """Attach ``deadline_badge`` to each row: one working-day calendar for the whole page."""
+    calendar = page_calendar(today, (row.due_date for row in rows))
+    for row in rows:
+        row.deadline_badge = deadline_badge(  # type: ignore[attr-defined]
+            due=row.due_date,
+            running=row.status in DEADLINE_STATUSES,
+            late=row.is_overdue,
+            today=today,
+            calendar=calendar,
+        )
+
+
+@login_required
+@require_GET
+def request_list(request: HttpRequest) -> HttpResponse:
+    """My requests (deputy), the inbox (department) or the registry (staff, chair)."""
+    actor = actor_for(request.user)
+    kind = _list_kind(actor)
+    params = request.GET.copy()
+    if kind == "deputy" and not params.get("scope"):
+        params["scope"] = "mine"
+    filterset = RequestListFilter(
+        data=params, queryset=selectors.deputy_request_list(actor=actor), request=request
+    )
+    # Values that do not parse are left out of the filtering and shown as errors.
+    queryset = filterset.qs
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    today = timezone.localdate()
+    _with_badges(rows, today)
+
+    current = _filter_params(params)
+    tabs = [
+        {
+            "tab": tab,
+            "url": _query(params, drop=("page", *current), **tab.params),
+            "active": current == {k: sorted(v) for k, v in tab.params.items()},
+        }
+        for tab in _tabs(kind, today)
+    ]
+    titles = {"deputy": _("My requests"), "department": _("Inbox"), "council": _("Registry")}
+    context = {
+        "kind": kind,
+        "deputy_id": actor.deputy_id,
+        "title": titles[kind],
+        "filter": filterset,
+        "filter_errors": filterset.is_bound and not filterset.is_valid(),
+        "page": page,
+        "rows": rows,
+        "tabs": tabs,
+        "is_filtered": bool(current),
+        "sort_links": _sort_links(params),
+        "scope": params.get("scope", ""),
+        "scope_urls": {
+            "mine": _query(params, drop=("page",), scope="mine"),
+            "all": _query(params, drop=("page",), scope="all"),
+        },
+        "page_query": _query(params, drop=("page",)),
+        "clear_url": _query(params, drop=(*current, "page")),
+    }
+    return render(request, "requests/list.html", context)
+
+
+# --- The draft: new and edit --------------------------------------------------------------------
+
+
+def _after_save(request: HttpRequest, item: DeputyRequest, form: RequestDraftForm) -> HttpResponse:
+    """After the draft is saved: attach the file, submit when asked, go to the request."""
+    detail_url = reverse("requests:detail", args=[item.pk])
+    edit_url = reverse("requests:edit", args=[item.pk])
+    upload = form.cleaned_data.get("file")
+    if upload:
+        attached = call_service(
+            request,
+            services.deputy_request_attachment_add,
+            pk=item.pk,
+            by=request.user,
+            upload=upload,
+        )
+        if not attached.ok:
+            messages.warning(
+                request,
+                gettext("The draft was saved, but the file was not attached. Choose another file."),
+            )
+            return redirect(edit_url)
+    if request.POST.get("intent") == "submit":
+        submitted = call_service(
+            request,
+            services.deputy_request_submit,
+            success=lambda done: (
+                gettext("The request was submitted and registered under number %(number)s.")
+                % {"number": done.number}
+            ),
+            pk=item.pk,
+            by=request.user,
+            version=item.version,
+        )
+        if not submitted.ok:
+            messages.warning(request, gettext("The draft was saved but not submitted."))
+            return redirect(edit_url)
+        return redirect(detail_url)
+    messages.success(request, gettext("The draft was saved. Submit it when it is ready."))
+    return redirect(detail_url)
+
+
+def _render_draft_form(
+    request: HttpRequest,
+    form: RequestDraftForm,
+    *,
+    item: DeputyRequest | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    return render(
+        request,
+        "requests/form.html",
+        {"form": form, "item": item, "attachments": _draft_attachments(item)},
+        status=status,
+    )
+
+
+def _draft_attachments(item: DeputyRequest | None) -> list[Any]:
+    return list(core_selectors.attachments_for(item)) if item is not None else []
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def request_new(request: HttpRequest) -> HttpResponse:
+    """File a new request (deputies only): save it as a draft, or save and submit."""
+    actor = actor_for(request.user)
+    if not actor.is_deputy:
+        raise PermissionDenied
+    if request.method != "POST":
+        return _render_draft_form(request, RequestDraftForm(author_id=actor.deputy_id))
+    form = RequestDraftForm(request.POST, request.FILES, author_id=actor.deputy_id)
+    status = 400
+    if form.is_valid():
+        created = call_service(
+            request,
+            services.deputy_request_create,
+            form=form,
+            by=request.user,
+            **form.draft_kwargs(),
+        )
+        if created.ok:
+            return _after_save(request, created.value, form)
+        status = created.status
+    return _render_draft_form(request, form, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def request_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Edit a draft (its author only); a submitted request is no longer edited."""
+    item = selectors.deputy_request_get_visible(user=request.user, pk=pk)
+    actor = actor_for(request.user)
+    if "edit" not in services.available_actions(actor, item):
+        if permissions.is_author(actor, item):
+            messages.info(request, gettext("Only drafts can be edited."))
+            return redirect("requests:detail", pk=item.pk)
+        raise PermissionDenied
+    if request.method != "POST":
+        form = RequestDraftForm(
+            initial=RequestDraftForm.initial_for(item), author_id=item.author_id
+        )
+        return _render_draft_form(request, form, item=item)
+    form = RequestDraftForm(request.POST, request.FILES, author_id=item.author_id)
+    status = 400
+    if form.is_valid():
+        updated = call_service(
+            request,
+            services.deputy_request_update_draft,
+            form=form,
+            pk=item.pk,
+            by=request.user,
+            version=form.cleaned_data.get("version"),
+            **form.draft_kwargs(),
+        )
+        if updated.ok:
+            return _after_save(request, updated.value, form)
+        status = updated.status
+        if isinstance(updated.error, StaleVersion):
+            # The person was told; saving again keeps what they typed now.
+            item = selectors.deputy_request_get_visible(user=request.user, pk=pk)
+            data = request.POST.copy()
+            data["version"] = str(item.version)
+            form.data = data
+    return _render_draft_form(request, form, item=item, status=status)
+
+
+def _int_or_none(value: str | None) -> int | None:
+    try:
+        number = int(value or "")
+    except ValueError:
+        return None
+    return number if number > 0 else None
+
+
+@login_required
+@require_GET
+def request_similar(request: HttpRequest) -> HttpResponse:
+    """The "similar earlier requests" panel of the draft form (an htmx partial)."""
+    title = request.GET.get("title", "")[:300]
+    address = request.GET.get("address", "")[:300]
+    rows = selectors.similar_requests(
+        actor=actor_for(request.user),
+        title=title,
+        address=address,
+        district_id=_int_or_none(request.GET.get("district")),
+        exclude_pk=_int_or_none(request.GET.get("exclude")),
+    )
+    asked = bool(title.strip() or address.strip())
+    return render(request, "requests/_similar.html", {"rows": rows, "asked": asked})
+
+
+# --- The item page ----------------------------------------------------------------------------
+
+#: What each audit action reads as in the history (past tense).
+HISTORY_LABELS: dict[str, Promise] = {
+    "create": _("Draft created"),
+    "edit": _("Draft edited"),
+    "submit": _("Submitted and registered"),
+    "route": _("Routed to the department"),
+    "decline": _("Declined"),
+    "assign": _("Executor assigned"),
+    "redirect": _("Sent back for re-routing: not the department's competence"),
+    "response_drafted": _("Answer drafted"),
+    "response_returned": _("Draft answer returned to the executor"),
+    "approve_interim": _("Interim answer sent"),
+    "approve_final": _("Final answer sent"),
+    "accept": _("Answer accepted"),
+    "rework": _("Returned for rework"),
+    "auto_close": _("Closed without evaluation"),
+    "rate_request": _("Request rated by the department"),
+    "extension_asked": _("Extension asked"),
+    "decide_extension": _("Extension decided"),
+    "withdraw": _("Withdrawn"),
+    "publish": _("Published on the public portal"),
+    "unpublish": _("Removed from the public portal"),
+    "attachment_added": _("File attached"),
+}
+
+
+def _status_label(code: str) -> str:
+    try:
+        return str(RequestStatus(code).label)
+    except ValueError:
+        return code
+
+
+def _due_explanation(item: DeputyRequest) -> dict[str, Any] | None:
+    """How the due date was computed, from ``due_date_basis`` (``DueDate.as_dict()``).
+
+    The stored record is the computation as it was made (the reasons of the
+    skipped days are kept as they were then); it is read back into a ``DueDate``
+    so the explanation is worded, with its plural forms, in the reader's language.
+    """
+    basis = item.due_date_basis or {}
+    try:
+        due = DueDate(
+            due=datetime.date.fromisoformat(basis["due"]),
+            start=datetime.date.fromisoformat(basis["start"]),
+            days=int(basis["days"]),
+            unit=str(basis.get("unit", DayUnit.WORKING)),
+            skipped=[
+                DayInfo(datetime.date.fromisoformat(day["date"]), False, str(day.get("reason", "")))
+                for day in basis.get("skipped", [])
+            ],
+        )
+    except (KeyError, TypeError, ValueError):
+        return None
+    return {
+        "lines": due.explain(),
+        "extended": item.due_date is not None and item.due_date != due.due,
+    }
+
+
+#: The actions offered in the side column (the others sit beside what they act on).
+ASIDE_ACTIONS = frozenset(
+    {
+        "submit",
+        "withdraw",
+        "route",
+        "decline",
+        "assign",
+        "redirect",
+        "rate_request",
+        "extension_ask",
+        "extension_decide",
+        "publish",
+    }
+)
+
+
+def _auto_id(action: str, sub_id: int | None) -> str:
+    """Element ids unique on the page: several forms have a ``comment`` or a ``reason``."""
+    suffix = f"{sub_id}_" if sub_id is not None else ""
+    return f"id_{action}_{suffix}%s"
+
+
+@dataclass
+class BoundForm:
+    """The form an action post failed with, shown again with what the person typed."""
+
+    action: str
+    sub_id: int | None
+    form: ActionForm
+
+
+def _detail_context(
+    request: HttpRequest, item: DeputyRequest, bound: BoundForm | None
+) -> dict[str, Any]:
+    user: Any = request.user
+    actor = actor_for(user)
+    actions = services.available_actions(actor, item)
+    prefetch_related_objects([item], "co_authors__user")
+
+    def form_for(action: str, form_class: type[ActionForm], sub_id: int | None = None) -> Any:
+        if bound is not None and bound.action == action and bound.sub_id == sub_id:
+            return bound.form
+        return form_class(item=item, auto_id=_auto_id(action, sub_id))
+
+    responses = list(selectors.responses_visible(actor=actor, item=item))
+    extensions = list(item.extensions.select_related("requested_by", "decided_by"))
+    pending = next((e for e in extensions if e.status == ExtensionStatus.PENDING), None)
+    is_author = permissions.is_author(actor, item)
+    in_thread = permissions.can_write_thread(actor, item)
+    show_thread = in_thread or (actor.sees_everything and item.status != RequestStatus.DRAFT)
+    can_attach = permissions.can_attach(actor, item)
+
+    thread: list[Any] = []
+    last_read = 0
+    if show_thread:
+        thread = list(core_selectors.messages_for(item))
+        last_read = core_selectors.last_read_message_id(item=item, user=user)
+        newest = thread[-1].pk if thread else 0
+        if newest > last_read:
+            core_services.thread_mark_read(item=item, user=user, up_to=newest)
+    for message in thread:
+        message.is_unread = message.pk > last_read and message.author_id != user.pk
+
+    can_approve = "approve_final" in actions
+    unsent_responses = []
+    draft_forms = []
+    for response in responses:
+        if response.status == ResponseStatus.SENT:
+            continue
+        entry: dict[str, Any] = {"response": response, "approve": None, "return": None}
+        if can_approve and response.status == ResponseStatus.DRAFT:
+            entry["approve"] = form_for("response_approve", ResponseApproveForm, response.pk)
+            entry["return"] = form_for("response_return", ResponseReturnForm, response.pk)
+            draft_forms.append(entry)
+        unsent_responses.append(entry)
+    action_forms: dict[str, Any] = {}
+    shown: dict[str, tuple[bool, type[ActionForm] | None]] = {
+        "submit": ("submit" in actions, SubmitForm),
+        "withdraw": ("withdraw" in actions, WithdrawForm),
+        "route": ("route" in actions, RouteForm),
+        "decline": ("decline" in actions, ReasonForm),
+        "assign": ("assign" in actions, AssignForm),
+        "redirect": ("redirect" in actions, ReasonForm),
+        "respond": ("respond" in actions, RespondForm),
+        "evaluate": ("accept" in actions, EvaluateForm),
+        "rate_request": ("rate_request" in actions, RateRequestForm),
+        "extension_ask": ("ask_extension" in actions and pending is None, ExtensionAskForm),
+        "extension_decide": ("decide_extension" in actions and pending is not None, None),
+        "publish": (is_author and item.status != RequestStatus.DRAFT, PublishForm),
+        "message": (in_thread, MessageForm),
+        "attach": (can_attach, AttachmentForm),
+    }
+    for name, (visible, form_class) in shown.items():
+        if visible and form_class is not None:
+            action_forms[name] = form_for(name, form_class)
+    if shown["extension_decide"][0] and pending is not None:
+        action_forms["extension_decide"] = form_for(
+            "extension_decide", ExtensionDecideForm, pending.pk
+        )
+
+    # A form that failed for an action no longer offered (the state moved on):
+    # its text is shown read-only so the person can copy it.
+    unsent_text = ""
+    if bound is not None and bound.form.text_field:
+        displayed = bound.form in action_forms.values() or any(
+            bound.form in (d["approve"], d["return"]) for d in draft_forms
+        )
+        if not displayed:
+            unsent_text = bound.form.data.get(bound.form.text_field, "")
+
+    history = [
+        {
+            "event": event,
+            "label": HISTORY_LABELS.get(event.action)
+            or services.ACTION_LABELS.get(event.action, event.action),
+            "from_label": _status_label(event.from_status),
+            "to_label": _status_label(event.to_status),
+            "moved": bool(event.from_status and event.from_status != event.to_status),
+        }
+        for event in core_selectors.history_for(item)
+    ]
+    today = timezone.localdate()
+    badge = deadline_badge(
+        due=item.due_date,
+        running=item.status in DEADLINE_STATUSES,
+        late=item.is_overdue,
+        today=today,
+        calendar=page_calendar(today, [item.due_date]),
+    )
+    return {
+        "item": item,
+        "actions": actions,
+        "forms": action_forms,
+        "unsent_responses": unsent_responses,
+        "has_aside_actions": "edit" in actions or bool(set(action_forms) & ASIDE_ACTIONS),
+        "bound_action": bound.action if bound is not None else "",
+        "unsent_text": unsent_text,
+        "sent_responses": [r for r in responses if r.status == ResponseStatus.SENT],
+        "extensions": extensions,
+        "pending_extension": pending,
+        "thread": thread,
+        "show_thread": show_thread,
+        "attachments": list(core_selectors.attachments_for(item))
+        if show_thread or can_attach
+        else [],
+        "show_attachments": show_thread or can_attach,
+        "history": history,
+        "due": _due_explanation(item),
+        "badge": badge,
+        "is_author": is_author,
+    }
+
+
+def _render_detail(
+    request: HttpRequest,
+    item: DeputyRequest,
+    *,
+    bound: BoundForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    return render(
+        request, "requests/detail.html", _detail_context(request, item, bound), status=status
+    )
+
+
+@login_required
+@require_GET
+def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The request with its answers, thread, files, history and the actions allowed now."""
+    item = selectors.deputy_request_get_visible(user=request.user, pk=pk)
+    return _render_detail(request, item)
+
+
+# --- Actions ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """One action: its form, the one service it calls, and what success says."""
+
+    form_class: type[ActionForm]
+    service: Callable[..., Any]
+    success: SuccessMessage
+    #: The keyword the sub-object's id goes to (an answer or an extension).
+    sub_kwarg: str | None = None
+    anchor: str = ""
+
+
+def _submitted(item: DeputyRequest) -> str:
+    return gettext("The request was submitted and registered under number %(number)s.") % {
+        "number": item.number
+    }
+
+
+def _evaluated(item: DeputyRequest) -> str:
+    if item.status == RequestStatus.CLOSED:
+        return gettext("Thank you: you accepted the answer, and the request is closed.")
+    return gettext("The answer was returned to the department for rework.")
+
+
+def _published(item: DeputyRequest) -> str:
+    if item.is_public:
+        return gettext("The request is published on the public portal.")
+    return gettext("The request was removed from the public portal.")
+
+
+ACTIONS: dict[str, ActionSpec] = {
+    "submit": ActionSpec(SubmitForm, services.deputy_request_submit, _submitted),
+    "withdraw": ActionSpec(
+        WithdrawForm, services.deputy_request_withdraw, _("The request was withdrawn.")
+    ),
+    "route": ActionSpec(
+        RouteForm,
+        services.deputy_request_route,
+        _("The request was routed to the department; its deadline runs from today."),
+    ),
+    "decline": ActionSpec(
+        ReasonForm, services.deputy_request_decline, _("The request was declined.")
+    ),
+    "assign": ActionSpec(
+        AssignForm, services.deputy_request_assign, _("The executor was assigned.")
+    ),
+    "redirect": ActionSpec(
+        ReasonForm,
+        services.deputy_request_redirect,
+        _("The request was sent back to the maslikhat staff for re-routing."),
+    ),
+    "respond": ActionSpec(
+        RespondForm,
+        services.deputy_request_respond,
+        _("The draft answer was saved. It is sent when the head of the department approves it."),
+        anchor="answers",
+    ),
+    "response_approve": ActionSpec(
+        ResponseApproveForm,
+        services.deputy_request_response_approve,
+        _("The answer was approved and sent to the deputy."),
+        sub_kwarg="response_id",
+        anchor="answers",
+    ),
+    "response_return": ActionSpec(
+        ResponseReturnForm,
+        services.deputy_request_response_return,
+        _("The draft answer was returned to the executor."),
+        sub_kwarg="response_id",
+        anchor="answers",
+    ),
+    "evaluate": ActionSpec(EvaluateForm, services.deputy_request_evaluate, _evaluated),
+    "rate_request": ActionSpec(
+        RateRequestForm,
+        services.deputy_request_rate_request,
+        _("Thank you: your rating of the request was saved."),
+    ),
+    "extension_ask": ActionSpec(
+        ExtensionAskForm,
+        services.deputy_request_extension_ask,
+        _("The extension was asked for. The maslikhat staff will decide."),
+    ),
+    "extension_decide": ActionSpec(
+        ExtensionDecideForm,
+        services.deputy_request_extension_decide,
+        _("The decision on the extension was saved."),
+        sub_kwarg="extension_id",
+    ),
+    "publish": ActionSpec(PublishForm, services.deputy_request_set_public, _published),
+    "message": ActionSpec(
+        MessageForm,
+        services.deputy_request_message_post,
+        _("The message was sent."),
+        anchor="thread",
+    ),
+    "attach": ActionSpec(
+        AttachmentForm,
+        services.deputy_request_attachment_add,
+        _("The file was attached."),
+        anchor="attachments",
+    ),
+}
+
+
+@login_required
+@require_POST
+def request_action(
+    request: HttpRequest, pk: int, action: str, sub_id: int | None = None
+) -> HttpResponse:
+    """Parse one action's form, call its service, and go back to the request (PRG).
+
+    On an error the person is told why. When they had typed text, the page is
+    rendered again with their form (status 400, 403 or 409) instead of a
+    redirect, so nothing they wrote is lost.
+    """
+    spec = ACTIONS[action]
+    item = selectors.deputy_request_get_visible(user=request.user, pk=pk)
+    form = spec.form_class(request.POST, request.FILES, item=item, auto_id=_auto_id(action, sub_id))
+    keep = form.has_typed_text
+    if form.is_valid():
+        kwargs = form.service_kwargs()
+        if spec.sub_kwarg is not None:
+            kwargs[spec.sub_kwarg] = sub_id
+        result = call_service(
+            request,
+            spec.service,
+            form=form if keep else None,
+            success=spec.success,
+            pk=item.pk,
+            by=request.user,
+            **kwargs,
+        )
+        if result.ok:
+            anchor = f"#{spec.anchor}" if spec.anchor else ""
+            return redirect(reverse("requests:detail", args=[item.pk]) + anchor)
+        status = result.status
+    else:
+        status = 400
+        if keep:
+            messages.error(
+                request, gettext("Nothing was saved: correct the form below. Your text is kept.")
+            )
+        else:
+            messages.error(request, form_errors_as_text(form))
+    if keep:
+        return _render_detail(request, item, bound=BoundForm(action, sub_id, form), status=status)
+    return redirect("requests:detail", pk=item.pk)
