@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm, UsernameField
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 
+from .forms import PreferencesForm
 from .lockout import locked_out_message
+from .services import user_update_preferences
 
 
 class LoginForm(AuthenticationForm):
@@ -45,3 +49,26 @@ def locked_out(
     return render(
         request, "accounts/locked_out.html", {"message": locked_out_message()}, status=429
     )
+
+
+@login_required
+def preferences(request: HttpRequest) -> HttpResponse:
+    """The user's own settings: language of e-mail, reminders by e-mail or not."""
+    user = request.user
+    if request.method == "POST":
+        form = PreferencesForm(request.POST)
+        if form.is_valid():
+            user_update_preferences(
+                user=user,  # type: ignore[arg-type]
+                language=form.cleaned_data["language"],
+                email_reminders=form.cleaned_data["email_reminders"],
+            )
+            messages.success(request, _("Your settings are saved."))
+            return redirect("accounts:preferences")
+        status = 400
+    else:
+        form = PreferencesForm(
+            initial={"language": user.language, "email_reminders": user.email_reminders}  # type: ignore[union-attr]
+        )
+        status = 200
+    return render(request, "accounts/preferences.html", {"form": form}, status=status)
