@@ -30,7 +30,9 @@ class DeputyRequestFilter(django_filters.FilterSet):
         queryset=Convocation.objects.all(), label=_("Convocation")
     )
     outcome = django_filters.ChoiceFilter(choices=Outcome.choices, label=_("Outcome"))
-    executor = django_filters.NumberFilter(field_name="executor_id", label=_("Executor"))
+    executor = django_filters.NumberFilter(
+        field_name="executor_id", label=_("Executor"), min_value=1, max_value=2**63 - 1
+    )
     is_public = django_filters.BooleanFilter(label=_("Published"))
     is_overdue = django_filters.BooleanFilter(field_name="overdue", label=_("Overdue"))
     due_before = django_filters.DateFilter(

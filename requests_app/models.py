@@ -214,7 +214,9 @@ class DeputyRequest(models.Model):
                 name="request_request_rating_1_5",
             ),
             models.CheckConstraint(
-                condition=Q(status=RequestStatus.DRAFT) | Q(number__isnull=False),
+                # A draft withdrawn before submission never had a number.
+                condition=Q(status__in=[RequestStatus.DRAFT, RequestStatus.WITHDRAWN])
+                | Q(number__isnull=False),
                 name="request_number_once_submitted",
             ),
             models.CheckConstraint(

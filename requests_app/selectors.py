@@ -161,7 +161,7 @@ def search_requests(qs: QuerySet[DeputyRequest], text: str) -> QuerySet[DeputyRe
         return qs.annotate(search=vector).filter(search=query)
     condition = Q()
     for word in text.split()[:10]:
-        condition &= Q(search_document__icontains=word)
+        condition &= Q(search_document__contains=word.lower())
     return qs.filter(condition)
 
 
@@ -185,11 +185,11 @@ def similar_requests(
     words = re.findall(r"\w{4,}", title.lower())[:6]
     condition = Q()
     if address.strip():
-        condition |= Q(address__icontains=address.strip()[:100])
+        condition |= Q(search_document__contains=address.strip()[:100].lower())
     if words:
         title_match = Q()
         for word in words:
-            title_match |= Q(search_document__icontains=word[:-1] if len(word) > 5 else word)
+            title_match |= Q(search_document__contains=word[:-1] if len(word) > 5 else word)
         condition |= (Q(district_id=district_id) & title_match) if district_id else title_match
     if not condition:
         return []

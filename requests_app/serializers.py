@@ -191,7 +191,8 @@ class RouteSerializer(serializers.Serializer):
 
 
 class ReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=20_000, required=False, allow_blank=True)
+    # Optional here: the service says when a reason is required (and answers 400 with it).
+    reason = serializers.CharField(max_length=20_000, required=False, allow_blank=True, default="")
     version = VersionField()
 
 

@@ -223,9 +223,22 @@ def refresh_search_document(item: DeputyRequest) -> None:
     parts = [item.number or "", item.title, item.body, item.proposed_solution, item.address]
     parts += list(item.responses.filter(status=ResponseStatus.SENT).values_list("text", flat=True))
     parts += list(Message.objects.for_item(item).values_list("text", flat=True))
-    document = "\n".join(p for p in parts if p)
+    # Lower-cased here, once: SQLite's LIKE folds only Latin letters, so the
+    # search compares lower-cased words with a lower-cased document.
+    document = "\n".join(p for p in parts if p).lower()
     DeputyRequest.objects.filter(pk=item.pk).update(search_document=document)
     item.search_document = document
+
+
+def _close_pending_extensions(item: DeputyRequest, *, by: User | None) -> None:
+    """The deadline an undecided extension was about ends with the department's work on it
+    (final answer, redirect, withdrawal): the extension is closed, not left to be approved later."""
+    Extension.objects.filter(request=item, status=ExtensionStatus.PENDING).update(
+        status=ExtensionStatus.REJECTED,
+        decided_by=by,
+        decided_at=timezone.now(),
+        comment=str(_("Closed: the department's work on this deadline has ended.")),
+    )
 
 
 def _next_number(year: int) -> str:
@@ -243,6 +256,16 @@ def _next_number(year: int) -> str:
 
 
 # --- Drafts ---------------------------------------------------------------------------
+
+
+class _Unset:
+    """A field the caller did not send (``None`` means "clear it")."""
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Any = _Unset()
 
 
 def _apply_draft_fields(
@@ -266,7 +289,7 @@ def _apply_draft_fields(
         )
     if category is not None:
         item.category = category
-    if district is not None or address is not None:
+    if district is not UNSET:
         item.district = district
     if address is not None:
         item.address = _clean_text(address, field="address", required=False, limit=300)
@@ -334,13 +357,13 @@ def deputy_request_update_draft(
     body: str | None = None,
     proposed_solution: str | None = None,
     category: Category | None = None,
-    district: District | None = None,
+    district: District | None = UNSET,
     address: str | None = None,
     is_public: bool | None = None,
     co_authors: Iterable[Deputy] | None = None,
     suggested_departments: Iterable[Department] | None = None,
 ) -> DeputyRequest:
-    """Edit a draft (fields left ``None`` stay as they are)."""
+    """Edit a draft: fields left out stay as they are; ``district=None`` clears the district."""
     item = _lock(pk)
     _require(permissions.can_edit_draft(actor_for(by), item))
     _check_version(item, version)
@@ -581,6 +604,7 @@ def deputy_request_redirect(
     item.due_date = None
     item.original_due_date = None
     item.routed_at = None
+    _close_pending_extensions(item, by=by)
     _transition(
         item,
         "redirect",
@@ -700,6 +724,7 @@ def deputy_request_response_approve(
         item.outcome = response.outcome
         evaluation_due, _basis = _due_date_from(timezone.localdate(now), EVALUATION_RULE)
         item.evaluation_due_date = evaluation_due
+        _close_pending_extensions(item, by=by)
         _transition(
             item,
             "approve_final",
@@ -955,6 +980,9 @@ def deputy_request_extension_decide(
         raise TransitionNotAllowed(_("This extension does not belong to the request."))
     if extension.status != ExtensionStatus.PENDING:
         raise TransitionNotAllowed(_("This extension has already been decided."))
+    if extension.previous_due_date != item.due_date:
+        # The deadline it would extend is gone (a new cycle after rework).
+        raise TransitionNotAllowed(_("This extension no longer applies to the current due date."))
     comment = _clean_text(comment, field="comment", required=not approve)
     _ensure_allowed(item, "decide_extension")
     extension.status = ExtensionStatus.APPROVED if approve else ExtensionStatus.REJECTED
@@ -1003,6 +1031,7 @@ def deputy_request_withdraw(
     item.status_reason = reason
     item.closed_at = timezone.now()
     departments = [item.lead_department_id, *permissions.co_department_ids(item)]
+    _close_pending_extensions(item, by=by)
     _transition(
         item, "withdraw", by=by, comment=reason, extra_fields=["status_reason", "closed_at"]
     )

@@ -309,7 +309,6 @@ BUG_REASON_MISSING = (
 )
 
 
-@pytest.mark.xfail(strict=True, reason=BUG_REASON_MISSING)
 @pytest.mark.parametrize(
     ("state", "persona", "path"),
     [(S.SUBMITTED, "staff", "decline/"), (S.IN_PROGRESS, "finance_exec", "redirect/")],
@@ -436,17 +435,6 @@ def test_odd_query_strings_never_500(directory: DemoDirectory, api_as: Any, quer
     assert result.status_code in (200, 400, 404), result.content
 
 
-@pytest.mark.xfail(
-    condition=ON_SQLITE,
-    strict=True,
-    raises=OverflowError,
-    reason=(
-        "BUG (SQLite): requests_app/filters.py `executor = NumberFilter(field_name="
-        "'executor_id')` passes any number to SQLite: ?executor=99999999999999999999 raises "
-        "OverflowError (a 500). Use ModelChoiceFilter(queryset=User.objects.all()) or bound "
-        "the NumberFilter (max_value=2**63-1)"
-    ),
-)
 def test_a_huge_executor_filter_is_not_a_500(directory: DemoDirectory, api_as: Any) -> None:
     result = api_as(directory.staff).get("/api/v1/requests/?executor=99999999999999999999")
     assert result.status_code in (200, 400)
@@ -755,7 +743,6 @@ BUG_PATCH_DISTRICT = (
 )
 
 
-@pytest.mark.xfail(strict=True, reason=BUG_PATCH_DISTRICT)
 def test_patching_the_address_keeps_the_district(directory: DemoDirectory, api_as: Any) -> None:
     medeu = DistrictFactory.create(code="medeu")
     item = make_request(directory, status=S.DRAFT, district=medeu, address="ул. Абая, 1")
@@ -767,7 +754,6 @@ def test_patching_the_address_keeps_the_district(directory: DemoDirectory, api_a
     assert (body["address"], body["district"]) == ("ул. Абая, 2", medeu.pk)
 
 
-@pytest.mark.xfail(strict=True, reason=BUG_PATCH_DISTRICT)
 def test_patching_the_district_to_null_clears_it(directory: DemoDirectory, api_as: Any) -> None:
     medeu = DistrictFactory.create(code="medeu")
     item = make_request(directory, status=S.DRAFT, district=medeu)

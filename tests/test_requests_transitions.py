@@ -214,10 +214,7 @@ BUG_WITHDRAW_DRAFT = (
     "not null): IntegrityError, a 500 through the API"
 )
 #: (action, status, layer) -> the bug that breaks that case today.
-KNOWN_BUGS: dict[tuple[str, str, str], str] = {
-    ("withdraw", S.DRAFT, "service"): BUG_WITHDRAW_DRAFT,
-    ("withdraw", S.DRAFT, "api"): BUG_WITHDRAW_DRAFT,
-}
+KNOWN_BUGS: dict[tuple[str, str, str], str] = {}
 
 
 def case(action: str, status: str, layer: str) -> Any:
@@ -535,7 +532,6 @@ def test_withdrawing_a_registered_request_requires_a_reason(
     assert refresh(item).status == status
 
 
-@pytest.mark.xfail(strict=True, reason=BUG_WITHDRAW_DRAFT)
 def test_withdrawing_a_draft_needs_no_reason(directory: DemoDirectory) -> None:
     item = make_request(directory, status=S.DRAFT)
     services.deputy_request_withdraw(pk=item.pk, by=directory.alice.user)
@@ -790,16 +786,6 @@ def test_every_transition_leaves_an_audit_event(directory: DemoDirectory) -> Non
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: requests_app/services.py deputy_request_redirect leaves the old department's "
-        "pending Extension pending; after re-routing, the new lead department cannot ask for "
-        "an extension ('already awaiting a decision') and staff may still approve the stale "
-        "one. Close (reject/supersede) pending extensions when the request leaves "
-        "in_progress (redirect, approve_final, withdraw)"
-    ),
-)
 def test_a_redirect_closes_the_pending_extension_of_the_old_department(
     directory: DemoDirectory,
 ) -> None:
@@ -821,16 +807,6 @@ def test_a_redirect_closes_the_pending_extension_of_the_old_department(
     assert extension.status == ExtensionStatus.PENDING
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: an extension still pending when the final answer is approved survives it; after "
-        "a rework (new due date) staff can approve it and deputy_request_extension_decide sets "
-        "due_date to the stale, EARLIER date (here 7 May instead of 11 June). Close pending "
-        "extensions on approve_final, or refuse to decide one whose previous_due_date is not "
-        "the item's current due_date"
-    ),
-)
 def test_a_stale_extension_never_moves_the_due_date_back(
     directory: DemoDirectory, time_machine: Any
 ) -> None:

@@ -152,17 +152,6 @@ def test_a_draft_is_found_by_its_author_only(directory: DemoDirectory, api_as: A
     assert found(api_as(directory.staff), "фонтаны") == set()
 
 
-@pytest.mark.xfail(
-    condition=ON_SQLITE,
-    strict=True,
-    reason=(
-        "BUG (SQLite): requests_app/selectors.py search_requests uses "
-        "search_document__icontains, i.e. SQLite LIKE, which folds ASCII case only: "
-        "«ремонт» does not find «Ремонт». Store a casefolded search_document (or a "
-        "lower-case copy) in refresh_search_document and match word.casefold() with "
-        "__contains"
-    ),
-)
 def test_search_ignores_the_case_of_cyrillic_words(directory: DemoDirectory, api_as: Any) -> None:
     item = make_request(directory, status=S.SUBMITTED, title="Ремонт Дороги на Абая")
     client = api_as(directory.staff)

@@ -45,10 +45,11 @@
         borderWidth: 2,
         pointRadius: 3,
         spanGaps: true,
-        tension: 0.2
+        // Straight segments: a curve would overshoot and show values nobody had.
+        tension: 0
       };
     });
-    var scale = {beginAtZero: max !== null};
+    var scale = {beginAtZero: max !== null || type === "bar"};
     if (max !== null) {
       scale.max = Number(max);
     }
