@@ -710,7 +710,10 @@ class ReportStatus(models.TextChoices):
 
 
 class ExecutionReport(models.Model):
-    """A department's report on an instruction: interim (periodic, a co-executor's part) or final."""
+    """A department's report on an instruction: interim (periodic, a co-executor's) or final.
+
+    Final reports go to the controller; interim ones keep the instruction where it is.
+    """
 
     instruction = models.ForeignKey(
         Instruction, on_delete=models.PROTECT, related_name="reports", verbose_name=_("instruction")
