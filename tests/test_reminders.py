@@ -812,3 +812,14 @@ def test_digests_create_alone_is_idempotent(routed: DeputyRequest) -> None:
     again = digests_create(day=DUE_IN_3)
     assert (again.created, again.refreshed) == (0, 0)
     assert len(again.pending_ids) == 2
+
+
+def test_the_demo_step_shows_todays_reminders_even_on_a_day_off(
+    routed: DeputyRequest, clock: Clock, published: dict[str, Any]
+) -> None:
+    clock(SATURDAY)
+    assert reminders_sweep(day=SATURDAY).ran is False
+    line = reminders.seed_reminders(context=None)
+    assert rows(SATURDAY, R) == {("finance-exec", R, routed.pk), ("finance-head", R, routed.pk)}
+    assert "2" in line
+    assert published["digest"].call_count == 0

@@ -40,6 +40,8 @@ STEPS: list[str] = [
     "requests_app.demo_instructions.seed_instructions",
     # Last: the KPI snapshots are computed from everything the steps above loaded.
     "kpi.demo.seed_kpi",
+    # Today's reminders, so the demo accounts see what is due when they log in.
+    "requests_app.reminders.seed_reminders",
 ]
 
 
