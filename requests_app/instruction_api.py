@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from django.db.models import QuerySet, prefetch_related_objects
+from django.db.models import QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import filters, mixins, status, viewsets
@@ -53,10 +53,6 @@ from .serializers import (
     ExtensionSerializer,
     ReasonSerializer,
 )
-
-#: What the API shows of an instruction's reports and extensions beyond the selector's
-#: prefetch: who decided (and who asked), so serializing them never queries per row.
-DETAIL_PREFETCH = ("reports__decided_by", "extensions__requested_by", "extensions__decided_by")
 
 
 def _user(request: Request) -> User:
@@ -135,10 +131,9 @@ class InstructionViewSet(
 
     def _load(self, item: Instruction, *, reread: bool = True) -> Instruction:
         """The item as the caller sees it (re-read after a change, so annotations are
-        current), with the deciders and requesters of its reports and extensions."""
+        current); the selector prefetches the reports' and extensions' people."""
         if reread:
             item = selectors.instruction_get_visible(user=self.request.user, pk=item.pk)
-        prefetch_related_objects([item], *DETAIL_PREFETCH)
         return item
 
     def detail_response(
@@ -178,7 +173,6 @@ class InstructionViewSet(
         """The execution reports (GET); a department submits one (POST, interim or final)."""
         item = self.get_object()
         if request.method == "GET":
-            prefetch_related_objects([item], "reports__decided_by")
             rows = item.reports.all()
             return ApiResponse(ExecutionReportSerializer(rows, many=True).data)
         data = parse(InstructionReportSerializer, request)
@@ -224,7 +218,6 @@ class InstructionViewSet(
         """The extensions asked (GET); the lead department asks for a later due date (POST)."""
         item = self.get_object()
         if request.method == "GET":
-            prefetch_related_objects([item], "extensions__requested_by", "extensions__decided_by")
             rows = item.extensions.all()
             return ApiResponse(ExtensionSerializer(rows, many=True).data)
         data = parse(ExtensionAskSerializer, request)

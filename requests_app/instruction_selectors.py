@@ -111,7 +111,13 @@ def instruction_get_visible(*, user: Any, pk: Any) -> Instruction:
     item = (
         for_list(instruction_visible(actor))
         .select_related("item", "created_by")
-        .prefetch_related("reports__submitted_by", "reports__department", "extensions")
+        .prefetch_related(
+            "reports__submitted_by",
+            "reports__decided_by",
+            "reports__department",
+            "extensions__requested_by",
+            "extensions__decided_by",
+        )
         .filter(pk=pk)
         .first()
     )

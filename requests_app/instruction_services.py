@@ -229,6 +229,8 @@ def protocol_create(
     """Staff record a meeting's protocol with its numbered items (questions)."""
     _require(permissions.can_create(actor_for(by)))
     number = _clean_text(number, field="number", required=True, limit=40)
+    # Lock the meeting so two staff members cannot record the same protocol twice.
+    Meeting.objects.select_for_update().filter(pk=meeting.pk).first()
     if Protocol.objects.filter(meeting=meeting, number=number).exists():
         raise ValidationFailed(
             _("This meeting already has a protocol with this number."), field="number"
@@ -280,6 +282,9 @@ def instruction_create(
         raise ValidationFailed(_("Choose how often the department reports."), field="report_period")
     if item is not None and item.protocol_id != protocol.pk:
         raise ValidationFailed(_("This item belongs to another protocol."), field="item")
+    # The protocol row is locked while its next instruction number is chosen:
+    # two staff members adding instructions at once get consecutive numbers.
+    protocol = Protocol.objects.select_for_update().select_related("meeting").get(pk=protocol.pk)
     today = timezone.localdate()
     if due_date is None:
         computed = compute_due_date(

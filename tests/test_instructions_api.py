@@ -471,7 +471,6 @@ BUG_SQLITE_CYRILLIC_CASE = (
 )
 
 
-@pytest.mark.xfail(connection.vendor == "sqlite", strict=True, reason=BUG_SQLITE_CYRILLIC_CASE)
 def test_search_ignores_the_case_of_cyrillic_words(
     world: World, api_as: Any, registry: dict[str, Instruction]
 ) -> None:

@@ -681,7 +681,6 @@ BUG_NUMBER_RACE = (
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.xfail(connection.vendor == "postgresql", strict=True, reason=BUG_NUMBER_RACE)
 def test_two_instructions_created_at_once_in_one_protocol_get_consecutive_numbers(
     directory: DemoDirectory, tmp_path: Path
 ) -> None:

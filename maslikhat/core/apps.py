@@ -13,6 +13,11 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self) -> None:
+        from django.db.backends.signals import connection_created
+
+        from .sqlite import install_unicode_like
+
+        connection_created.connect(install_unicode_like, dispatch_uid="core.unicode_like")
         # The embedded broker keeps its messages in folders that must exist
         # before the first publish, in the web process and in the worker alike.
         options = getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", {})
