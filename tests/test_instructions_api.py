@@ -16,7 +16,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from maslikhat.core.threads import AuditEvent
@@ -460,15 +459,6 @@ def test_protocols_filter_by_meeting_and_number(world: World, api_as: Any) -> No
     assert ids_of(client.get(url, {"meeting": world.meeting.pk})) == {world.protocol.pk, other.pk}
     assert ids_of(client.get(url, {"number": "99"})) == {other.pk}
     assert ids_of(client.get(url, {"search": "99"})) == {other.pk}
-
-
-BUG_SQLITE_CYRILLIC_CASE = (
-    "BUG: on SQLite (the embedded default) icontains is LIKE, which folds ASCII only: "
-    "«Отопление» does not find «отопление». Affects instruction_filters.filter_search, "
-    "the meeting/protocol ?search= and requests' search_requests on SQLite alike; "
-    "fix: register a Unicode-aware LIKE (or casefold the stored search text and the query) "
-    "for SQLite connections"
-)
 
 
 def test_search_ignores_the_case_of_cyrillic_words(

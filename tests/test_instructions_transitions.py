@@ -670,16 +670,6 @@ def race(attempts: list[Callable[[], Any]]) -> list[str]:
     return sorted(results)
 
 
-BUG_NUMBER_RACE = (
-    "BUG: instruction_services.instruction_create reads the protocol's highest number "
-    "(_next_instruction_number) without locking anything: on PostgreSQL two staff creating "
-    "instructions of one protocol at once both pick the same number and the second dies on "
-    "the unique constraint instruction_number_per_protocol (IntegrityError, a 500 in the API). "
-    "Fix: lock the protocol row (Protocol.objects.select_for_update().get(pk=protocol.pk)) "
-    "before choosing the number"
-)
-
-
 @pytest.mark.django_db(transaction=True)
 def test_two_instructions_created_at_once_in_one_protocol_get_consecutive_numbers(
     directory: DemoDirectory, tmp_path: Path
