@@ -62,7 +62,7 @@ class PortalForm(StyledFormMixin, forms.Form):
 class WeightField(forms.FloatField):
     """A weight typed with a decimal point or a decimal comma ("0.35" or "0,35")."""
 
-    def to_python(self, value: Any) -> float | None:
+    def to_python(self, value: Any) -> Any:  # float | None (the stubs say int)
         if isinstance(value, str):
             value = value.strip().replace(",", ".")
         return super().to_python(value)

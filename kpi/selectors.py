@@ -139,6 +139,8 @@ class Rankings:
 
 def entity_labels(kind: str, ids: list[int]) -> dict[int, dict[str, Any]]:
     """``{id: {"id", "name"[, "code"]}}`` for departments or deputies, in one query."""
+    # Ids beyond a 64-bit integer exist nowhere (and overflow SQLite's driver).
+    ids = [i for i in ids if 0 < i < 2**63]
     if kind == DEPARTMENT:
         departments = Department.objects.filter(pk__in=ids).only(
             "pk", "code", "name_ru", "name_kk", "name_en"

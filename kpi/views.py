@@ -279,6 +279,17 @@ def _rankings_or_none(kind: str, period: str) -> Rankings | None:
         return None
 
 
+#: The largest id a database column holds (SQLite and PostgreSQL bigint).
+MAX_ID = 2**63 - 1
+
+
+def _id_or_404(pk: int) -> int:
+    """An id from the URL; one too large for the database is simply not found (not a 500)."""
+    if pk > MAX_ID:
+        raise Http404
+    return pk
+
+
 def _own_page(actor: Actor) -> str | None:
     """The signed-in deputy's or department officer's own KPI page."""
     if actor.deputy_id is not None:
@@ -463,7 +474,7 @@ def _weights_table(kind: str, weights: dict[str, float]) -> list[dict[str, Any]]
 
 
 def _entity_page(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
-    entity = selectors.kpi_entity(kind, pk)
+    entity = selectors.kpi_entity(kind, _id_or_404(pk))
     if entity is None:
         raise Http404
     choice = choose_period(request.GET.get("period"), selectors.kpi_periods())
@@ -513,7 +524,13 @@ def _deputy_extras(request: HttpRequest, pk: int, rankings: Rankings | None) -> 
     Only what is public about a deputy: name, party, district; the activities without
     their notes (a note may name the citizens who came).
     """
-    profile = directory_selectors.deputy_list(user=request.user).filter(pk=pk).first()
+    # (Its commissions are not shown here: no need for the list's prefetch.)
+    profile = (
+        directory_selectors.deputy_list(user=request.user)
+        .prefetch_related(None)
+        .filter(pk=pk)
+        .first()
+    )
     activities: list[DeputyActivity] = []
     if rankings is not None:
         # No selector lists one deputy's activities for the public yet (``activity_list``
@@ -708,7 +725,7 @@ def flag_review(request: HttpRequest, pk: int) -> HttpResponse:
             services.rater_flag_review,
             success=gettext("The review of the flag was saved."),
             by=request.user,
-            flag_id=pk,
+            flag_id=_id_or_404(pk),
             status=form.cleaned_data["status"],
             note=form.cleaned_data.get("note") or "",
         )
@@ -911,6 +928,6 @@ def survey_round_close(request: HttpRequest, pk: int) -> HttpResponse:
             gettext("The survey round of %(year)s is closed.") % {"year": survey.year}
         ),
         by=request.user,
-        round_id=pk,
+        round_id=_id_or_404(pk),
     )
     return redirect("kpi:survey")

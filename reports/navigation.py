@@ -79,7 +79,7 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem(
         "kpi:index",
         _("KPI"),
-        SIGNED_IN,
+        EVERYONE,
         _("Two-way ratings: departments rated by deputies, deputies by departments."),
         "bar-chart",
     ),

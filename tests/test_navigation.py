@@ -65,7 +65,7 @@ def test_each_role_is_offered_its_own_entries() -> None:
     assert "Inbox" in labels(Role.EXECUTOR) and "Inbox" in labels(Role.HEAD)
     assert "Registry" in labels(Role.STAFF) and "Dashboard" in labels(Role.CHAIR)
     assert "Dashboard" not in labels(Role.DEPUTY) and "Dashboard" not in labels(Role.HEAD)
-    assert labels(ANONYMOUS) == {"Public portal"}
+    assert labels(ANONYMOUS) == {"Public portal", "KPI"}
 
 
 def test_an_anonymous_visitor_sees_the_welcome_page_with_a_login_link(client: Client) -> None:
