@@ -212,15 +212,6 @@ def test_the_email_is_rendered_in_the_recipients_language(directory: DemoDirecto
     assert kk.subject.endswith(expected_text)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: the kk (and ru) catalogs lack the notification and e-mail strings "
-        "(maslikhat/core/notifications.py TEXTS, 'Maslikhat portal: %(text)s', 'Hello, "
-        "%(name)s.'): a Kazakh reader gets the English e-mail; run `make messages` and "
-        "translate"
-    ),
-)
 def test_kazakh_and_english_readers_get_different_subjects(directory: DemoDirectory) -> None:
     item = route_with_languages(directory, finance_exec="en", finance_head="kk")
     for user in (directory.finance_exec, directory.finance_head):
