@@ -2319,8 +2319,9 @@ class PoolText:
     officer_id: int
     head_id: int
     pace: tuple[float, float]
-    document: str
+    document: str  # lower-cased, as ``services.refresh_search_document`` keeps it
     answers: dict[str, str]
+    answers_lower: dict[str, str]
     row: list[Any]  # the request row with the text's values filled in
 
 
@@ -2447,7 +2448,7 @@ class BulkYear:
                 part
                 for part in (content.title, content.body, content.solution, content.address)
                 if part
-            )
+            ).lower()
             row = self.requests.template.copy()
             rq = self.requests.index
             row[rq["convocation_id"]] = self.convocation_id
@@ -2469,6 +2470,7 @@ class BulkYear:
                     pace=PACE[pace_of(lead)],
                     document=document,
                     answers=answers,
+                    answers_lower={key: text.lower() for key, text in answers.items()},
                 )
             )
         return texts
@@ -2553,7 +2555,7 @@ class BulkYear:
             label = f"DZ-{local_year}-{number:05d}"
             row[rq["number"]] = label
             row[rq["submitted_at"]] = adapt_datetime(submitted)
-            document = f"{label}\n{text.document}"
+            document = f"{label.lower()}\n{text.document}"
             routed = submitted + hour * (2 + 70 * random_())
             if routed >= horizon or draw < withdraw_edge:
                 if routed >= horizon:
@@ -2617,7 +2619,7 @@ class BulkYear:
                     if rating <= 2:
                         comment = low_comments[int(random_() * len(low_comments))]
                         row[rq["rating_comment"]] = comment
-            row[rq["search_document"]] = f"{document}\n{answer}"
+            row[rq["search_document"]] = f"{document}\n{text.answers_lower[outcome]}"
             row[rq["updated_at"]] = adapt_datetime(updated)
 
             response = response_template.copy()

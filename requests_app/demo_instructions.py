@@ -60,7 +60,10 @@ from .models import (
 
 # --- Volume ---------------------------------------------------------------------------------
 #
-# One demo year; ``context.scale`` multiplies it. The sessions come from ``figures_2023`` in the
+#: ``--scale`` beyond this does not add meetings or instructions (see ``Year.__init__``).
+MAX_SCALE = 4
+
+# One demo year; ``context.scale`` multiplies it (up to ``MAX_SCALE``). The sessions come from ``figures_2023`` in the
 # reference data (the defaults below are used when it has none). Tests make a smaller year by
 # monkeypatching these constants.
 
@@ -886,7 +889,9 @@ class InstructionYear:
     def __init__(self, context: DemoContext) -> None:
         self.context = context
         self.rng = context.rng("instructions")
-        self.scale = max(1, context.scale)
+        # Instructions go through the services one by one; a benchmark's volume is in
+        # the requests (bulk-loaded), so the council's year grows at most fourfold.
+        self.scale = max(1, min(context.scale, MAX_SCALE))
         self.tz = timezone.get_default_timezone()
         self.today = timezone.localdate()
         self.last_day = self.today - dt.timedelta(days=1)

@@ -205,7 +205,8 @@ def test_the_bulk_path_continues_the_year_consistently() -> None:
         if r.status == RequestStatus.CLOSED and r.closed_at and r.answered_at:
             assert r.closed_at > r.answered_at
         if r.status != RequestStatus.DRAFT:
-            assert r.number and r.number in r.search_document
+            assert r.number and r.number.lower() in r.search_document
+        assert r.title.lower() in r.search_document
         assert r.created_at.date() < today
 
     # The sequences follow the explicit keys: the next request gets a fresh one.
