@@ -63,9 +63,9 @@ from .models import (
 #: ``--scale`` beyond this does not add meetings or instructions (see ``Year.__init__``).
 MAX_SCALE = 4
 
-# One demo year; ``context.scale`` multiplies it (up to ``MAX_SCALE``). The sessions come from ``figures_2023`` in the
-# reference data (the defaults below are used when it has none). Tests make a smaller year by
-# monkeypatching these constants.
+# One demo year; ``context.scale`` multiplies it (up to ``MAX_SCALE``). The sessions come from
+# ``figures_2023`` in the reference data (the defaults below are used when it has none).
+# Tests make a smaller year by monkeypatching these constants.
 
 COMMISSION_MEETINGS = 40
 HEARINGS = 8

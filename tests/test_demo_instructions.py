@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from maslikhat.core.items import ItemType
 from maslikhat.core.notifications import Notification
@@ -64,7 +64,8 @@ def test_seed_demo_runs_the_instructions_step_after_the_requests_step() -> None:
 
 
 def test_the_year_shows_every_state_of_an_instruction(context: DemoContext) -> None:
-    line = seed_instructions(context)
+    with translation.override("en"):
+        line = seed_instructions(context)
 
     today = timezone.localdate()
     items = list(Instruction.objects.all())

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from maslikhat.core.notifications import Notification
 from maslikhat.core.threads import AuditEvent, Message, ThreadReadMark
@@ -89,7 +89,7 @@ def test_small_year_has_every_state_real_histories_and_no_email(
     django_capture_on_commit_callbacks: Callable[..., Any],
 ) -> None:
     real_now = timezone.now
-    with django_capture_on_commit_callbacks() as callbacks:
+    with django_capture_on_commit_callbacks() as callbacks, translation.override("en"):
         summary = seed_year()
 
     assert summary.startswith("Requests: 60 (")
