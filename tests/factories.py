@@ -33,6 +33,9 @@ class UserFactory(factory.django.DjangoModelFactory[User]):
     last_name = factory.Sequence(lambda n: f"Фамилия{n}")
     email = factory.LazyAttribute(lambda u: f"{u.username}@maslikhat.local")
     role = Role.DEPUTY
+    # The personas read their notifications and e-mail in English, so tests can
+    # assert the source texts; tests of translation set another language.
+    language = "en"
     password = factory.django.Password("maslikhat-demo")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -31,6 +32,13 @@ from requests_app.models import (
 )
 
 SEED = 2023
+
+
+@pytest.fixture(autouse=True)
+def in_english() -> Iterator[None]:
+    """The steps' summary lines are read in English (the catalogs translate them)."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture(autouse=True)

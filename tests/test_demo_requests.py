@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -32,6 +32,13 @@ from requests_app.models import (
 )
 
 SMALL_YEAR = 60
+
+
+@pytest.fixture(autouse=True)
+def in_english() -> Iterator[None]:
+    """The steps' summary lines are read in English (the catalogs translate them)."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture(autouse=True)

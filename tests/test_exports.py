@@ -32,6 +32,12 @@ INSTRUCTIONS_EXPORT = "/api/v1/instructions/export/"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+@pytest.fixture(autouse=True)
+def media_root(settings: Any, tmp_path: Any) -> None:
+    """Export files of this module go to a temporary folder, removed after the run."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 @pytest.fixture
 def where(directory: DemoDirectory) -> Places:
     return places()
@@ -137,12 +143,16 @@ def test_a_departments_export_holds_only_its_own_requests(
 def test_an_export_takes_the_lists_filters(
     directory: DemoDirectory, some_requests: list[DeputyRequest], where: Places
 ) -> None:
-    params = {"format": "csv", "status": S.IN_PROGRESS, "district": where.districts[1].pk}
+    params: dict[str, Any] = {
+        "format": "csv",
+        "status": S.IN_PROGRESS,
+        "district": where.districts[1].pk,
+    }
     rows = csv_rows(body(api(directory.staff).get(REQUESTS_EXPORT, params)))
     expected = DeputyRequest.objects.filter(status=S.IN_PROGRESS, district=where.districts[1])
     assert numbers_of(rows) == expected_numbers(expected)
     listed = api(directory.staff).get(
-        "/api/v1/requests/", {"status": S.IN_PROGRESS, "district": where.districts[1].pk}
+        "/api/v1/requests/", {"status": S.IN_PROGRESS, "district": str(where.districts[1].pk)}
     )
     assert len(rows) - 1 == listed.json()["count"]
 
@@ -198,7 +208,10 @@ def test_the_export_buttons_carry_the_lists_query(directory: DemoDirectory) -> N
 
     html = render_to_string(
         "reports/_export_buttons.html",
-        {"export_url": reverse("reports:export-requests"), "query": "status=in_progress&district=3"},
+        {
+            "export_url": reverse("reports:export-requests"),
+            "query": "status=in_progress&district=3",
+        },
     )
     assert "/exports/requests/?format=xlsx&amp;status=in_progress&amp;district=3" in html
     assert "/exports/requests/?format=csv&amp;status=in_progress&amp;district=3" in html
@@ -210,8 +223,7 @@ def test_the_export_buttons_carry_the_lists_query(directory: DemoDirectory) -> N
 def test_an_instruction_export_holds_what_the_user_may_see(directory: DemoDirectory) -> None:
     world = make_world(directory)
     make_instruction(world, status=InstructionStatus.ON_CONTROL)
-    make_instruction(world, status=InstructionStatus.EXECUTED, lead=world.energy,
-                     co_departments=())
+    make_instruction(world, status=InstructionStatus.EXECUTED, lead=world.energy, co_departments=())
     staff_rows = xlsx_rows(body(api(directory.staff).get(INSTRUCTIONS_EXPORT)))
     assert len(staff_rows) - 1 == 2
     energy_rows = csv_rows(body(api(world.energy_exec).get(INSTRUCTIONS_EXPORT, {"format": "csv"})))
@@ -224,6 +236,11 @@ def test_an_instruction_export_holds_what_the_user_may_see(directory: DemoDirect
         body(api(directory.staff).get(INSTRUCTIONS_EXPORT, {"status": InstructionStatus.EXECUTED}))
     )
     assert len(filtered) - 1 == 1
+    # The HTML list's "Export" link: the same file for the signed-in user.
+    page = Client()
+    page.force_login(world.energy_head)
+    html_rows = xlsx_rows(body(page.get(reverse("reports:export-instructions"))))
+    assert [row[3] for row in html_rows[1:]] == [energy_rows[1][3]]
 
 
 def test_the_kpi_ranking_exports_from_its_snapshot(
@@ -347,9 +364,9 @@ def test_a_large_html_export_opens_the_progress_page(
     assert "<progress" in html and "js/export.js" in html
     assert 'class="btn btn-primary d-none"' in html, "no download link before the file exists"
     export_build(job.pk)
-    page = client.get(response["Location"]).content.decode()
-    assert reverse("reports:export-job-download", args=[job.pk]) in page
-    assert "d-none" not in page.split("data-export-download")[0].rsplit("<a", 1)[1]
+    ready = client.get(response["Location"]).content.decode()
+    assert reverse("reports:export-job-download", args=[job.pk]) in ready
+    assert "d-none" not in ready.split("data-export-download")[0].rsplit("<a", 1)[1]
     listing = client.get(reverse("reports:export-jobs")).content.decode()
     assert reverse("reports:export-job", args=[job.pk]) in listing
     download = client.get(reverse("reports:export-job-download", args=[job.pk]))
@@ -404,8 +421,9 @@ def test_a_job_that_fails_records_why(
     small_sync_limit: None,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    job = ExportJob.objects.create(user=directory.staff, kind="requests", format="xlsx",
-                                   file_path="exports/x.xlsx")
+    job = ExportJob.objects.create(
+        user=directory.staff, kind="requests", format="xlsx", file_path="exports/x.xlsx"
+    )
 
     def broken(*args: Any, **kwargs: Any) -> int:
         raise RuntimeError("disk full")

@@ -883,18 +883,21 @@ def test_everyone_signed_in_reads_meetings_and_protocols(
 def test_the_meetings_list_filters_by_kind(directory: DemoDirectory) -> None:
     commission = CommissionFactory.create(convocation=directory.convocation)
     services.meeting_create(
-        by=directory.staff, kind=MeetingKind.SESSION, date=timezone.localdate(), title="Сессия"
+        by=directory.staff,
+        kind=MeetingKind.SESSION,
+        date=timezone.localdate(),
+        title="Большая сессия",
     )
     services.meeting_create(
         by=directory.staff,
         kind=MeetingKind.COMMISSION,
         date=timezone.localdate(),
-        title="Заседание комиссии",
+        title="Выезд комиссии на ул. Абая",
         commission=commission,
     )
     client = client_for(directory.staff)
     html = client.get(reverse("instructions:meetings"), {"kind": "commission"}).content.decode()
-    assert "Заседание комиссии" in html and ">Сессия<" not in html
+    assert "Выезд комиссии на ул. Абая" in html and "Большая сессия" not in html
     bad = client.get(reverse("instructions:meetings"), {"kind": "party"})
     assert bad.status_code == 200 and "data-filter-errors" in bad.content.decode()
 

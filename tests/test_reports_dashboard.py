@@ -107,9 +107,10 @@ def test_the_dashboard_counters_match_the_registry(
     assert response.status_code == 200
     html = response.content.decode()
     registered = DeputyRequest.objects.exclude(status=S.DRAFT)
-    assert _counter(html, 0) == registered.filter(
-        status__in=[S.SUBMITTED, S.IN_PROGRESS, S.ANSWERED]
-    ).count()
+    assert (
+        _counter(html, 0)
+        == registered.filter(status__in=[S.SUBMITTED, S.IN_PROGRESS, S.ANSWERED]).count()
+    )
     assert _counter(html, 4) == registered.filter(status=S.ANSWERED).count()
     # Every card links to the registry with the filters its number counts.
     for card in response.context["cards"]:
@@ -212,10 +213,13 @@ def test_the_deputy_dashboard_shows_their_requests_and_what_awaits_evaluation(
     for status in RequestStatus.values:
         assert by_status[status] == mine.filter(status=status).count(), status
     awaiting = response.context["awaiting_evaluation"]
-    assert {r.pk for r in awaiting} <= set(mine.filter(status=S.ANSWERED).values_list("pk", flat=True))
-    assert response.context["counters"]["awaiting_evaluation"] == mine.filter(
-        status=S.ANSWERED
-    ).count()
+    assert {r.pk for r in awaiting} <= set(
+        mine.filter(status=S.ANSWERED).values_list("pk", flat=True)
+    )
+    assert (
+        response.context["counters"]["awaiting_evaluation"]
+        == mine.filter(status=S.ANSWERED).count()
+    )
 
 
 def test_the_home_pages_link_the_department_and_deputy_dashboards(
@@ -242,9 +246,12 @@ def test_the_quarterly_pdf_report_is_a_pdf_for_staff_only(
     # The font is embedded: Cyrillic and Kazakh letters are drawn, not replaced by boxes.
     assert b"DejaVuSans" in response.content
     assert logged_in(directory.alice.user).get(url).status_code == 403
-    assert logged_in(directory.staff).get(
-        reverse("reports:quarterly-report", args=["2026-Q9"])
-    ).status_code == 404
+    assert (
+        logged_in(directory.staff)
+        .get(reverse("reports:quarterly-report", args=["2026-Q9"]))
+        .status_code
+        == 404
+    )
 
 
 @pytest.mark.parametrize("language", ["ru", "kk", "en"])

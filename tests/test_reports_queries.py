@@ -128,9 +128,7 @@ def test_the_deputy_dashboard_query_count_does_not_grow(
     )
 
 
-def test_the_summary_api_query_count_does_not_grow(
-    directory: DemoDirectory, where: Places
-) -> None:
+def test_the_summary_api_query_count_does_not_grow(directory: DemoDirectory, where: Places) -> None:
     assert_constant(directory, where, lambda d: d.staff, "/api/v1/reports/summary/", SUMMARY_BUDGET)
     assert_constant(
         directory,
@@ -153,9 +151,7 @@ def test_an_export_query_count_does_not_grow(directory: DemoDirectory, where: Pl
     )
 
 
-def test_the_pdf_report_query_count_does_not_grow(
-    directory: DemoDirectory, where: Places
-) -> None:
+def test_the_pdf_report_query_count_does_not_grow(directory: DemoDirectory, where: Places) -> None:
     assert_constant(
         directory,
         where,

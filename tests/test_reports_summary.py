@@ -143,7 +143,11 @@ def test_a_deputys_summary_counts_only_their_requests(
         if not response["next"]:
             break
         page += 1
-    own = [r for r in rows if r["author"] == directory.alice.pk or directory.alice.pk in r["co_authors"]]
+    own = [
+        r
+        for r in rows
+        if r["author"] == directory.alice.pk or directory.alice.pk in r["co_authors"]
+    ]
     assert mine["total"] == len(own)
     assert mine["by_status"][S.DRAFT] == sum(1 for r in own if r["status"] == S.DRAFT)
     assert mine["total"] < len(rows), "others' published requests are not in the deputy's summary"
@@ -171,7 +175,7 @@ def test_invalid_filters_answer_400_with_the_fields(
     directory: DemoDirectory, requests_mix: list[DeputyRequest]
 ) -> None:
     response = client_for(directory.staff).get(
-        SUMMARY, {"status": "nonsense", "submitted_after": "yesterday", "lead_department": 999999}
+        SUMMARY, {"status": "nonsense", "submitted_after": "yesterday", "lead_department": "999999"}
     )
     assert response.status_code == 400
     assert {"status", "submitted_after", "lead_department"} <= set(response.json())

@@ -6,8 +6,10 @@ same suite on SQLite and on PostgreSQL + Redis.
 
 from __future__ import annotations
 
+import os
+
 from .base import *  # noqa: F403
-from .base import MIDDLEWARE, REDIS_URL, VAR_DIR
+from .base import DATABASES, MIDDLEWARE, REDIS_URL, VAR_DIR
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
@@ -28,3 +30,11 @@ if not REDIS_URL:
     # on disk. The worker tests that matter run against the real Redis in CI.
     CELERY_BROKER_URL = "memory://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {}
+
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # A file, not Django's shared in-memory database: the live server used by the
+    # browser tests then serves each request on its own connection (WAL, IMMEDIATE
+    # transactions, busy timeout) exactly as `make run` does, instead of sharing
+    # one connection between threads. One file per test process.
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}

@@ -1,0 +1,311 @@
+"""Schemathesis fuzzes every operation of ``/api/schema/``: no response is ever a 5xx.
+
+quality.md: "API: schemathesis against /api/schema/ in-process: 0 responses ≥ 500."
+
+- In-process: the schema is read from the Django WSGI application and every case is sent to
+  it through schemathesis' WSGI transport (werkzeug's test client). No socket is opened for
+  HTTP: ``no_network`` lets a socket connect only to the test database.
+- Twice: with the API token of a staff member and with the token of a deputy (alice).
+- The data: the directory personas, requests in every state, instructions in four states,
+  a pending extension of each, an open survey round, a KPI run, a pending export. Path ids
+  are drawn half from the rows that exist (visible to the persona or not), half by the fuzzer.
+- pytest-django: the lazy schema (``schemathesis.pytest.from_fixture``) runs every operation
+  as a subtest of one test per persona, so the data is built once per persona; each example
+  runs in a savepoint that is rolled back, so every example sees the same data whatever the
+  previous one created, changed or deleted.
+- Bounded and deterministic: ``derandomize=True``, a few examples per operation (plus
+  schemathesis' explicit coverage cases), no example database.
+- A 5xx fails with the server's traceback (``got_request_exception``) next to the case.
+"""
+
+from __future__ import annotations
+
+import datetime
+import socket
+import traceback
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+import schemathesis
+from django.core.signals import got_request_exception
+from django.core.wsgi import get_wsgi_application
+from django.db import connections, transaction
+from django.http import QueryDict
+from django.utils import timezone
+from hypothesis import HealthCheck, settings
+from rest_framework.authtoken.models import Token
+from schemathesis.checks import not_a_server_error
+
+from kpi import services as kpi_services
+from kpi.models import RaterFlag
+from maslikhat.accounts.models import User
+from maslikhat.core.notifications import Notification
+from reports import services as report_services
+from requests_app import instruction_services
+from requests_app import services as request_services
+from requests_app.models import ProtocolItem, RequestStatus
+from tests import instruction_helpers as ih
+from tests import requests_helpers as rh
+from tests.factories import DistrictFactory, make_directory
+
+pytestmark = pytest.mark.django_db
+
+#: Examples per operation of the fuzzing phase (the coverage phase adds its own few).
+MAX_EXAMPLES = 25
+
+# Operations left out until the bug they hit is fixed (each names the bug). None today.
+EXCLUDED: list[dict[str, str]] = []
+
+
+@dataclass
+class FuzzData:
+    """The personas and the ids of the rows that exist, by collection."""
+
+    staff: User
+    deputy: User
+    tokens: dict[int, str] = field(default_factory=dict)
+    ids: dict[str, list[int]] = field(default_factory=dict)
+
+
+def _build_data() -> FuzzData:
+    """Everything through the services, as a person would have made it."""
+    directory = make_directory()
+    world = ih.make_world(directory)
+    district = DistrictFactory.create(code="almaly", name_ru="Алмалинский", name_en="Almaly")
+    S = RequestStatus
+    requests = [
+        rh.make_request(directory, status=status, district=district) for status in rh.ALL_STATUSES
+    ]
+    requests.append(rh.make_request(directory, status=S.SUBMITTED, author=directory.bob))
+    in_progress = next(item for item in requests if item.status == S.IN_PROGRESS)
+    assert in_progress.due_date is not None
+    request_extension = request_services.deputy_request_extension_ask(
+        pk=in_progress.pk,
+        by=directory.finance_exec,
+        new_due_date=in_progress.due_date + datetime.timedelta(days=3),
+        reason="Нужна экспертиза.",
+    )
+    draft_response = rh.draft_answer(directory, in_progress)
+
+    IS = ih.S
+    instructions = [
+        ih.make_instruction(world, status=status)
+        for status in (IS.ON_CONTROL, IS.REPORTED, IS.RETURNED, IS.EXECUTED)
+    ]
+    on_control = instructions[0]
+    instruction_extension = instruction_services.instruction_extension_ask(
+        pk=on_control.pk,
+        by=directory.finance_exec,
+        new_due_date=on_control.due_date + datetime.timedelta(days=3),
+        reason="Нужна экспертиза.",
+    )
+
+    today = timezone.localdate()
+    survey_round = kpi_services.survey_round_open(by=directory.staff, year=today.year)
+    kpi_services.kpi_compute_current(as_of=today)
+    deputy = directory.alice.user
+    exports = [
+        report_services.export_job_create(
+            by=user, kind="requests", params=QueryDict(), fmt="xlsx", language="ru"
+        )
+        for user in (directory.staff, deputy)
+    ]
+
+    departments = [directory.finance.pk, directory.mobility.pk, world.energy.pk]
+    deputies = [directory.alice.pk, directory.bob.pk, world.carol.pk]
+    flags = list(RaterFlag.objects.values_list("pk", flat=True)[:5])
+    ids = {
+        "requests": [item.pk for item in requests],
+        "instructions": [item.pk for item in instructions],
+        "meetings": [world.meeting.pk],
+        "protocols": [world.protocol.pk],
+        "items": list(ProtocolItem.objects.values_list("pk", flat=True)),
+        "convocations": [directory.convocation.pk],
+        "commissions": [world.commission.pk],
+        "departments": departments,
+        "kpi/departments": departments,
+        "deputies": deputies,
+        "kpi/deputies": deputies,
+        "districts": [district.pk],
+        "categories": sorted({item.category_id for item in requests}),
+        "users": [directory.finance_exec.pk, directory.mobility_exec.pk, directory.staff.pk],
+        "notifications": list(Notification.objects.values_list("pk", flat=True)[:20]),
+        "exports": [job.pk for job in exports],
+        "kpi/flags": flags,
+        "extensions": [request_extension.pk, instruction_extension.pk],
+        "responses": [draft_response.pk],
+        "rounds": [survey_round.pk],
+    }
+    tokens = {user.pk: Token.objects.create(user=user).key for user in (directory.staff, deputy)}
+    return FuzzData(staff=directory.staff, deputy=deputy, tokens=tokens, ids=ids)
+
+
+@pytest.fixture(scope="module")
+def fuzz_data(django_db_setup: None, django_db_blocker: Any) -> Iterator[FuzzData]:
+    """Built once for the module in an outer transaction (rolled back at the end); each test's
+    own transaction (pytest-django) and each example's savepoint nest inside it."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        data = _build_data()
+        yield data
+        transaction.set_rollback(True)
+
+
+@pytest.fixture
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A socket may connect to the test database only (PostgreSQL runs); nothing else."""
+    allowed: set[tuple[str, int]] = set()
+    for alias in connections:
+        db_settings = connections[alias].settings_dict
+        if db_settings.get("HOST"):
+            allowed.add((db_settings["HOST"], int(db_settings.get("PORT") or 5432)))
+    real_connect = socket.socket.connect
+
+    def guarded_connect(self: socket.socket, address: Any) -> Any:
+        if self.family != socket.AF_UNIX and tuple(address[:2]) not in allowed:
+            raise AssertionError(f"the API fuzz test tried to open a connection to {address!r}")
+        return real_connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded_connect)
+
+
+@pytest.fixture
+def server_errors() -> Iterator[list[str]]:
+    """The tracebacks of the exceptions the app turned into a 500 during the current example."""
+    seen: list[str] = []
+
+    def record(sender: Any, request: Any = None, **kwargs: Any) -> None:
+        seen.append(traceback.format_exc())
+
+    got_request_exception.connect(record, dispatch_uid="schemathesis-server-errors")
+    yield seen
+    got_request_exception.disconnect(dispatch_uid="schemathesis-server-errors")
+
+
+#: Path parameters other than ``{id}``, body fields and query filters → the rows they name.
+ID_FIELDS = {
+    "eid": "extensions",
+    "rid": "responses",
+    "round_id": "rounds",
+    "author": "deputies",
+    "category": "categories",
+    "co_authors": "deputies",
+    "co_departments": "departments",
+    "commission": "commissions",
+    "controller_commission": "commissions",
+    "controller_deputy": "deputies",
+    "convocation": "convocations",
+    "department": "departments",
+    "deputy": "deputies",
+    "district": "districts",
+    "executor": "users",
+    "item": "items",
+    "lead_department": "departments",
+    "meeting": "meetings",
+    "protocol": "protocols",
+    "suggested_departments": "departments",
+}
+
+
+def _collection(path: str) -> str:
+    """``/api/v1/kpi/flags/{id}/review/`` → ``kpi/flags``; ``/exports/{id}/…`` → ``exports``."""
+    parts = [part for part in path.split("/") if part and part not in ("api", "v1")]
+    return "/".join(parts[:2]) if parts[0] == "kpi" else parts[0]
+
+
+def _aimed(value: Any, known: list[int]) -> Any:
+    """An even generated id names an existing row (``known[id / 2 % len]``), an odd one stays.
+
+    A pure function of the generated value, so examples stay reproducible and shrinkable, and
+    schemathesis' coverage phase (which ``@schema.given`` would switch off) keeps running.
+    """
+    if isinstance(value, list):
+        return [_aimed(element, known) for element in value]
+    if isinstance(value, bool) or not isinstance(value, int) or value % 2:
+        return value
+    return known[(value // 2) % len(known)]
+
+
+def _aim(values: Any, collection_of: dict[str, str], fuzz: FuzzData) -> None:
+    if not isinstance(values, dict):
+        return
+    for name, value in list(values.items()):
+        known = fuzz.ids.get(collection_of.get(name, ""))
+        if known:
+            values[name] = _aimed(value, known)
+
+
+def _aim_ids(case: schemathesis.Case, fuzz: FuzzData) -> None:
+    _aim(case.path_parameters, {**ID_FIELDS, "id": _collection(case.path)}, fuzz)
+    _aim(case.query, ID_FIELDS, fuzz)
+    _aim(case.body, ID_FIELDS, fuzz)
+
+
+def _exercise(
+    case: schemathesis.Case,
+    fuzz: FuzzData,
+    user: User,
+    server_errors: list[str],
+) -> None:
+    _aim_ids(case, fuzz)
+    headers = {"Authorization": f"Token {fuzz.tokens[user.pk]}"}
+    server_errors.clear()
+    # Each example in its own savepoint: whatever it changes, the next one sees the same data.
+    with transaction.atomic():
+        response = case.call(headers=headers)
+        transaction.set_rollback(True)
+    import json, os
+    if os.environ.get("FUZZ_STATS"):
+        with open(os.environ["FUZZ_STATS"], "a") as fh:
+            fh.write(json.dumps([user.username, case.operation.label, case.meta.phase.name.value if case.meta else None, response.status_code, case.path_parameters, case.query, case.body if isinstance(case.body, (dict, list, str, int, float, bool, type(None))) else "?"], default=str) + "\n")
+    if server_errors:
+        pytest.fail(
+            f"{case.method} {case.formatted_path} → {response.status_code}\n"
+            f"query={case.query!r} body={case.body!r}\n\n" + "\n".join(server_errors)
+        )
+    case.validate_response(response, checks=[not_a_server_error], headers=headers)
+
+
+#: The OpenAPI schema the portal serves, bound to its WSGI application: every case goes to the
+#: application in-process, never to a URL.
+APP = get_wsgi_application()
+schema = schemathesis.openapi.from_wsgi("/api/schema/", APP)
+for excluded in EXCLUDED:
+    schema = schema.exclude(**excluded)
+
+FUZZ_SETTINGS = settings(
+    max_examples=MAX_EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    print_blob=False,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.filter_too_much,
+        HealthCheck.data_too_large,
+    ],
+)
+
+
+@schema.parametrize()
+@FUZZ_SETTINGS
+def test_api_as_staff(
+    case: schemathesis.Case,
+    fuzz_data: FuzzData,
+    no_network: None,
+    server_errors: list[str],
+) -> None:
+    _exercise(case, fuzz_data, fuzz_data.staff, server_errors)
+
+
+@schema.parametrize()
+@FUZZ_SETTINGS
+def test_api_as_deputy(
+    case: schemathesis.Case,
+    fuzz_data: FuzzData,
+    no_network: None,
+    server_errors: list[str],
+) -> None:
+    _exercise(case, fuzz_data, fuzz_data.deputy, server_errors)
