@@ -15,7 +15,7 @@ import statistics
 from typing import Any
 
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Aggregate, Func, FloatField
+from django.db.models import Aggregate, FloatField, Func
 from django.db.models.sql.compiler import SQLCompiler
 
 SQLITE_MEDIAN = "portal_median"
@@ -89,9 +89,7 @@ class _MedianAccumulator:
         return statistics.median(self.values) if self.values else None
 
 
-def install_sqlite_functions(
-    sender: Any, connection: BaseDatabaseWrapper, **kwargs: Any
-) -> None:
+def install_sqlite_functions(sender: Any, connection: BaseDatabaseWrapper, **kwargs: Any) -> None:
     """``connection_created`` receiver: register ``portal_median`` on SQLite connections."""
     if connection.vendor != "sqlite":
         return

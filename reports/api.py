@@ -6,6 +6,7 @@ Views parse input, call one selector or service and choose the response.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import django_filters
@@ -84,9 +85,9 @@ class FileFormatNegotiation(DefaultContentNegotiation):
     """Here ``?format=`` names the file type of an export, not a response renderer."""
 
     def select_renderer(
-        self, request: Request, renderers: list[BaseRenderer], format_suffix: str | None = None
+        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
     ) -> tuple[BaseRenderer, str]:
-        renderer = renderers[0]
+        renderer = next(iter(renderers))
         return renderer, renderer.media_type
 
 
@@ -128,9 +129,9 @@ class _ExportView(APIView):
             return Response(exc.errors, status=status.HTTP_400_BAD_REQUEST)
         if result.job is not None:
             data = ExportJobSerializer(result.job, context={"request": request}).data
-            return Response(data, status=status.HTTP_202_ACCEPTED, headers={
-                "Location": data["status_url"]
-            })
+            return Response(
+                data, status=status.HTTP_202_ACCEPTED, headers={"Location": data["status_url"]}
+            )
         assert result.path is not None
         return send_file(result.path, result.file_name, result.content_type, delete=True)
 
@@ -199,7 +200,8 @@ class ExportJobDownloadView(APIView):
         path = export_job_file(job)
         if path is None:
             return Response(
-                {"detail": gettext("The export is not ready yet.")}, status=status.HTTP_404_NOT_FOUND
+                {"detail": gettext("The export is not ready yet.")},
+                status=status.HTTP_404_NOT_FOUND,
             )
         return send_file(path, job.file_name, CONTENT_TYPES[job.format], delete=False)  # type: ignore[index]
 

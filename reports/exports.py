@@ -49,7 +49,13 @@ from requests_app.models import (
 )
 
 from .models import ExportFormat, ExportKind
-from .selectors import InvalidFilters, as_query_dict, filtered_requests, ordered_for_export
+from .selectors import (
+    InvalidFilters,
+    Params,
+    as_query_dict,
+    filtered_requests,
+    ordered_for_export,
+)
 
 #: Rows read from the database per round trip, and how often progress is reported.
 CHUNK_SIZE = 2000
@@ -96,6 +102,9 @@ class XlsxWriter:
 
     def _cell(self, value: Any) -> Any:
         if isinstance(value, str):
+            if not value:
+                # openpyxl writes an element for "" but skips None: empty cells cost nothing.
+                return None
             if value.startswith(FORMULA_PREFIXES):
                 # openpyxl would store "=…" as a formula: force a text cell.
                 cell = WriteOnlyCell(self.sheet, value=_clean_text(value))
@@ -201,9 +210,7 @@ def _person(value: str | None) -> str:
     return " ".join((value or "").split())
 
 
-def request_export(
-    *, actor: Actor, params: Mapping[str, Any] | QueryDict | None, language: str
-) -> ExportSpec:
+def request_export(*, actor: Actor, params: Params, language: str) -> ExportSpec:
     """The deputy requests of the list with ``params``, as ``actor`` may see them."""
     data = as_query_dict(params)
     filtered = filtered_requests(actor=actor, params=data, strict=True)
@@ -301,9 +308,7 @@ def request_export(
     )
 
 
-def instruction_export(
-    *, actor: Actor, params: Mapping[str, Any] | QueryDict | None, language: str
-) -> ExportSpec:
+def instruction_export(*, actor: Actor, params: Params, language: str) -> ExportSpec:
     """The protocol instructions of the list with ``params``, as ``actor`` may see them."""
     data = as_query_dict(params)
     base = instruction_with_overdue(instruction_visible(actor))
@@ -405,7 +410,7 @@ def instruction_export(
     )
 
 
-def kpi_export(*, params: Mapping[str, Any] | QueryDict | None, language: str) -> ExportSpec:
+def kpi_export(*, params: Params, language: str) -> ExportSpec:
     """The KPI ranking of departments or deputies for a period, from its latest snapshot.
 
     Rankings are public (the portal shows them to everyone), so no visibility applies.
@@ -470,7 +475,7 @@ def export_spec(
     *,
     kind: str,
     actor: Actor,
-    params: Mapping[str, Any] | QueryDict | None,
+    params: Params,
     language: str,
 ) -> ExportSpec:
     if kind == ExportKind.REQUESTS:

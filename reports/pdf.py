@@ -143,8 +143,7 @@ def quarterly_report_pdf(*, actor: Actor, period: Any) -> bytes:
         Paragraph(
             _escape(
                 gettext(
-                    "Deputy requests submitted from %(start)s to %(end)s; "
-                    "figures as of %(today)s."
+                    "Deputy requests submitted from %(start)s to %(end)s; figures as of %(today)s."
                 )
                 % {
                     "start": start.strftime("%d.%m.%Y"),
@@ -201,7 +200,7 @@ def quarterly_report_pdf(*, actor: Actor, period: Any) -> bytes:
                 for row in summary["by_department"]
             ]
             or [[gettext("No requests in this period."), "", "", "", "", "", ""]],
-            [width * 0.34, *[width * 0.11] * 6],
+            [width * 0.28, *[width * 0.12] * 6],
             styles["cell"],
         ),
         Paragraph(_escape(gettext("Districts")), styles["h2"]),
@@ -261,7 +260,8 @@ def quarterly_report_pdf(*, actor: Actor, period: Any) -> bytes:
         story.append(
             Paragraph(
                 _escape(
-                    gettext("Snapshot as of %(date)s.") % {"date": ranking.as_of.strftime("%d.%m.%Y")}
+                    gettext("Snapshot as of %(date)s.")
+                    % {"date": ranking.as_of.strftime("%d.%m.%Y")}
                 ),
                 styles["note"],
             )

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +28,7 @@ import django_filters
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncMonth
-from django.http import Http404, QueryDict
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -44,9 +43,9 @@ from requests_app.models import (
     ResponseKind,
     ResponseStatus,
 )
-from requests_app.selectors import NUMBER_PATTERN, MAX_SEARCH_LENGTH, deputy_request_visible
+from requests_app.selectors import MAX_SEARCH_LENGTH, NUMBER_PATTERN, deputy_request_visible
 
-from .selectors import _month_key, _name, as_query_dict, own_requests
+from .selectors import Params, _month_key, _name, as_query_dict, own_requests
 
 S = RequestStatus
 PUBLIC_REQUEST_FIELDS = (
@@ -169,7 +168,7 @@ class PublicRequestFilter(django_filters.FilterSet):
         return queryset.filter(submitted_at__date__gte=start, submitted_at__date__lt=end)
 
 
-def public_request_list(params: Mapping[str, Any] | QueryDict | None) -> PublicRequestFilter:
+def public_request_list(params: Params) -> PublicRequestFilter:
     return PublicRequestFilter(
         data=as_query_dict(params),
         queryset=published_requests().order_by("-submitted_at", "-id"),
@@ -277,11 +276,12 @@ def public_statistics(*, months: int = 24) -> dict[str, Any]:
         "totals": totals,
         "by_district": _grouped("district"),
         "by_category": _grouped("category"),
-        "by_month": [
-            {"month": _month_key(row["month"]), **{key: row[key] for key in _counts()}}
-            for row in by_month
-        ],
+        "by_month": [_month_row(dict(row)) for row in by_month],
     }
+
+
+def _month_row(row: dict[str, Any]) -> dict[str, Any]:
+    return {"month": _month_key(row["month"]), **{key: row[key] for key in _counts()}}
 
 
 # --- Deputies and the plan --------------------------------------------------------------------

@@ -70,6 +70,10 @@ class InvalidFilters(ValidationFailed):
         self.errors = {key: [str(m) for m in messages] for key, messages in errors.items()}
 
 
+#: Filters as a ``QueryDict``, a dict (values or lists) or ``[key, value]`` pairs (jobs).
+Params = Mapping[str, Any] | Iterable[Any] | None
+
+
 class ReportRequestFilter(DeputyRequestFilter):
     """The lists' filter plus what the HTML inbox's tabs add, so an export matches the page."""
 
@@ -81,7 +85,7 @@ class ReportRequestFilter(DeputyRequestFilter):
 # --- Parameters -------------------------------------------------------------------------------
 
 
-def as_query_dict(params: Mapping[str, Any] | Iterable[tuple[str, str]] | None) -> QueryDict:
+def as_query_dict(params: Params) -> QueryDict:
     """A ``QueryDict`` from a ``QueryDict``, a dict (values or lists) or ``(key, value)`` pairs.
 
     Export jobs store their parameters as JSON pairs; this rebuilds what the filters read
@@ -138,7 +142,7 @@ class FilteredRequests:
 def filtered_requests(
     *,
     actor: Actor,
-    params: Mapping[str, Any] | QueryDict | None,
+    params: Params,
     strict: bool = False,
     today: datetime.date | None = None,
 ) -> FilteredRequests:
@@ -190,9 +194,7 @@ def _conditions(today: datetime.date) -> dict[str, Q]:
         "awaiting_evaluation": Q(status=S.ANSWERED),
         "routed": Q(routed_at__isnull=False) | answered,
         "closed": Q(status=S.CLOSED),
-        "resolved": Q(
-            status=S.CLOSED, outcome__in=[Outcome.RESOLVED, Outcome.PARTIALLY_RESOLVED]
-        ),
+        "resolved": Q(status=S.CLOSED, outcome__in=[Outcome.RESOLVED, Outcome.PARTIALLY_RESOLVED]),
     }
 
 
@@ -328,7 +330,7 @@ def _summary_of(qs: QuerySet[DeputyRequest], today: datetime.date) -> dict[str, 
 def request_summary(
     *,
     actor: Actor,
-    params: Mapping[str, Any] | QueryDict | None,
+    params: Params,
     today: datetime.date | None = None,
     strict: bool = True,
 ) -> dict[str, Any]:
@@ -387,6 +389,7 @@ def department_dashboard(*, actor: Actor, today: datetime.date | None = None) ->
     """
     today = today or timezone.localdate()
     department_id = actor.department_id
+    assert department_id is not None
     qs = with_overdue(deputy_request_visible(actor), today)
     conditions = _conditions(today)
     lead = Q(lead_department_id=department_id)
@@ -415,7 +418,7 @@ def department_dashboard(*, actor: Actor, today: datetime.date | None = None) ->
             due_this_week=Count("pk", filter=conditions["due_this_week"]),
         )
     )
-    load = {row["executor_id"]: row for row in load_rows}
+    load: dict[int | None, dict[str, Any]] = {row["executor_id"]: dict(row) for row in load_rows}
     members = (
         DepartmentMember.objects.filter(department_id=department_id, is_active=True)
         .select_related("user")
@@ -423,7 +426,7 @@ def department_dashboard(*, actor: Actor, today: datetime.date | None = None) ->
     )
     executors = []
     for member in members:
-        row = load.pop(member.user_id, {})
+        row: dict[str, Any] = load.pop(member.user_id, {})
         executors.append(
             {
                 "user_id": member.user_id,
@@ -503,7 +506,10 @@ def funnel_label(key: str) -> str:
 
 
 def staff_dashboard(
-    *, actor: Actor, params: Mapping[str, Any] | QueryDict | None, today: datetime.date | None = None
+    *,
+    actor: Actor,
+    params: Params,
+    today: datetime.date | None = None,
 ) -> dict[str, Any]:
     """The staff dashboard: the summary, the overdue registry and instruction discipline.
 

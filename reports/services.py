@@ -137,7 +137,9 @@ def export_job_build(*, job_id: int) -> ExportJob | None:
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
         with translation.override(job.language):
-            params = job.params.get("filters", []) if isinstance(job.params, dict) else []
+            params: list[Any] = (
+                job.params.get("filters", []) if isinstance(job.params, dict) else []
+            )
             spec = export_spec(
                 kind=job.kind, actor=actor_for(job.user), params=params, language=job.language
             )

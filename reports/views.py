@@ -79,9 +79,11 @@ DEPARTMENT_SORTS = {
     "median_days": gettext_lazy("Median days"),
     "overdue_open": gettext_lazy("Open overdue"),
 }
-REGISTRY_FILTERS = frozenset(
-    {*selectors.ReportRequestFilter.base_filters, "scope", "ordering"}
-) - {"status"}
+#: Departments drawn in the dashboard's chart (the table lists every one).
+CHART_DEPARTMENTS = 12
+REGISTRY_FILTERS = frozenset({*selectors.ReportRequestFilter.base_filters, "scope", "ordering"}) - {
+    "status"
+}
 
 
 def _require_council(request: HttpRequest) -> None:
@@ -253,8 +255,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "url": _url(
                 "reports:dashboard",
                 params,
-                sort=(key if sort == f"-{key}" else f"-{key}") if key != "name" else
-                ("-name" if sort == "name" else "name"),
+                sort=(key if sort == f"-{key}" else f"-{key}")
+                if key != "name"
+                else ("-name" if sort == "name" else "name"),
             ),
             "state": "desc" if sort == f"-{key}" else ("asc" if sort == key else ""),
         }
@@ -264,9 +267,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         row["url"] = registry(district=row["id"]) if row["id"] else None
     for row in summary["by_category"]:
         row["url"] = registry(category=row["id"]) if row["id"] else None
-    funnel = [
-        {**step, "label": selectors.funnel_label(step["key"])} for step in summary["funnel"]
-    ]
+    funnel = [{**step, "label": selectors.funnel_label(step["key"])} for step in summary["funnel"]]
     statuses = [
         {
             "status": status,
@@ -277,6 +278,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         for status, count in summary["by_status"].items()
         if status != RequestStatus.DRAFT
     ]
+    # The chart shows the departments with the most requests; the table under it lists all.
+    top_departments = sorted(summary["by_department"], key=lambda r: (-r["received"], r["name"]))[
+        :CHART_DEPARTMENTS
+    ]
     charts = {
         "funnel": _chart(
             "bar",
@@ -286,13 +291,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         ),
         "departments": _chart(
             "bar",
-            [row["name"] or gettext("Not routed yet") for row in departments],
+            [row["name"] or gettext("Not routed yet") for row in top_departments],
             [
-                {"label": gettext("Received"), "data": [r["received"] for r in departments]},
-                {"label": gettext("On time"), "data": [r["on_time"] for r in departments]},
+                {"label": gettext("Received"), "data": [r["received"] for r in top_departments]},
+                {"label": gettext("On time"), "data": [r["on_time"] for r in top_departments]},
                 {
                     "label": gettext("Open overdue"),
-                    "data": [r["overdue_open"] for r in departments],
+                    "data": [r["overdue_open"] for r in top_departments],
                 },
             ],
             indexAxis="y",
@@ -316,6 +321,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                     "data": [r["received"] for r in summary["by_category"]],
                 }
             ],
+            indexAxis="y",
         ),
         "months": _chart(
             "line",
@@ -336,6 +342,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         [(k, v) for k, values in base.lists() for v in values if k != "ordering"]
     )
     quarter = (today.month - 1) // 3 + 1
+    previous = f"{today.year - 1}-Q4" if quarter == 1 else f"{today.year}-Q{quarter - 1}"
     context = {
         "form": form,
         "visible_filters": [form[name] for name in DASHBOARD_FILTERS if name in form.fields],
@@ -346,16 +353,18 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "funnel": funnel,
         "statuses": statuses,
         "departments": departments,
+        "chart_departments": CHART_DEPARTMENTS,
         "department_sorts": department_sorts,
         "registry": _with_badges(data["registry"], today),
-        "registry_url": registry(status=[RequestStatus.IN_PROGRESS.value], is_overdue="true",
-                                 ordering="due_date"),
+        "registry_url": registry(
+            status=[RequestStatus.IN_PROGRESS.value], is_overdue="true", ordering="due_date"
+        ),
         "all_url": registry_url + (f"?{base.urlencode()}" if base else ""),
         "instructions": data["instructions"],
         "discipline": data["discipline"],
         "charts": charts,
         "export_query": export_query,
-        "report_period": f"{today.year}-Q{quarter}",
+        "report_periods": [f"{today.year}-Q{quarter}", previous],
         "today": today,
     }
     return render(request, "reports/dashboard.html", context)
@@ -441,8 +450,9 @@ def dashboard_department(request: HttpRequest) -> HttpResponse:
         "unassigned": data["unassigned"],
         "former_executors": data["former_executors"],
         "overdue": _with_badges(data["overdue"], today),
-        "overdue_url": _url("requests:list", status=running, is_overdue="true",
-                            ordering="due_date"),
+        "overdue_url": _url(
+            "requests:list", status=running, is_overdue="true", ordering="due_date"
+        ),
         "instructions": data["instructions"],
         "charts": charts,
     }
@@ -464,17 +474,19 @@ def dashboard_deputy(request: HttpRequest) -> HttpResponse:
         "mine": _chart(
             "doughnut",
             [str(row["label"]) for row in data["by_status"] if row["count"]],
-            [{"label": gettext("Requests"),
-              "data": [row["count"] for row in data["by_status"] if row["count"]]}],
+            [
+                {
+                    "label": gettext("Requests"),
+                    "data": [row["count"] for row in data["by_status"] if row["count"]],
+                }
+            ],
         ),
     }
     context = {
         **data,
         "overdue": _with_badges(data["overdue"], today),
         "charts": charts,
-        "evaluate_url": _url(
-            "requests:list", scope="mine", status=[RequestStatus.ANSWERED.value]
-        ),
+        "evaluate_url": _url("requests:list", scope="mine", status=[RequestStatus.ANSWERED.value]),
         "new_url": reverse("requests:new"),
         "today": today,
     }
@@ -490,9 +502,7 @@ def _export(request: HttpRequest, kind: str) -> HttpResponseBase:
         fmt = parse_format(request.GET.get("format"))
         result = export_start(by=request.user, kind=kind, params=request.GET, fmt=fmt)
     except selectors.InvalidFilters as exc:
-        return render(
-            request, "reports/export_error.html", {"errors": exc.errors}, status=400
-        )
+        return render(request, "reports/export_error.html", {"errors": exc.errors}, status=400)
     if result.job is not None:
         return redirect("reports:export-job", pk=result.job.pk)
     assert result.path is not None
@@ -534,7 +544,9 @@ def export_job(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def export_jobs(request: HttpRequest) -> HttpResponse:
     """The user's recent background exports."""
-    jobs = ExportJob.objects.filter(user=request.user).order_by("-created_at", "-id")[:20]
+    user = request.user
+    assert user.is_authenticated
+    jobs = ExportJob.objects.filter(user=user).order_by("-created_at", "-id")[:20]
     return render(request, "reports/export_jobs.html", {"jobs": jobs})
 
 

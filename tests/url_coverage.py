@@ -17,7 +17,7 @@ RESOLVED_ROUTES: set[str] = set()
 
 # Patterns that are Django's or a library's own, tested by their authors.
 IGNORED_PREFIXES = ("admin/",)
-IGNORED_FRAGMENTS = ("(?P<format>",)
+IGNORED_FRAGMENTS = ("(?P<format>", "<drf_format_suffix:format>")
 
 
 class RecordResolvedRouteMiddleware:

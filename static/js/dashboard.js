@@ -37,7 +37,7 @@
       return 1.6;
     }
     if (!horizontal) {
-      return 2.2;
+      return spec.type === "line" ? 3 : 2.2;
     }
     // A horizontal bar chart grows with its number of rows, so every label stays readable.
     var width = (canvas.parentElement && canvas.parentElement.clientWidth) || 600;
