@@ -6,6 +6,7 @@ import django_filters
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from maslikhat.directory.filters import IdFilter
 from maslikhat.directory.models import Category, Convocation, Department, Deputy, District
 
 from .models import DeputyRequest, Outcome, RequestStatus
@@ -30,9 +31,7 @@ class DeputyRequestFilter(django_filters.FilterSet):
         queryset=Convocation.objects.all(), label=_("Convocation")
     )
     outcome = django_filters.ChoiceFilter(choices=Outcome.choices, label=_("Outcome"))
-    executor = django_filters.NumberFilter(
-        field_name="executor_id", label=_("Executor"), min_value=1, max_value=2**63 - 1
-    )
+    executor = IdFilter(field_name="executor_id", label=_("Executor"))
     is_public = django_filters.BooleanFilter(label=_("Published"))
     is_overdue = django_filters.BooleanFilter(field_name="overdue", label=_("Overdue"))
     due_before = django_filters.DateFilter(

@@ -209,3 +209,16 @@ def test_schema_and_offline_docs(client) -> None:
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in html
     script = client.get("/api/docs/?script=")
     assert script.status_code == 200
+
+
+def test_ids_beyond_64_bits_in_filters_are_a_400_not_a_500(
+    directory: DemoDirectory, api_client: APIClient
+) -> None:
+    for query in (
+        "departments/?district=9223372036854775808",
+        "commissions/?convocation=-9223372036854775809",
+        "deputies/?commission=99999999999999999999",
+        "deputies/?district=0",
+    ):
+        response = api_client.get(f"/api/v1/{query}")
+        assert response.status_code == 400, query

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import django_filters
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from .models import Commission, Department, DepartmentKind, Deputy, Mandate
+
+
+class IdFilter(django_filters.NumberFilter):
+    """An id in a query string: a positive 64-bit integer, else a clear 400 (never a 500)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)
 
 
 class NameSearchFilter(django_filters.FilterSet):
@@ -28,7 +39,7 @@ class NameSearchFilter(django_filters.FilterSet):
 
 class DepartmentFilter(NameSearchFilter):
     kind = django_filters.ChoiceFilter(choices=DepartmentKind.choices, label=_("Kind"))
-    district = django_filters.NumberFilter(field_name="district_id", label=_("District"))
+    district = IdFilter(field_name="district_id", label=_("District"))
     code = django_filters.CharFilter(field_name="code", label=_("Code"))
     is_active = django_filters.BooleanFilter(label=_("Active"))
 
@@ -38,7 +49,7 @@ class DepartmentFilter(NameSearchFilter):
 
 
 class CommissionFilter(NameSearchFilter):
-    convocation = django_filters.NumberFilter(field_name="convocation_id", label=_("Convocation"))
+    convocation = IdFilter(field_name="convocation_id", label=_("Convocation"))
 
     class Meta:
         model = Commission
@@ -46,10 +57,10 @@ class CommissionFilter(NameSearchFilter):
 
 
 class DeputyFilter(django_filters.FilterSet):
-    convocation = django_filters.NumberFilter(field_name="convocation_id", label=_("Convocation"))
+    convocation = IdFilter(field_name="convocation_id", label=_("Convocation"))
     party = django_filters.CharFilter(field_name="party__code", label=_("Party"))
-    district = django_filters.NumberFilter(field_name="district_id", label=_("District"))
-    commission = django_filters.NumberFilter(field_name="commissions", label=_("Commission"))
+    district = IdFilter(field_name="district_id", label=_("District"))
+    commission = IdFilter(field_name="commissions", label=_("Commission"))
     mandate = django_filters.ChoiceFilter(choices=Mandate.choices, label=_("Mandate"))
     is_active = django_filters.BooleanFilter(label=_("Active"))
     search = django_filters.CharFilter(method="filter_search", label=_("Search"))
