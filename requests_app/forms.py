@@ -16,6 +16,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from maslikhat.accounts.models import User
+from maslikhat.core.text import TEXT_MAX
 from maslikhat.core.web import StyledFormMixin
 from maslikhat.directory.actors import actor_for
 from maslikhat.directory.models import Category, Department, Deputy, District
@@ -24,7 +25,6 @@ from .filters import ORDERING_FIELDS, DeputyRequestFilter
 from .models import CLAIMED_OUTCOMES, DeputyRequest, ResponseKind
 from .services import FINAL_OUTCOMES
 
-TEXT_MAX = 20_000
 MESSAGE_MAX = 10_000
 RATING_CHOICES = [(str(n), str(n)) for n in range(1, 6)]
 

@@ -16,13 +16,13 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from maslikhat.core.text import TEXT_MAX
 from maslikhat.core.web import StyledFormMixin
 from maslikhat.directory.models import Commission, Department, Deputy
 
 from .instruction_filters import INSTRUCTION_ORDERING_FIELDS, InstructionFilter, MeetingFilter
 from .models import Meeting, MeetingKind, Protocol, ProtocolItem, ReportPeriod, SessionKind
 
-TEXT_MAX = 20_000
 MESSAGE_MAX = 10_000
 #: Protocol items typed one per line: at most this many lines are read.
 PROTOCOL_ITEMS_MAX = 200

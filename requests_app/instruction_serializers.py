@@ -14,6 +14,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from maslikhat.core.serializers import PersonField
+from maslikhat.core.text import TEXT_MAX
 from maslikhat.directory.models import Commission, Convocation, Department, Deputy
 
 from .instruction_selectors import next_periodic_report_date
@@ -29,7 +30,6 @@ from .models import (
 )
 from .serializers import ExtensionSerializer, VersionField
 
-TEXT_MAX = 20_000
 #: A protocol rarely has more than a few dozen questions; the cap keeps one body bounded.
 PROTOCOL_ITEMS_MAX = 500
 

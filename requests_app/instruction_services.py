@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from maslikhat.accounts.models import Role, User
 from maslikhat.core import services as core_services
-from maslikhat.core.deadlines import compute_due_date, get_rule, max_extension_date
+from maslikhat.core.deadlines import compute_due_date, get_rule
 from maslikhat.core.exceptions import (
     ActionForbidden,
     StaleVersion,
@@ -28,10 +28,12 @@ from maslikhat.core.exceptions import (
     ValidationFailed,
 )
 from maslikhat.core.notifications import NotificationKind, notify
+from maslikhat.core.text import clean_text
 from maslikhat.core.threads import Attachment, Message
 from maslikhat.directory.actors import Actor, actor_for
 from maslikhat.directory.models import Commission, Convocation, Department, DepartmentMember, Deputy
 
+from . import extensions
 from . import instruction_permissions as permissions
 from .models import (
     ExecutionReport,
@@ -80,7 +82,6 @@ ACTION_LABELS: dict[str, Any] = {
 }
 
 INSTRUCTION_RULE = "instruction"
-TEXT_MAX = 20_000
 
 
 def allowed(action: str, status: str) -> bool:
@@ -116,15 +117,7 @@ def _check_version(item: Instruction, version: int | None) -> None:
         raise StaleVersion()
 
 
-def _clean_text(value: str | None, *, field: str, required: bool, limit: int = TEXT_MAX) -> str:
-    text = (value or "").strip()
-    if required and not text:
-        raise ValidationFailed(_("This field is required."), field=field)
-    if len(text) > limit:
-        raise ValidationFailed(
-            _("Too long: at most %(limit)d characters.") % {"limit": limit}, field=field
-        )
-    return text
+_clean_text = clean_text
 
 
 def _transition(
@@ -388,11 +381,8 @@ def instruction_report(
 
 def _close_pending_extensions(item: Instruction, *, by: User) -> None:
     """An instruction that leaves control takes its undecided extension with it."""
-    Extension.objects.filter(instruction=item, status=ExtensionStatus.PENDING).update(
-        status=ExtensionStatus.REJECTED,
-        decided_by=by,
-        decided_at=timezone.now(),
-        comment=str(_("Closed together with the instruction.")),
+    extensions.close_pending_extensions(
+        item, by=by, comment=_("Closed together with the instruction.")
     )
 
 
@@ -492,33 +482,8 @@ def instruction_extension_ask(
     _require(permissions.can_ask_extension(actor_for(by), item))
     _check_version(item, version)
     _ensure_allowed(item, "ask_extension")
-    reason = _clean_text(reason, field="reason", required=True)
-    if new_due_date <= item.due_date:
-        raise ValidationFailed(
-            _("The new due date must be later than the current one."), field="new_due_date"
-        )
-    limit = max_extension_date(rule=get_rule(INSTRUCTION_RULE), original_due=item.original_due_date)
-    if new_due_date > limit:
-        raise ValidationFailed(
-            _("An extension may not go beyond %(date)s.") % {"date": limit.strftime("%d.%m.%Y")},
-            field="new_due_date",
-        )
-    if item.extensions.filter(status=ExtensionStatus.PENDING).exists():
-        raise TransitionNotAllowed(_("An extension is already awaiting a decision."))
-    extension = Extension.objects.create(
-        instruction=item,
-        requested_by=by,
-        previous_due_date=item.due_date,
-        new_due_date=new_due_date,
-        reason=reason,
-    )
-    core_services.audit_record(
-        item=item,
-        actor=by,
-        action="extension_asked",
-        from_status=item.status,
-        changes={"extension": extension.pk, "new_due_date": new_due_date.isoformat()},
-        comment=reason,
+    extension = extensions.extension_open(
+        item=item, by=by, new_due_date=new_due_date, reason=reason, rule_code=INSTRUCTION_RULE
     )
     notify(users=_staff_users(), kind=NotificationKind.EXTENSION_REQUESTED, item=item, exclude=by)
     return extension
@@ -538,28 +503,18 @@ def instruction_extension_decide(
     item = _lock(pk)
     _require(permissions.can_decide_extension(actor_for(by), item))
     _check_version(item, version)
-    extension = (
-        Extension.objects.select_for_update().filter(pk=extension_id, instruction=item).first()
-    )
-    if extension is None:
-        raise TransitionNotAllowed(_("This extension does not belong to the instruction."))
-    if extension.status != ExtensionStatus.PENDING:
-        raise TransitionNotAllowed(_("This extension has already been decided."))
     _ensure_allowed(item, "decide_extension")
-    comment = _clean_text(comment, field="comment", required=not approve)
-    extension.status = ExtensionStatus.APPROVED if approve else ExtensionStatus.REJECTED
-    extension.decided_by = by
-    extension.decided_at = timezone.now()
-    extension.comment = comment
-    extension.save(update_fields=["status", "decided_by", "decided_at", "comment"])
-    changes: dict[str, Any] = {"extension": extension.pk, "approved": bool(approve)}
-    fields: list[str] = []
-    if approve:
-        changes["due_date"] = [item.due_date.isoformat(), extension.new_due_date.isoformat()]
-        item.due_date = extension.new_due_date
-        fields.append("due_date")
+    extension, changes = extensions.extension_decide(
+        item=item, extension_id=extension_id, by=by, approve=approve, comment=comment
+    )
+    fields = ["due_date"] if approve else []
     _transition(
-        item, "decide_extension", by=by, comment=comment, changes=changes, extra_fields=fields
+        item,
+        "decide_extension",
+        by=by,
+        comment=extension.comment,
+        changes=changes,
+        extra_fields=fields,
     )
     notify(
         users=[

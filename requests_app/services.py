@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from maslikhat.accounts.models import Role, User
 from maslikhat.core import services as core_services
-from maslikhat.core.deadlines import compute_due_date, get_rule, max_extension_date
+from maslikhat.core.deadlines import compute_due_date, get_rule
 from maslikhat.core.exceptions import (
     ActionForbidden,
     StaleVersion,
@@ -30,6 +30,7 @@ from maslikhat.core.exceptions import (
     ValidationFailed,
 )
 from maslikhat.core.notifications import NotificationKind, notify
+from maslikhat.core.text import clean_text
 from maslikhat.core.threads import Attachment, Message
 from maslikhat.directory.actors import Actor, actor_for
 from maslikhat.directory.models import (
@@ -40,12 +41,11 @@ from maslikhat.directory.models import (
     District,
 )
 
-from . import permissions
+from . import extensions, permissions
 from .models import (
     CLAIMED_OUTCOMES,
     DeputyRequest,
     Extension,
-    ExtensionStatus,
     Outcome,
     RegistrationCounter,
     RequestStatus,
@@ -81,7 +81,6 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
 REQUEST_RULE = "deputy_request"
 EVALUATION_RULE = "deputy_request_evaluation"
 TITLE_MAX = 300
-TEXT_MAX = 20_000
 
 
 def allowed(action: str, status: str) -> bool:
@@ -170,15 +169,7 @@ ACTION_LABELS: dict[str, Any] = {
 }
 
 
-def _clean_text(value: str | None, *, field: str, required: bool, limit: int = TEXT_MAX) -> str:
-    text = (value or "").strip()
-    if required and not text:
-        raise ValidationFailed(_("This field is required."), field=field)
-    if len(text) > limit:
-        raise ValidationFailed(
-            _("Too long: at most %(limit)d characters.") % {"limit": limit}, field=field
-        )
-    return text
+_clean_text = clean_text
 
 
 def _rating(value: Any, *, field: str = "rating", required: bool = True) -> int | None:
@@ -231,13 +222,9 @@ def refresh_search_document(item: DeputyRequest) -> None:
 
 
 def _close_pending_extensions(item: DeputyRequest, *, by: User | None) -> None:
-    """The deadline an undecided extension was about ends with the department's work on it
-    (final answer, redirect, withdrawal): the extension is closed, not left to be approved later."""
-    Extension.objects.filter(request=item, status=ExtensionStatus.PENDING).update(
-        status=ExtensionStatus.REJECTED,
-        decided_by=by,
-        decided_at=timezone.now(),
-        comment=str(_("Closed: the department's work on this deadline has ended.")),
+    """The department's work on this deadline has ended (final answer, redirect, withdrawal)."""
+    extensions.close_pending_extensions(
+        item, by=by, comment=_("Closed: the department's work on this deadline has ended.")
     )
 
 
@@ -928,34 +915,8 @@ def deputy_request_extension_ask(
     _require(permissions.can_ask_extension(actor_for(by), item))
     _check_version(item, version)
     _ensure_allowed(item, "ask_extension")
-    reason = _clean_text(reason, field="reason", required=True)
-    assert item.due_date is not None and item.original_due_date is not None
-    if new_due_date <= item.due_date:
-        raise ValidationFailed(
-            _("The new due date must be later than the current one."), field="new_due_date"
-        )
-    limit = max_extension_date(rule=get_rule(REQUEST_RULE), original_due=item.original_due_date)
-    if new_due_date > limit:
-        raise ValidationFailed(
-            _("An extension may not go beyond %(date)s.") % {"date": limit.strftime("%d.%m.%Y")},
-            field="new_due_date",
-        )
-    if item.extensions.filter(status=ExtensionStatus.PENDING).exists():
-        raise TransitionNotAllowed(_("An extension is already awaiting a decision."))
-    extension = Extension.objects.create(
-        request=item,
-        requested_by=by,
-        previous_due_date=item.due_date,
-        new_due_date=new_due_date,
-        reason=reason,
-    )
-    core_services.audit_record(
-        item=item,
-        actor=by,
-        action="extension_asked",
-        from_status=item.status,
-        changes={"extension": extension.pk, "new_due_date": new_due_date.isoformat()},
-        comment=reason,
+    extension = extensions.extension_open(
+        item=item, by=by, new_due_date=new_due_date, reason=reason, rule_code=REQUEST_RULE
     )
     notify(users=_staff_users(), kind=NotificationKind.EXTENSION_REQUESTED, item=item, exclude=by)
     return extension
@@ -975,32 +936,18 @@ def deputy_request_extension_decide(
     item = _lock(pk)
     _require(permissions.can_decide_extension(actor_for(by), item))
     _check_version(item, version)
-    extension = Extension.objects.select_for_update().filter(pk=extension_id, request=item).first()
-    if extension is None:
-        raise TransitionNotAllowed(_("This extension does not belong to the request."))
-    if extension.status != ExtensionStatus.PENDING:
-        raise TransitionNotAllowed(_("This extension has already been decided."))
-    if extension.previous_due_date != item.due_date:
-        # The deadline it would extend is gone (a new cycle after rework).
-        raise TransitionNotAllowed(_("This extension no longer applies to the current due date."))
-    comment = _clean_text(comment, field="comment", required=not approve)
     _ensure_allowed(item, "decide_extension")
-    extension.status = ExtensionStatus.APPROVED if approve else ExtensionStatus.REJECTED
-    extension.decided_by = by
-    extension.decided_at = timezone.now()
-    extension.comment = comment
-    extension.save(update_fields=["status", "decided_by", "decided_at", "comment"])
-    changes: dict[str, Any] = {"extension": extension.pk, "approved": bool(approve)}
-    fields: list[str] = []
-    if approve:
-        changes["due_date"] = [
-            item.due_date.isoformat() if item.due_date else None,
-            extension.new_due_date.isoformat(),
-        ]
-        item.due_date = extension.new_due_date
-        fields.append("due_date")
+    extension, changes = extensions.extension_decide(
+        item=item, extension_id=extension_id, by=by, approve=approve, comment=comment
+    )
+    fields = ["due_date"] if approve else []
     _transition(
-        item, "decide_extension", by=by, comment=comment, changes=changes, extra_fields=fields
+        item,
+        "decide_extension",
+        by=by,
+        comment=extension.comment,
+        changes=changes,
+        extra_fields=fields,
     )
     recipients = [
         extension.requested_by,

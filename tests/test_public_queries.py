@@ -22,15 +22,14 @@ pytestmark = pytest.mark.django_db
 BUDGETS = {
     # Figures, latest published requests, the plan.
     "overview": 3,
-    # Bounded count and the page; the filter form's select lists (district, category,
-    # deputy, convocation).
-    "list": 6,
-    "search": 6,
+    # Bounded count and the page; the filter form's two select lists (district, category).
+    "list": 4,
+    "search": 4,
     # The request, its final answer.
     "detail": 2,
     # Totals, districts, categories, months.
     "statistics": 4,
-    # Periods, then per kind: the run, its snapshots, the names.
+    # Periods, then per kind: the run, its snapshots, the names (1 while nothing is computed).
     "rankings": 7,
     # The weights in force of each kind.
     "methodology": 2,
