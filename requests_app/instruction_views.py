@@ -12,12 +12,11 @@ status (400, 403 or 409).
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -33,14 +32,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from maslikhat.core import selectors as core_selectors
 from maslikhat.core import services as core_services
 from maslikhat.core.deadlines import DayInfo, DueDate, WorkingCalendar
-from maslikhat.core.exceptions import StaleVersion
 from maslikhat.core.web import (
+    ActionSpec,
+    BoundForm,
     DeadlineBadge,
-    SuccessMessage,
     call_service,
     deadline_badge,
-    form_errors_as_text,
     page_calendar,
+    run_item_action,
 )
 from maslikhat.directory.actors import Actor, actor_for
 from maslikhat.directory.models import Department
@@ -301,15 +300,6 @@ def _due_explanation(item: Instruction) -> dict[str, Any]:
     return {"set_by_staff": False, "lines": computed.explain(), "extended": extended}
 
 
-@dataclass
-class BoundForm:
-    """The form an action post failed with, shown again with what the person typed."""
-
-    action: str
-    sub_id: int | None
-    form: InstructionActionForm
-
-
 def _detail_context(
     request: HttpRequest, item: Instruction, bound: BoundForm | None
 ) -> dict[str, Any]:
@@ -418,18 +408,6 @@ def instruction_detail(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Actions -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ActionSpec:
-    """One action: its form, the one service it calls, and what success says."""
-
-    form_class: type[InstructionActionForm]
-    service: Callable[..., Any]
-    success: SuccessMessage
-    #: The keyword the sub-object's id goes to (an extension).
-    sub_kwarg: str | None = None
-    anchor: str = ""
-
-
 def _reported(report: ExecutionReport) -> str:
     if report.is_final:
         return gettext("The final report was sent to the controller for a decision.")
@@ -493,42 +471,18 @@ def instruction_action(
     """
     spec = ACTIONS[action]
     item = selectors.instruction_get_visible(user=request.user, pk=pk)
-    detail_url = reverse("instructions:detail", args=[item.pk])
-    form = spec.form_class(request.POST, request.FILES)
-    keep = form.has_typed_text
-    if form.is_valid():
-        kwargs = form.service_kwargs()
-        if spec.sub_kwarg is not None:
-            kwargs[spec.sub_kwarg] = sub_id
-        result = call_service(
-            request,
-            spec.service,
-            form=form if keep else None,
-            success=spec.success,
-            pk=item.pk,
-            by=request.user,
-            **kwargs,
-        )
-        if result.ok:
-            return redirect(detail_url + (f"#{spec.anchor}" if spec.anchor else ""))
-        status = result.status
-        if isinstance(result.error, StaleVersion) and keep:
-            # The person was told and now sees the current state; sending again
-            # is a decision about the instruction as it is now.
-            data = request.POST.copy()
-            data["version"] = str(item.version)
-            form.data = data
-    else:
-        status = 400
-        if keep:
-            messages.error(
-                request, gettext("Nothing was saved: correct the form below. Your text is kept.")
-            )
-        else:
-            messages.error(request, form_errors_as_text(form))
-    if keep:
-        return _render_detail(request, item, bound=BoundForm(action, sub_id, form), status=status)
-    return redirect(detail_url)
+    return run_item_action(
+        request,
+        item=item,
+        action=action,
+        spec=spec,
+        form=spec.form_class(request.POST, request.FILES),
+        sub_id=sub_id,
+        detail_url=reverse("instructions:detail", args=[item.pk]),
+        render_detail=lambda bound, status: _render_detail(
+            request, item, bound=bound, status=status
+        ),
+    )
 
 
 # --- Meetings and protocols ----------------------------------------------------------------------

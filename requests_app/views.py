@@ -10,7 +10,6 @@ the page is rendered again with their form, its errors and the error's status.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -33,11 +32,12 @@ from maslikhat.core import services as core_services
 from maslikhat.core.deadlines import DayInfo, DayUnit, DueDate
 from maslikhat.core.exceptions import StaleVersion
 from maslikhat.core.web import (
-    SuccessMessage,
+    ActionSpec,
+    BoundForm,
     call_service,
     deadline_badge,
-    form_errors_as_text,
     page_calendar,
+    run_item_action,
 )
 from maslikhat.directory.actors import Actor, actor_for
 
@@ -489,15 +489,6 @@ def _auto_id(action: str, sub_id: int | None) -> str:
     return f"id_{action}_{suffix}%s"
 
 
-@dataclass
-class BoundForm:
-    """The form an action post failed with, shown again with what the person typed."""
-
-    action: str
-    sub_id: int | None
-    form: ActionForm
-
-
 def _detail_context(
     request: HttpRequest, item: DeputyRequest, bound: BoundForm | None
 ) -> dict[str, Any]:
@@ -643,18 +634,6 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Actions ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ActionSpec:
-    """One action: its form, the one service it calls, and what success says."""
-
-    form_class: type[ActionForm]
-    service: Callable[..., Any]
-    success: SuccessMessage
-    #: The keyword the sub-object's id goes to (an answer or an extension).
-    sub_kwarg: str | None = None
-    anchor: str = ""
-
-
 def _submitted(item: DeputyRequest) -> str:
     return gettext("The request was submitted and registered under number %(number)s.") % {
         "number": item.number
@@ -761,32 +740,15 @@ def request_action(
     spec = ACTIONS[action]
     item = selectors.deputy_request_get_visible(user=request.user, pk=pk)
     form = spec.form_class(request.POST, request.FILES, item=item, auto_id=_auto_id(action, sub_id))
-    keep = form.has_typed_text
-    if form.is_valid():
-        kwargs = form.service_kwargs()
-        if spec.sub_kwarg is not None:
-            kwargs[spec.sub_kwarg] = sub_id
-        result = call_service(
-            request,
-            spec.service,
-            form=form if keep else None,
-            success=spec.success,
-            pk=item.pk,
-            by=request.user,
-            **kwargs,
-        )
-        if result.ok:
-            anchor = f"#{spec.anchor}" if spec.anchor else ""
-            return redirect(reverse("requests:detail", args=[item.pk]) + anchor)
-        status = result.status
-    else:
-        status = 400
-        if keep:
-            messages.error(
-                request, gettext("Nothing was saved: correct the form below. Your text is kept.")
-            )
-        else:
-            messages.error(request, form_errors_as_text(form))
-    if keep:
-        return _render_detail(request, item, bound=BoundForm(action, sub_id, form), status=status)
-    return redirect("requests:detail", pk=item.pk)
+    return run_item_action(
+        request,
+        item=item,
+        action=action,
+        spec=spec,
+        form=form,
+        sub_id=sub_id,
+        detail_url=reverse("requests:detail", args=[item.pk]),
+        render_detail=lambda bound, status: _render_detail(
+            request, item, bound=bound, status=status
+        ),
+    )

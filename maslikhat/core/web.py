@@ -4,8 +4,9 @@ Services raise typed errors (``maslikhat.core.exceptions``); the API maps them t
 status codes, and HTML views use the helpers here so every page says it the same
 way: a message at the top of the page, the error beside the field it is about
 when a form was bound, and the status code of the error (400, 403, 409) when the
-page is re-rendered instead of redirected. Deputy requests use it today;
-protocol instructions will reuse it.
+page is re-rendered instead of redirected. Deputy requests and protocol
+instructions share it, including the whole round trip of an action posted from
+an item's page (``run_item_action``).
 
 Also here, because every item kind shows them: the deadline badges ("N working
 days left", "overdue by N working days"), computed with one working-day calendar
@@ -21,12 +22,13 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.utils.functional import Promise
 from django.utils.translation import gettext, ngettext
 
 from .deadlines import WorkingCalendar, calendar_for
-from .exceptions import PortalError
+from .exceptions import PortalError, StaleVersion
 
 SuccessMessage = str | Promise | Callable[[Any], str | Promise] | None
 
@@ -185,3 +187,81 @@ def deadline_badge(
     ) % {"count": left}
     css = "badge-due-soon" if left <= DUE_SOON_WORKING_DAYS else "badge-due-later"
     return DeadlineBadge(text, css, left)
+
+
+# --- One action on an item's page ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """One action of an item page: its form, the one service it calls, what success says."""
+
+    form_class: type[Any]
+    service: Callable[..., Any]
+    success: SuccessMessage
+    #: The keyword the sub-object's id goes to (an answer, a report, an extension).
+    sub_kwarg: str | None = None
+    anchor: str = ""
+
+
+@dataclass
+class BoundForm:
+    """The form an action post failed with, shown again with what the person typed."""
+
+    action: str
+    sub_id: int | None
+    form: Any
+
+
+def run_item_action(
+    request: HttpRequest,
+    *,
+    item: Any,
+    action: str,
+    spec: ActionSpec,
+    form: Any,
+    sub_id: int | None,
+    detail_url: str,
+    render_detail: Callable[[BoundForm, int], HttpResponse],
+) -> HttpResponse:
+    """Validate the action's form, call its service, and go back to the item (PRG).
+
+    On an error the person is told why. When they had typed text (the form's
+    ``has_typed_text``), the item page is rendered again with their form and the
+    error's status (400, 403, 409) instead of a redirect, so nothing they wrote
+    is lost. After a conflict (somebody changed the item meanwhile) the kept
+    form carries the item's current version: sending it again is a decision
+    about the item as it is now.
+    """
+    keep = form.has_typed_text
+    if form.is_valid():
+        kwargs = form.service_kwargs()
+        if spec.sub_kwarg is not None:
+            kwargs[spec.sub_kwarg] = sub_id
+        result = call_service(
+            request,
+            spec.service,
+            form=form if keep else None,
+            success=spec.success,
+            pk=item.pk,
+            by=request.user,
+            **kwargs,
+        )
+        if result.ok:
+            return redirect(detail_url + (f"#{spec.anchor}" if spec.anchor else ""))
+        status = result.status
+        if isinstance(result.error, StaleVersion) and keep:
+            data = request.POST.copy()
+            data["version"] = str(item.version)
+            form.data = data
+    else:
+        status = 400
+        if keep:
+            messages.error(
+                request, gettext("Nothing was saved: correct the form below. Your text is kept.")
+            )
+        else:
+            messages.error(request, form_errors_as_text(form))
+    if keep:
+        return render_detail(BoundForm(action, sub_id, form), status)
+    return redirect(detail_url)
