@@ -15,7 +15,6 @@ import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -38,8 +37,11 @@ from maslikhat.core.web import (
     DeadlineBadge,
     call_service,
     deadline_badge,
+    filter_params,
     page_calendar,
+    query_string,
     run_item_action,
+    sort_links,
 )
 from maslikhat.directory.actors import Actor, actor_for
 from maslikhat.directory.models import Department
@@ -81,19 +83,6 @@ S = InstructionStatus
 OPEN = [S.ON_CONTROL.value, S.RETURNED.value]
 
 # --- Shared bits of the lists ----------------------------------------------------------------
-
-
-def _query(params: QueryDict, *, drop: Iterable[str] = (), **updates: Any) -> str:
-    """``?…`` of ``params`` without ``drop`` and with ``updates`` (a list sets several values)."""
-    dropped = set(drop)
-    merged: dict[str, list[str]] = {k: v for k, v in params.lists() if k not in dropped}
-    for key, value in updates.items():
-        if value is None:
-            merged.pop(key, None)
-        else:
-            merged[key] = [str(v) for v in value] if isinstance(value, list) else [str(value)]
-    pairs = [(k, v) for k, values in merged.items() for v in values if v != ""]
-    return "?" + urlencode(pairs) if pairs else "?"
 
 
 def _deadline_badge(
@@ -156,35 +145,6 @@ TABS: tuple[Tab, ...] = (
     Tab("reported", _("Reported (awaiting decision)"), {"status": [S.REPORTED.value]}),
     Tab("all", _("All"), {}),
 )
-
-
-def _filter_params(params: QueryDict) -> dict[str, list[str]]:
-    return {
-        key: sorted(v for v in values if v != "")
-        for key, values in params.lists()
-        if key not in NON_FILTER_PARAMS and any(v != "" for v in values)
-    }
-
-
-def _sort_links(params: QueryDict) -> list[dict[str, Any]]:
-    current = params.get("ordering", "")
-    links = []
-    for name in INSTRUCTION_ORDERING_FIELDS:
-        if current == name:
-            target, state = f"-{name}", "ascending"
-        elif current == f"-{name}":
-            target, state = name, "descending"
-        else:
-            target = f"-{name}" if name in SORT_DESCENDING_FIRST else name
-            state = ""
-        links.append(
-            {
-                "label": SORT_LABELS.get(name, name),
-                "url": _query(params, drop=("page",), ordering=target),
-                "state": state,
-            }
-        )
-    return links
 
 
 def _audience(actor: Actor) -> str:
@@ -681,3 +641,20 @@ def discipline(request: HttpRequest) -> HttpResponse:
         for key in ("total", "on_time", "late", "open_overdue", "on_control")
     }
     return render(request, "instructions/discipline.html", {"entries": entries, "totals": totals})
+
+
+def _query(params: QueryDict, *, drop: Iterable[str] = (), **updates: Any) -> str:
+    return query_string(params, drop=drop, **updates)
+
+
+def _filter_params(params: QueryDict) -> dict[str, list[str]]:
+    return filter_params(params, not_filters=NON_FILTER_PARAMS)
+
+
+def _sort_links(params: QueryDict) -> list[dict[str, Any]]:
+    return sort_links(
+        params,
+        fields=INSTRUCTION_ORDERING_FIELDS,
+        labels=SORT_LABELS,
+        descending_first=SORT_DESCENDING_FIRST,
+    )

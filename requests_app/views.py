@@ -10,9 +10,9 @@ the page is rendered again with their form, its errors and the error's status.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -36,8 +36,11 @@ from maslikhat.core.web import (
     BoundForm,
     call_service,
     deadline_badge,
+    filter_params,
     page_calendar,
+    query_string,
     run_item_action,
+    sort_links,
 )
 from maslikhat.directory.actors import Actor, actor_for
 
@@ -146,47 +149,6 @@ def _tabs(kind: str, today: datetime.date) -> list[Tab]:
         overdue,
         answered,
     ]
-
-
-def _query(params: QueryDict, *, drop: tuple[str, ...] = (), **updates: Any) -> str:
-    """``?…`` of ``params`` without ``drop`` and with ``updates`` (a list sets several values)."""
-    merged: dict[str, list[str]] = {k: v for k, v in params.lists() if k not in drop}
-    for key, value in updates.items():
-        if value is None:
-            merged.pop(key, None)
-        else:
-            merged[key] = [str(v) for v in value] if isinstance(value, list) else [str(value)]
-    pairs = [(k, v) for k, values in merged.items() for v in values if v != ""]
-    return "?" + urlencode(pairs) if pairs else "?"
-
-
-def _filter_params(params: QueryDict) -> dict[str, list[str]]:
-    return {
-        key: sorted(v for v in values if v != "")
-        for key, values in params.lists()
-        if key not in NON_FILTER_PARAMS and any(v != "" for v in values)
-    }
-
-
-def _sort_links(params: QueryDict) -> list[dict[str, Any]]:
-    current = params.get("ordering", "")
-    links = []
-    for name in ORDERING_FIELDS:
-        if current == name:
-            target, state = f"-{name}", "ascending"
-        elif current == f"-{name}":
-            target, state = name, "descending"
-        else:
-            target = f"-{name}" if name in SORT_DESCENDING_FIRST else name
-            state = ""
-        links.append(
-            {
-                "label": SORT_LABELS.get(name, name),
-                "url": _query(params, drop=("page",), ordering=target),
-                "state": state,
-            }
-        )
-    return links
 
 
 def _with_badges(rows: list[DeputyRequest], today: datetime.date) -> None:
@@ -751,4 +713,18 @@ def request_action(
         render_detail=lambda bound, status: _render_detail(
             request, item, bound=bound, status=status
         ),
+    )
+
+
+def _query(params: QueryDict, *, drop: Iterable[str] = (), **updates: Any) -> str:
+    return query_string(params, drop=drop, **updates)
+
+
+def _filter_params(params: QueryDict) -> dict[str, list[str]]:
+    return filter_params(params, not_filters=NON_FILTER_PARAMS)
+
+
+def _sort_links(params: QueryDict) -> list[dict[str, Any]]:
+    return sort_links(
+        params, fields=ORDERING_FIELDS, labels=SORT_LABELS, descending_first=SORT_DESCENDING_FIRST
     )

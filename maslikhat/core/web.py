@@ -16,13 +16,14 @@ per page, never a query per row.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect
 from django.utils.functional import Promise
 from django.utils.translation import gettext, ngettext
@@ -265,3 +266,56 @@ def run_item_action(
     if keep:
         return render_detail(BoundForm(action, sub_id, form), status)
     return redirect(detail_url)
+
+
+# --- The query string of a list page -------------------------------------------------------
+
+
+def query_string(params: QueryDict, *, drop: Iterable[str] = (), **updates: Any) -> str:
+    """``?…`` of ``params`` without ``drop`` and with ``updates`` (a list sets several values)."""
+    dropped = set(drop)
+    merged: dict[str, list[str]] = {k: v for k, v in params.lists() if k not in dropped}
+    for key, value in updates.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = [str(v) for v in value] if isinstance(value, list) else [str(value)]
+    pairs = [(k, v) for k, values in merged.items() for v in values if v != ""]
+    return "?" + urlencode(pairs) if pairs else "?"
+
+
+def filter_params(params: QueryDict, *, not_filters: Collection[str]) -> dict[str, list[str]]:
+    """The filters set on a list page (non-empty values), without paging and sorting keys."""
+    return {
+        key: sorted(v for v in values if v != "")
+        for key, values in params.lists()
+        if key not in not_filters and any(v != "" for v in values)
+    }
+
+
+def sort_links(
+    params: QueryDict,
+    *,
+    fields: Sequence[str],
+    labels: Mapping[str, Any],
+    descending_first: Collection[str] = (),
+) -> list[dict[str, Any]]:
+    """One link per sortable column: a click sorts by it, a second click reverses it."""
+    current = params.get("ordering", "")
+    links = []
+    for name in fields:
+        if current == name:
+            target, state = f"-{name}", "ascending"
+        elif current == f"-{name}":
+            target, state = name, "descending"
+        else:
+            target = f"-{name}" if name in descending_first else name
+            state = ""
+        links.append(
+            {
+                "label": labels.get(name, name),
+                "url": query_string(params, drop=("page",), ordering=target),
+                "state": state,
+            }
+        )
+    return links
