@@ -34,7 +34,7 @@ migrations-check: $(VENV)/.installed
 	DJANGO_SETTINGS_MODULE=maslikhat.settings.test $(PY) manage.py makemigrations --check --dry-run
 
 pytest: $(VENV)/.installed
-	URL_COVERAGE=1 $(PY) -m pytest
+	URL_COVERAGE=1 $(PY) -m pytest -n $${PYTEST_WORKERS:-auto} --dist loadfile
 
 test: lint typecheck migrations-check pytest
 

@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from maslikhat.accounts.models import User
 from tests import factories
-from tests.url_coverage import unreached_routes
+from tests.url_coverage import RESOLVED_ROUTES, unreached_routes
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -43,14 +43,26 @@ def api_as() -> Callable[[User], APIClient]:
     return make
 
 
+def pytest_testnodedown(node: object, error: object) -> None:
+    """Under pytest-xdist, gather the routes each worker reached (see pytest_sessionfinish)."""
+    output = getattr(node, "workeroutput", None) or {}
+    RESOLVED_ROUTES.update(output.get("resolved_routes", ()))
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """With URL_COVERAGE=1 (make test), fail a green full run that left a URL pattern untested."""
+    """With URL_COVERAGE=1 (make test), fail a green full run that left a URL pattern untested.
+
+    A pytest-xdist worker hands its reached routes to the controller, which judges the
+    whole run once every worker is done.
+    """
+    config = session.config
+    workeroutput = getattr(config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["resolved_routes"] = sorted(RESOLVED_ROUTES)
+        return
     if os.environ.get("URL_COVERAGE") != "1" or exitstatus != 0:
         return
-    config = session.config
     if config.option.keyword or config.option.markexpr or config.args not in ([], ["tests"]):
-        return
-    if getattr(config, "workerinput", None) is not None:
         return
     missing = unreached_routes()
     if missing:
