@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -25,7 +26,21 @@ DEPARTMENT_ROLES = frozenset({Role.EXECUTOR, Role.HEAD})
 COUNCIL_ROLES = frozenset({Role.STAFF, Role.CHAIR})
 
 
+def canonical_username(username: str | None) -> str:
+    """The one spelling of a username: Unicode NFKC, no surrounding spaces, lower case.
+
+    Stored usernames are canonical, and whatever a person types at the login page, in
+    the API's token request or in the admin is brought to the same spelling before it
+    is looked up — so " Deputy1 " and "deputy1" are one account and one lockout counter.
+    """
+    return unicodedata.normalize("NFKC", username or "").strip().lower()
+
+
 class PortalUserManager(UserManager["User"]):
+    def get_by_natural_key(self, username: str | None) -> User:
+        """Every login path (pages, API, admin) finds the user by the canonical username."""
+        return self.get(**{self.model.USERNAME_FIELD: canonical_username(username)})
+
     def create_superuser(
         self, username: str, email: str | None = None, password: str | None = None, **extra: Any
     ) -> User:
@@ -61,6 +76,11 @@ class User(AbstractUser):
     )
 
     objects: ClassVar[PortalUserManager] = PortalUserManager()
+
+    @classmethod
+    def normalize_username(cls, username: str) -> str:
+        """Used by ``create_user``, ``createsuperuser`` and ``clean()`` (so the admin too)."""
+        return canonical_username(username)
 
     class Meta:
         verbose_name = _("user")

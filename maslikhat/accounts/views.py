@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .forms import PreferencesForm
 from .lockout import locked_out_message
+from .models import canonical_username
 from .services import user_update_preferences
 
 
@@ -25,9 +26,15 @@ class LoginForm(AuthenticationForm):
         ),
     )
     error_messages = {
-        "invalid_login": _("Wrong username or password. Both are case-sensitive."),
+        "invalid_login": _(
+            "Wrong username or password. The password is case-sensitive, the username is not."
+        ),
         "inactive": _("This account is disabled. Ask the maslikhat staff to enable it."),
     }
+
+    def clean_username(self) -> str:
+        """The canonical username: the lookup and the lockout see " Deputy1 " as "deputy1"."""
+        return canonical_username(self.cleaned_data.get("username"))
 
 
 class LoginView(auth_views.LoginView):
