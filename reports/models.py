@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -32,6 +34,12 @@ class ExportJob(models.Model):
     ``params`` keeps the list's filters as ``[key, value]`` pairs and the language the
     headers are written in; the file lives under ``MEDIA_ROOT/exports/`` (outside the web
     root) and only its owner downloads it.
+
+    A worker that builds the file holds a *lease* on the row (``lease_token``, valid until
+    ``lease_until``) and renews it each time it writes progress (``heartbeat_at``). A
+    worker that dies stops renewing; the sweep (``reports.services.export_jobs_sweep``,
+    every minute) puts a job whose lease expired back in the queue, up to
+    ``EXPORT_JOB_MAX_ATTEMPTS`` claims (``attempts``), then fails it with a message.
     """
 
     user = models.ForeignKey(
@@ -55,12 +63,24 @@ class ExportJob(models.Model):
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     error = models.TextField(_("error"), blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    lease_token = models.CharField(_("lease token"), max_length=32, blank=True)
+    lease_until = models.DateTimeField(_("lease valid until"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("export")
         verbose_name_plural = _("exports")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["user", "-created_at"])]
+        indexes = [
+            models.Index(fields=["user", "-created_at"]),
+            # The sweep's query: running jobs by lease expiry (few rows, read every minute).
+            models.Index(
+                fields=["lease_until"],
+                condition=Q(status="running"),
+                name="reports_export_lease_idx",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(kind__in=ExportKind.values), name="reports_export_kind_valid"
@@ -91,3 +111,29 @@ class ExportJob(models.Model):
         if not self.total:
             return 0
         return min(99, int(100 * self.progress / self.total))
+
+    @property
+    def lease_expired(self) -> bool:
+        """A running job whose worker stopped renewing its lease (presumed dead)."""
+        if self.status != ExportStatus.RUNNING:
+            return False
+        return self.lease_until is None or self.lease_until < timezone.now()
+
+    @property
+    def restart_note(self) -> str:
+        """What the progress page says about restarts after a worker failure ("" if none)."""
+        if self.status == ExportStatus.PENDING and self.attempts:
+            return gettext(
+                "The export was interrupted by a worker failure and will restart: "
+                "attempt %(attempt)s."
+            ) % {"attempt": self.attempts + 1}
+        if self.lease_expired:
+            return gettext(
+                "The worker building this export stopped responding; the export will "
+                "restart automatically."
+            )
+        if self.status in (ExportStatus.RUNNING, ExportStatus.DONE) and self.attempts > 1:
+            return gettext("Restarted after a worker failure, attempt %(attempt)s.") % {
+                "attempt": self.attempts
+            }
+        return ""

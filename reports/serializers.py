@@ -89,6 +89,11 @@ class ExportJobSerializer(serializers.ModelSerializer):
 
     percent = serializers.IntegerField(read_only=True)
     status_display = serializers.CharField(source="get_status_display", read_only=True)
+    restart_note = serializers.CharField(
+        read_only=True,
+        help_text="Set when a worker failure interrupted the export (for example "
+        "'Restarted after a worker failure, attempt 2.'), otherwise empty.",
+    )
     status_url = serializers.SerializerMethodField()
     page_url = serializers.SerializerMethodField()
     download_url = serializers.SerializerMethodField()
@@ -103,6 +108,8 @@ class ExportJobSerializer(serializers.ModelSerializer):
             "format",
             "status",
             "status_display",
+            "attempts",
+            "restart_note",
             "progress",
             "total",
             "percent",

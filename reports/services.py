@@ -1,19 +1,22 @@
 """Exports: answer small ones at once, hand large ones to a background job.
 
 ``export_start`` is the one entry point of the HTML export links and the API export
-endpoints; ``export_job_build`` is what the Celery task runs.
+endpoints; ``export_job_build`` is what the Celery task runs, under a lease that
+``export_jobs_sweep`` checks every minute (docs/architecture.md, "Export jobs").
 """
 
 from __future__ import annotations
 
+import datetime
 import logging
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F, Q
 from django.http import QueryDict
 from django.utils import timezone, translation
 from django.utils.translation import gettext
@@ -36,6 +39,10 @@ logger = logging.getLogger(__name__)
 #: Exports with more rows than this run as a background job (setting ``EXPORT_SYNC_LIMIT``).
 DEFAULT_EXPORT_SYNC_LIMIT = 5_000
 EXPORTS_DIR = "exports"
+#: A worker's lease on a job it builds, and the claims of one job before it fails
+#: (settings ``EXPORT_JOB_LEASE_SECONDS`` and ``EXPORT_JOB_MAX_ATTEMPTS``).
+DEFAULT_EXPORT_LEASE_SECONDS = 120
+DEFAULT_EXPORT_MAX_ATTEMPTS = 3
 
 
 def export_sync_limit() -> int:
@@ -118,24 +125,90 @@ def enqueue_export(job_id: int) -> None:
         )
 
 
-def export_job_build(*, job_id: int) -> ExportJob | None:
-    """Build the file of a pending (or interrupted) job, reporting progress every chunk.
+class LeaseLost(Exception):
+    """This worker's lease on an export job ran out and the job was handed to another one."""
 
-    Idempotent: a finished job is left alone. A job whose worker died mid-way (status
-    ``running``, redelivered thanks to ``acks_late``) is built again from the start; the
-    file is written beside its final name and renamed into place, so a reader never sees
-    half a file. Visibility is the owner's as of now.
+
+def export_lease_seconds() -> int:
+    return int(getattr(settings, "EXPORT_JOB_LEASE_SECONDS", DEFAULT_EXPORT_LEASE_SECONDS))
+
+
+def export_max_attempts() -> int:
+    return int(getattr(settings, "EXPORT_JOB_MAX_ATTEMPTS", DEFAULT_EXPORT_MAX_ATTEMPTS))
+
+
+def _lease_expired(now: datetime.datetime) -> Q:
+    # A running job without a lease was started before leases existed: its worker is gone.
+    return Q(status=ExportStatus.RUNNING) & (Q(lease_until__lt=now) | Q(lease_until__isnull=True))
+
+
+def export_job_claim(*, job_id: int) -> str | None:
+    """Take export job ``job_id`` for this worker; the new lease token, or None if taken.
+
+    One conditional UPDATE: a pending job, or a running one whose lease expired (its worker
+    died) and that has attempts left, becomes ``running`` under a fresh token and lease.
+    Two deliveries of the same message (a redelivery after a lost acknowledgement, the
+    sweep's re-queue) race on that UPDATE and exactly one wins; a job running under a
+    live lease, done or failed is not touched, so such a message does nothing.
     """
-    claimed = ExportJob.objects.filter(
-        pk=job_id, status__in=[ExportStatus.PENDING, ExportStatus.RUNNING]
-    ).update(status=ExportStatus.RUNNING, started_at=timezone.now(), progress=0)
-    if not claimed:
+    now = timezone.now()
+    token = secrets.token_hex(16)
+    claimable = Q(status=ExportStatus.PENDING) | (
+        _lease_expired(now) & Q(attempts__lt=export_max_attempts())
+    )
+    claimed = ExportJob.objects.filter(claimable, pk=job_id).update(
+        status=ExportStatus.RUNNING,
+        lease_token=token,
+        lease_until=now + datetime.timedelta(seconds=export_lease_seconds()),
+        heartbeat_at=now,
+        attempts=F("attempts") + 1,
+        started_at=now,
+        progress=0,
+    )
+    return token if claimed else None
+
+
+def export_job_renew(*, job_id: int, token: str, **changes: Any) -> None:
+    """Renew the lease of ``token`` on job ``job_id`` (with ``changes``, e.g. ``progress``).
+
+    Raises ``LeaseLost`` when the job is no longer this worker's: the sweep gave it to
+    another worker after this one went silent for longer than the lease.
+    """
+    now = timezone.now()
+    renewed = ExportJob.objects.filter(
+        pk=job_id, status=ExportStatus.RUNNING, lease_token=token
+    ).update(
+        lease_until=now + datetime.timedelta(seconds=export_lease_seconds()),
+        heartbeat_at=now,
+        **changes,
+    )
+    if not renewed:
+        raise LeaseLost(job_id)
+
+
+def export_job_build(*, job_id: int) -> ExportJob | None:
+    """Build the file of export job ``job_id`` if this worker can claim it.
+
+    Idempotent: a message for a job that is done, failed, or running under another
+    worker's live lease does nothing (``export_job_claim``). The claim's lease is renewed
+    with every progress report. The file is written under a name of this claim's own and
+    renamed into place only while the lease still holds, so a reader never sees half a
+    file and two workers never leave two files; a worker that lost its lease stops,
+    deletes its partial file and leaves the row to the new owner. Visibility is the
+    owner's as of now.
+    """
+    token = export_job_claim(job_id=job_id)
+    if token is None:
         return ExportJob.objects.filter(pk=job_id).first()
     job = ExportJob.objects.select_related("user").get(pk=job_id)
     final = Path(settings.MEDIA_ROOT) / job.file_path
-    partial = final.with_name(final.name + ".part")
+    partial = final.with_name(f"{final.name}.{token}.part")
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
+        # What a dead worker left half-written: its claim is over, its file is ours to drop.
+        for stale in final.parent.glob(f"{final.name}.*.part"):
+            if stale != partial:
+                stale.unlink(missing_ok=True)
         with translation.override(job.language):
             params: list[Any] = (
                 job.params.get("filters", []) if isinstance(job.params, dict) else []
@@ -144,14 +217,19 @@ def export_job_build(*, job_id: int) -> ExportJob | None:
                 kind=job.kind, actor=actor_for(job.user), params=params, language=job.language
             )
             total = spec.count()
-            ExportJob.objects.filter(pk=job.pk).update(total=total)
+            export_job_renew(job_id=job.pk, token=token, total=total)
 
             def report(rows: int) -> None:
-                ExportJob.objects.filter(pk=job.pk).update(progress=rows)
+                export_job_renew(job_id=job.pk, token=token, progress=rows)
 
+            # The last report comes after the file is closed: the lease still holds here.
             written = write_export(spec, partial, job.format, progress=report)
             name = file_name(spec, job.format)
-        partial.replace(final)
+        partial.replace(final)  # atomic on one file system
+    except LeaseLost:
+        partial.unlink(missing_ok=True)
+        logger.warning("export job %s: lease lost, another worker builds it", job_id)
+        return ExportJob.objects.filter(pk=job_id).first()
     except Exception as exc:
         partial.unlink(missing_ok=True)
         logger.exception("export job %s failed", job_id)
@@ -159,21 +237,87 @@ def export_job_build(*, job_id: int) -> ExportJob | None:
             message = gettext("The export could not be built: %(error)s") % {
                 "error": getattr(exc, "message", None) or exc.__class__.__name__
             }
-        ExportJob.objects.filter(pk=job.pk).update(
-            status=ExportStatus.FAILED, finished_at=timezone.now(), error=message
+        ExportJob.objects.filter(pk=job.pk, lease_token=token).update(
+            status=ExportStatus.FAILED, finished_at=timezone.now(), lease_until=None, error=message
         )
         job.refresh_from_db()
         return job
-    ExportJob.objects.filter(pk=job.pk).update(
+    # Conditional on the token: if the lease was lost after the rename, the new owner's
+    # rename replaces this file with its own, and its row update is the one that counts.
+    ExportJob.objects.filter(pk=job.pk, status=ExportStatus.RUNNING, lease_token=token).update(
         status=ExportStatus.DONE,
         progress=written,
         total=max(total, written),
         file_name=name,
         finished_at=timezone.now(),
+        lease_until=None,
         error="",
     )
+    logger.info("export job %s built: %s rows, attempt %s", job_id, written, job.attempts)
     job.refresh_from_db()
     return job
+
+
+@dataclass
+class SweepResult:
+    """What one run of the export sweep did: jobs put back in the queue, and failed."""
+
+    requeued: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+
+
+def export_jobs_expired() -> list[tuple[int, str, int]]:
+    """``(id, lease_token, attempts)`` of running jobs whose lease has run out."""
+    return list(
+        ExportJob.objects.filter(_lease_expired(timezone.now()))
+        .order_by("pk")
+        .values_list("pk", "lease_token", "attempts")
+    )
+
+
+def export_job_requeue(*, job_id: int, token: str, attempts: int) -> str:
+    """Put a job whose lease (``token``) expired back in the queue, or fail it after the
+    last attempt. Returns ``"requeued"``, ``"failed"`` or ``""`` (someone else was first).
+
+    The UPDATE is conditional on the expired lease ``token`` the caller saw: of two sweeps
+    (two beats by mistake, a sweep and the command twin) only one changes the row and
+    only that one enqueues the task, after commit.
+    """
+    now = timezone.now()
+    same_claim = ExportJob.objects.filter(_lease_expired(now), pk=job_id, lease_token=token)
+    if attempts >= export_max_attempts():
+        language = ExportJob.objects.filter(pk=job_id).values_list("language", flat=True).first()
+        with translation.override(language or settings.LANGUAGE_CODE):
+            message = gettext(
+                "The export was interrupted because the background worker stopped "
+                "(attempts: %(attempts)s) and will not be restarted again. Start it again, "
+                "or narrow the filters so the export is smaller."
+            ) % {"attempts": attempts}
+        done = same_claim.update(
+            status=ExportStatus.FAILED, finished_at=now, lease_until=None, error=message
+        )
+        return "failed" if done else ""
+    done = same_claim.update(status=ExportStatus.PENDING, lease_until=None, progress=0)
+    if not done:
+        return ""
+    # After commit, like every enqueue: the worker must see the row as pending.
+    transaction.on_commit(lambda: enqueue_export(job_id))
+    return "requeued"
+
+
+def export_jobs_sweep() -> SweepResult:
+    """Every minute (beat), and ``manage.py sweep_export_jobs``: restart the export jobs
+    whose worker died, fail those out of attempts. Safe to run twice at once."""
+    result = SweepResult()
+    for job_id, token, attempts in export_jobs_expired():
+        outcome = export_job_requeue(job_id=job_id, token=token, attempts=attempts)
+        if outcome == "requeued":
+            result.requeued.append(job_id)
+        elif outcome == "failed":
+            result.failed.append(job_id)
+    if result.requeued or result.failed:
+        logger.warning("export sweep: restarted %s, failed %s", result.requeued, result.failed)
+    return result
 
 
 def export_job_for_owner(*, user: Any, pk: Any) -> ExportJob:

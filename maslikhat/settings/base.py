@@ -127,6 +127,17 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
 CELERY_FILESYSTEM_DIR = VAR_DIR / "celery"
+# How long Redis waits for a task's acknowledgement before handing the task to another
+# worker. Tasks acknowledge when they finish (acks_late), and a task that waits for its
+# retry countdown is unacknowledged too, so this must outlast, with a margin, both the
+# longest run of a task (the export's hard time limit, 1,900 s, reports/tasks.py) and the
+# longest retry countdown (e-mail retries back off up to 3,600 s, maslikhat/core/tasks.py):
+# any shorter and such a task runs twice, or once per timeout while it waits. So this is
+# not what brings back the work of a worker that died: export jobs hold a lease that the
+# export sweep checks every minute (reports/services.py, docs/architecture.md "Export
+# jobs"), and the reminder sweep and the e-mail catch-up derive their work from the
+# database. Lower it only together with those two numbers.
+CELERY_BROKER_VISIBILITY_TIMEOUT = env.int("CELERY_BROKER_VISIBILITY_TIMEOUT", default=3900)
 
 if REDIS_URL:
     CACHES = {
@@ -139,9 +150,8 @@ if REDIS_URL:
     }
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {
-        # Redis re-delivers an unacknowledged task after this long: longer than the
-        # longest task, so a slow task is not run twice while it is still running.
-        "visibility_timeout": 3600,
+        # Redis re-delivers an unacknowledged task after this long (see below).
+        "visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT,
         "socket_connect_timeout": 1,
         "socket_timeout": 2,
         # One connection attempt when publishing: without it kombu keeps retrying a
@@ -199,7 +209,21 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "kpi.compute_nightly",
         "schedule": crontab(hour=2, minute=0),
     },
+    # Export jobs whose worker died (lease expired) go back to the queue, or fail after
+    # EXPORT_JOB_MAX_ATTEMPTS (reports/tasks.py; `manage.py sweep_export_jobs` is the twin).
+    "reports-export-jobs-sweep": {
+        "task": "reports.export_jobs_sweep",
+        "schedule": 60.0,
+    },
 }
+# A worker building an export holds a lease on the job for this long and renews it with
+# every progress report (every 2,000 rows, well under a second each); a job whose lease
+# ran out is restarted by the sweep above. A dead worker's export restarts within about
+# lease + one minute. Keep it longer than the slowest gap between two renewals (the first
+# rows of a huge, sorted query; Excel's final compression of a million rows).
+EXPORT_JOB_LEASE_SECONDS = env.int("EXPORT_JOB_LEASE_SECONDS", default=120)
+# Claims of one export job (the first run and restarts) before it is failed with a message.
+EXPORT_JOB_MAX_ATTEMPTS = env.int("EXPORT_JOB_MAX_ATTEMPTS", default=3)
 
 # --- Auth, sessions, login throttling ---------------------------------------------------
 

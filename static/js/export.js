@@ -29,6 +29,11 @@
     if (state && job.status_display) {
       state.textContent = job.status_display;
     }
+    var note = find("data-export-note");
+    if (note) {
+      find("data-export-note-text").textContent = job.restart_note || "";
+      show(note, Boolean(job.restart_note));
+    }
     var count = find("data-export-count");
     if (count && job.total) {
       count.hidden = false;
