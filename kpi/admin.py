@@ -17,7 +17,6 @@ from .models import (
     KpiSnapshot,
     KpiWeights,
     RaterFlag,
-    SurveyAnswer,
     SurveyRound,
 )
 
@@ -72,14 +71,6 @@ class SurveyRoundAdmin(ReadOnlyAdmin):
     list_display = ["year", "opened_at", "closed_at"]
 
 
-@admin.register(SurveyAnswer)
-class SurveyAnswerAdmin(ReadOnlyAdmin):
-    list_display = [
-        "round",
-        "pool",
-        "interaction",
-        "participation_in_city_life",
-        "effectiveness",
-        "engagement",
-    ]
-    list_filter = ["round", "pool"]
+# Survey answers are deliberately not in the admin: one person's answers are shown to
+# nobody, administrators included; the survey page shows group means once a round is
+# closed and a group is large enough (docs/roles.md, "Perception survey").

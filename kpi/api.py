@@ -25,6 +25,7 @@ from rest_framework.serializers import Serializer
 
 from maslikhat.directory.actors import actor_for
 
+from . import permissions as kpi_permissions
 from . import selectors, services
 from .calculators import DEPARTMENT, DEPUTY
 from .models import DeputyActivity, RaterFlag
@@ -143,7 +144,7 @@ class RaterFlagViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def get_queryset(self) -> QuerySet[RaterFlag]:
         if getattr(self, "swagger_fake_view", False):  # the schema generator asks for the model
             return RaterFlag.objects.none()
-        if not selectors.may_administer(actor_for(self.request.user)):
+        if not kpi_permissions.can_see_flags(actor_for(self.request.user)):
             raise PermissionDenied
         return selectors.rater_flag_list()
 
@@ -193,8 +194,16 @@ class SurveyViewSet(viewsets.ViewSet):
 
     @extend_schema(responses=SurveyReportSerializer)
     def list(self, request: Request) -> Response:
-        """The report: each round's pool means side by side and the gap (public)."""
-        data = {"questions": selectors.survey_questions(), "rounds": selectors.survey_report()}
+        """The report: each round's pool means side by side and the gap (public).
+
+        Means appear only for closed rounds and for groups with at least
+        ``min_group_answers`` answers; a smaller group is ``suppressed`` (means null).
+        """
+        data = {
+            "questions": selectors.survey_questions(),
+            "min_group_answers": selectors.survey_min_group_answers(),
+            "rounds": selectors.survey_report(),
+        }
         return Response(SurveyReportSerializer(data).data)
 
     @extend_schema(request=SurveyAnswerInSerializer, responses={201: SurveyAnswerSerializer})

@@ -11,7 +11,8 @@ need only these functions:
 - ``kpi_periods()``: the period keys that have a finished snapshot (for a period chooser).
 - ``weights_in_force(kind)`` → ``WeightsVersion``; ``weights_history(kind)``.
 - ``methodology()``: the formulas, the constants and the weights in force, as plain data.
-- ``survey_report()``: each round's pool means side by side and the gap between them.
+- ``survey_report()``: each round's pool means side by side and the gap between them, only
+  for closed rounds and groups large enough to keep answers anonymous.
 
 Everything here reads snapshots and small tables: the cost does not grow with requests.
 """
@@ -24,10 +25,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Avg, Count, F, QuerySet
+from django.conf import settings
+from django.db.models import Avg, Count, F, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from maslikhat.accounts.models import Role
 from maslikhat.core.exceptions import PortalError
 from maslikhat.directory.actors import Actor
 from maslikhat.directory.models import Department, Deputy
@@ -425,28 +426,52 @@ def survey_open_round() -> SurveyRound | None:
     return SurveyRound.objects.filter(closed_at__isnull=True).order_by("-year").first()
 
 
+def survey_min_group_answers() -> int:
+    """The fewest answers a group needs before its means are shown (a setting, at least 1)."""
+    return max(1, int(settings.KPI_SURVEY_MIN_GROUP_ANSWERS))
+
+
 def survey_report() -> list[dict[str, Any]]:
     """Per round (newest first): each pool's answer count and mean per question (2 decimals)
-    and the gap, deputies' mean minus civil servants' mean, per question."""
+    and the gap, deputies' mean minus civil servants' mean, per question.
+
+    Anonymity (``docs/roles.md``, "Perception survey"): means are read only for closed
+    rounds (the database never even averages an open round's answers, so watching the
+    means move after each answer reveals nothing), and a pool with fewer than
+    ``survey_min_group_answers()`` answers is ``suppressed``: its means and the gap stay
+    ``None``. Counts are always shown: how many answered is no one's answer. Nobody,
+    staff included, gets means any other way.
+    """
     questions = [name for name, _label in SURVEY_QUESTIONS]
+    minimum = survey_min_group_answers()
+    closed = Q(round__closed_at__isnull=False)
     rows = (
         SurveyAnswer.objects.values("round_id", "pool")
-        .annotate(n=Count("pk"), **{name: Avg(name) for name in questions})
+        .annotate(n=Count("pk"), **{name: Avg(name, filter=closed) for name in questions})
         .order_by()
     )
-    by_round: dict[int, dict[str, dict[str, Any]]] = defaultdict(dict)
+    counts: dict[int, dict[str, int]] = defaultdict(dict)
+    means: dict[int, dict[str, dict[str, float | None]]] = defaultdict(dict)
     for group in rows:  # one row per round and pool
         row: dict[str, Any] = dict(group)
-        by_round[row["round_id"]][row["pool"]] = {
-            "n": row["n"],
-            **{name: round(float(row[name]), 2) for name in questions},
+        counts[row["round_id"]][row["pool"]] = row["n"]
+        means[row["round_id"]][row["pool"]] = {
+            name: None if row[name] is None else round(float(row[name]), 2) for name in questions
         }
     report = []
     for survey in SurveyRound.objects.order_by("-year"):
-        pools = {
-            pool: by_round[survey.pk].get(pool, {"n": 0, **dict.fromkeys(questions)})
-            for pool in SurveyPool.values
-        }
+        published = not survey.is_open
+        pools: dict[str, dict[str, Any]] = {}
+        for pool in SurveyPool.values:
+            n = counts[survey.pk].get(pool, 0)
+            suppressed = published and n < minimum
+            shown = published and not suppressed
+            pool_means = means[survey.pk].get(pool, {})
+            pools[pool] = {
+                "n": n,
+                **{name: pool_means.get(name) if shown else None for name in questions},
+                "suppressed": suppressed,
+            }
         deputies, servants = pools[SurveyPool.DEPUTIES], pools[SurveyPool.CIVIL_SERVANTS]
         gap = {
             name: None
@@ -461,6 +486,8 @@ def survey_report() -> list[dict[str, Any]]:
                 "opened_at": survey.opened_at,
                 "closed_at": survey.closed_at,
                 "is_open": survey.is_open,
+                "results_published": published,
+                "respondents": sum(counts[survey.pk].values()),
                 "pools": pools,
                 "gap": gap,
             }
@@ -476,7 +503,8 @@ def survey_questions() -> list[dict[str, str]]:
 
 
 def activity_list(*, actor: Actor) -> QuerySet[DeputyActivity]:
-    """A deputy sees their own activities; staff, the chair and administrators see all."""
+    """A deputy sees their own activities; staff, the chair and administrators see all
+    (the same rule as ``permissions.can_see_activity``)."""
     qs = DeputyActivity.objects.select_related("deputy__user", "district", "recorded_by")
     if actor.sees_everything:
         return qs
@@ -486,17 +514,8 @@ def activity_list(*, actor: Actor) -> QuerySet[DeputyActivity]:
 
 
 def rater_flag_list(*, status: str | None = None) -> QuerySet[RaterFlag]:
-    """Rater flags, newest first (staff only: the API checks)."""
+    """Rater flags, newest first (``permissions.can_see_flags``: pages and the API check)."""
     qs = RaterFlag.objects.select_related("reviewed_by")
     if status:
         qs = qs.filter(status=status)
     return qs
-
-
-def may_administer(actor: Actor) -> bool:
-    """Staff and administrators: weights, survey rounds, rater flags."""
-    return (
-        actor.is_staff
-        or actor.role == Role.ADMIN
-        or bool(actor.user is not None and actor.user.is_superuser)
-    )

@@ -217,11 +217,20 @@ class SurveyRoundOpenSerializer(serializers.Serializer):
 
 
 class SurveyPoolMeansSerializer(serializers.Serializer):
-    n = serializers.IntegerField()
+    """One group's answers in a round. The means are null while the round is open and
+    when the group is ``suppressed`` (fewer answers than ``min_group_answers``)."""
+
+    n = serializers.IntegerField(help_text=_("How many answered in this group."))
     interaction = serializers.FloatField(allow_null=True)
     participation_in_city_life = serializers.FloatField(allow_null=True)
     effectiveness = serializers.FloatField(allow_null=True)
     engagement = serializers.FloatField(allow_null=True)
+    suppressed = serializers.BooleanField(
+        help_text=_(
+            "True when the round is closed but the group has fewer answers than "
+            "min_group_answers: its means are hidden (null) to protect anonymity."
+        )
+    )
 
 
 class SurveyReportRoundSerializer(serializers.Serializer):
@@ -230,10 +239,17 @@ class SurveyReportRoundSerializer(serializers.Serializer):
     opened_at = serializers.DateTimeField()
     closed_at = serializers.DateTimeField(allow_null=True)
     is_open = serializers.BooleanField()
+    results_published = serializers.BooleanField(
+        help_text=_("False while the round is open: means and gaps appear once it closes.")
+    )
+    respondents = serializers.IntegerField(help_text=_("How many answered the round so far."))
     pools = serializers.DictField(child=SurveyPoolMeansSerializer())
     gap = serializers.DictField(child=serializers.FloatField(allow_null=True))
 
 
 class SurveyReportSerializer(serializers.Serializer):
     questions = serializers.ListField(child=serializers.DictField())
+    min_group_answers = serializers.IntegerField(
+        help_text=_("The fewest answers a group needs before its means are shown.")
+    )
     rounds = SurveyReportRoundSerializer(many=True)

@@ -27,12 +27,12 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from maslikhat.accounts.models import Role, User
+from maslikhat.accounts.models import User
 from maslikhat.core.exceptions import ActionForbidden, TransitionNotAllowed, ValidationFailed
 from maslikhat.directory.actors import Actor, actor_for
 from maslikhat.directory.models import Convocation, Deputy, District
 
-from . import aggregates, calculators
+from . import aggregates, calculators, permissions
 from .calculators import DEPARTMENT, DEPUTY, DepartmentInputs, DeputyInputs, RankItem
 from .models import (
     SURVEY_QUESTIONS,
@@ -49,7 +49,7 @@ from .models import (
     SurveyRound,
 )
 from .periods import CONVOCATION, InvalidPeriod, Period, current_periods
-from .selectors import may_administer, weights_in_force
+from .selectors import weights_in_force
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ def deputy_activity_record(
     """
     actor = actor_for(by)
     deputy_id = deputy.pk if isinstance(deputy, Deputy) else int(deputy)
-    if not (actor.deputy_id == deputy_id or may_administer(actor)):
+    if not permissions.can_record_activity(actor, deputy_id):
         raise ActionForbidden(_("A deputy records only their own activities."))
     if kind not in ActivityKind.values:
         raise ValidationFailed(
@@ -129,7 +129,7 @@ def kpi_weights_set(
     the previous one stays for the record. Snapshots computed from now on use it (and
     store a copy); existing snapshots keep the weights they were computed with.
     """
-    if not may_administer(actor_for(by)):
+    if not permissions.can_edit_weights(actor_for(by)):
         raise ActionForbidden(_("Only maslikhat staff set the KPI weights."))
     try:
         clean = calculators.validate_weights(kind, weights if isinstance(weights, Mapping) else {})
@@ -407,7 +407,7 @@ def rater_flags_detect(*, as_of: datetime.date) -> int:
 @transaction.atomic
 def rater_flag_review(*, by: User, flag_id: int, status: str, note: str = "") -> RaterFlag:
     """Staff record their review of a flag: the ratings stand, or they were formal."""
-    if not may_administer(actor_for(by)):
+    if not permissions.can_review_flags(actor_for(by)):
         raise ActionForbidden(_("Only maslikhat staff review rater flags."))
     if status not in (FlagStatus.DISMISSED, FlagStatus.CONFIRMED):
         raise ValidationFailed(_("Dismiss the flag or confirm it."), field="status")
@@ -428,7 +428,7 @@ def rater_flag_review(*, by: User, flag_id: int, status: str, note: str = "") ->
 @transaction.atomic
 def survey_round_open(*, by: User, year: int) -> SurveyRound:
     """Staff open the year's round; one round is open at a time, one round per year."""
-    if not may_administer(actor_for(by)):
+    if not permissions.can_manage_survey_rounds(actor_for(by)):
         raise ActionForbidden(_("Only maslikhat staff open survey rounds."))
     if not isinstance(year, int) or not 2000 <= year <= 2100:
         raise ValidationFailed(_("Give the year of the round."), field="year")
@@ -442,7 +442,7 @@ def survey_round_open(*, by: User, year: int) -> SurveyRound:
 @transaction.atomic
 def survey_round_close(*, by: User, round_id: int) -> SurveyRound:
     """Staff close an open round; its answers then only feed the report."""
-    if not may_administer(actor_for(by)):
+    if not permissions.can_manage_survey_rounds(actor_for(by)):
         raise ActionForbidden(_("Only maslikhat staff close survey rounds."))
     survey = SurveyRound.objects.select_for_update().filter(pk=round_id).first()
     if survey is None:
@@ -459,7 +459,7 @@ def survey_pool_of(actor: Actor) -> str | None:
     for the civil servants'; anyone else does not answer."""
     if actor.is_deputy:
         return SurveyPool.DEPUTIES
-    if actor.role in (Role.EXECUTOR, Role.HEAD, Role.STAFF, Role.CHAIR):
+    if actor.is_civil_servant:
         return SurveyPool.CIVIL_SERVANTS
     return None
 

@@ -37,7 +37,7 @@ from maslikhat.core.web import call_service, form_errors_as_text
 from maslikhat.directory import selectors as directory_selectors
 from maslikhat.directory.actors import Actor, actor_for
 
-from . import selectors, services
+from . import permissions, selectors, services
 from .calculators import DEFAULT_WEIGHTS, DEPARTMENT, DEPUTY, MIN_RATED_ITEMS
 from .forms import (
     COMPONENT_LABELS,
@@ -102,10 +102,11 @@ def _section_menu(request: HttpRequest, active: str) -> list[dict[str, Any]]:
         ("methodology", _("Methodology"), "calculator"),
         ("survey", _("Perception survey"), "clipboard-data"),
     ]
-    if actor.is_deputy or actor.sees_everything:
+    if permissions.can_see_activities(actor):
         entries.append(("activities", _("Activities"), "people"))
-    if selectors.may_administer(actor):
+    if permissions.can_see_weights_page(actor):
         entries.append(("weights", _("Weights"), "sliders"))
+    if permissions.can_see_flags(actor):
         entries.append(("flags", _("Rater flags"), "flag"))
     return [
         {"url": reverse(f"kpi:{name}"), "label": label, "icon": icon, "active": name == active}
@@ -601,9 +602,10 @@ def _history_rows(kind: str, versions: Iterable[selectors.WeightsVersion]) -> li
 # --- Staff: the weights and the rater flags ----------------------------------------------------
 
 
-def _require_staff(request: HttpRequest) -> Actor:
+def _require(request: HttpRequest, predicate: Callable[[Actor], bool]) -> Actor:
+    """The actor, when ``predicate`` (one of ``kpi/permissions.py``) lets them in; else 403."""
     actor = actor_for(request.user)
-    if not selectors.may_administer(actor):
+    if not predicate(actor):
         raise PermissionDenied
     return actor
 
@@ -615,14 +617,18 @@ def _weights_headers(kind: str) -> list[str | Promise]:
 @login_required
 @require_http_methods(["GET", "POST"])
 def weights_edit(request: HttpRequest) -> HttpResponse:
-    """Staff put a new version of the weights in force (one form per kind)."""
-    _require_staff(request)
+    """Staff put a new version of the weights in force (one form per kind); the chair and
+    administrators read the versions."""
+    actor = _require(request, permissions.can_see_weights_page)
+    can_edit = permissions.can_edit_weights(actor)
     forms_by_kind = {
         kind: WeightsForm(kind=kind, initial=selectors.weights_in_force(kind).weights)
         for kind in KINDS
     }
     status = 200
     if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied
         kind = request.POST.get("kind", "")
         if kind not in KINDS:
             messages.error(request, gettext("Choose the weights of departments or of deputies."))
@@ -657,7 +663,11 @@ def weights_edit(request: HttpRequest) -> HttpResponse:
         for kind, title in ((DEPARTMENT, _("Departments")), (DEPUTY, _("Deputies")))
     ]
     return _render(
-        request, "kpi/weights.html", {"sections": sections}, active="weights", status=status
+        request,
+        "kpi/weights.html",
+        {"sections": sections, "can_edit": can_edit},
+        active="weights",
+        status=status,
     )
 
 
@@ -670,8 +680,9 @@ FLAG_FILTERS: tuple[tuple[str, str | Promise], ...] = (
 @login_required
 @require_GET
 def flag_list(request: HttpRequest) -> HttpResponse:
-    """Staff: raters who gave one score to 10 or more items in a row."""
-    _require_staff(request)
+    """Raters who gave one score to 10 or more items in a row: staff review them, the chair
+    and administrators read them."""
+    actor = _require(request, permissions.can_see_flags)
     status = request.GET.get("status", FlagStatus.OPEN)
     if status not in dict(FLAG_FILTERS):
         status = FlagStatus.OPEN
@@ -706,6 +717,7 @@ def flag_list(request: HttpRequest) -> HttpResponse:
                 for key, label in FLAG_FILTERS
             ],
             "page_query": f"?status={status}",
+            "can_review": permissions.can_review_flags(actor),
         },
         active="flags",
     )
@@ -715,7 +727,7 @@ def flag_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 def flag_review(request: HttpRequest, pk: int) -> HttpResponse:
     """Staff: the ratings stand (dismiss) or were given formally (confirm), with a note."""
-    _require_staff(request)
+    _require(request, permissions.can_review_flags)
     form = FlagReviewForm(request.POST)
     if not form.is_valid():
         messages.error(request, form_errors_as_text(form))
@@ -739,10 +751,8 @@ def flag_review(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def activities(request: HttpRequest) -> HttpResponse:
     """A deputy records their receptions, reports and visits; staff record anyone's."""
-    actor = actor_for(request.user)
-    if not (actor.is_deputy or actor.sees_everything):
-        raise PermissionDenied
-    records = actor.is_deputy or selectors.may_administer(actor)
+    actor = _require(request, permissions.can_see_activities)
+    records = permissions.can_record_activity(actor)
     own_deputy_id = actor.deputy_id if actor.is_deputy else None
 
     def make_form(data: QueryDict | None = None) -> ActivityForm:
@@ -795,8 +805,11 @@ def activities(request: HttpRequest) -> HttpResponse:
 
 
 def _survey_chart(report: list[dict[str, Any]], questions: list[dict[str, str]]) -> dict[str, Any]:
-    """The gap (deputies − civil servants) per question over the years, oldest first."""
-    rounds = sorted(report, key=lambda entry: entry["year"])
+    """The gap (deputies − civil servants) per question over the years, oldest first: only
+    rounds whose results are published (closed)."""
+    rounds = sorted(
+        (entry for entry in report if entry["results_published"]), key=lambda e: e["year"]
+    )
     return {
         "labels": [str(entry["year"]) for entry in rounds],
         "datasets": [
@@ -831,7 +844,7 @@ def _survey_page(
     may_answer = open_round is not None and pool is not None and not answered
     if may_answer and form is None:
         form = SurveyAnswerForm(questions=questions)
-    staff = selectors.may_administer(actor)
+    staff = permissions.can_manage_survey_rounds(actor)
     rounds = [
         {
             "entry": entry,
@@ -846,6 +859,8 @@ def _survey_page(
             ],
             "n_civil_servants": entry["pools"][SurveyPool.CIVIL_SERVANTS]["n"],
             "n_deputies": entry["pools"][SurveyPool.DEPUTIES]["n"],
+            "hidden_civil_servants": entry["pools"][SurveyPool.CIVIL_SERVANTS]["suppressed"],
+            "hidden_deputies": entry["pools"][SurveyPool.DEPUTIES]["suppressed"],
         }
         for entry in report
     ]
@@ -859,6 +874,7 @@ def _survey_page(
             for index, year in enumerate(chart["labels"])
         ],
         "open_round": open_round,
+        "min_group_answers": selectors.survey_min_group_answers(),
         "pool": pool,
         "pool_label": SurveyPool(pool).label if pool else "",
         "answered": answered,
@@ -897,7 +913,7 @@ def survey(request: HttpRequest) -> HttpResponse:
 @require_POST
 def survey_round_open(request: HttpRequest) -> HttpResponse:
     """Staff open this year's round."""
-    _require_staff(request)
+    _require(request, permissions.can_manage_survey_rounds)
     form = SurveyRoundOpenForm(request.POST)
     if not form.is_valid():
         return _survey_page(request, open_form=form, status=400)
@@ -920,7 +936,7 @@ def survey_round_open(request: HttpRequest) -> HttpResponse:
 @require_POST
 def survey_round_close(request: HttpRequest, pk: int) -> HttpResponse:
     """Staff close a round; its answers then only feed the report."""
-    _require_staff(request)
+    _require(request, permissions.can_manage_survey_rounds)
     call_service(
         request,
         services.survey_round_close,

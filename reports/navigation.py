@@ -15,13 +15,16 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from maslikhat.accounts.models import Role
+from maslikhat.accounts.roles import DEPARTMENT_ROLES, SEES_EVERYTHING_ROLES
 from maslikhat.core.notifications import unread_count
 
 ANONYMOUS = "anonymous"
 EVERYONE = frozenset({*Role.values, ANONYMOUS})
 SIGNED_IN = frozenset(Role.values)
-DEPARTMENT = frozenset({Role.EXECUTOR, Role.HEAD})
-COUNCIL = frozenset({Role.STAFF, Role.CHAIR})
+# The groups come from the one vocabulary of roles (maslikhat/accounts/roles.py): a menu
+# entry is offered to exactly the roles its page lets in.
+DEPARTMENT = DEPARTMENT_ROLES
+EVERYTHING = SEES_EVERYTHING_ROLES
 
 
 @dataclass(frozen=True)
@@ -58,21 +61,21 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem(
         "requests:list",
         _("Registry"),
-        COUNCIL,
+        EVERYTHING,
         _("Every deputy request: registration, routing queue, deadlines."),
         "journal-text",
     ),
     NavItem(
         "instructions:list",
         _("Instructions"),
-        frozenset({*DEPARTMENT, *COUNCIL}),
+        frozenset({*DEPARTMENT, *EVERYTHING}),
         _("Protocol instructions on control: executors, deadlines, reports."),
         "list-check",
     ),
     NavItem(
         "reports:dashboard",
         _("Dashboard"),
-        COUNCIL,
+        EVERYTHING,
         _("The state of every request and instruction at a glance, with exports."),
         "speedometer2",
     ),

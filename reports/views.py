@@ -87,7 +87,8 @@ REGISTRY_FILTERS = frozenset({*selectors.ReportRequestFilter.base_filters, "scop
 
 
 def _require_council(request: HttpRequest) -> None:
-    if not request.user.is_council_staff:  # type: ignore[union-attr]
+    """Staff, the chair and administrators: whoever sees everything (accounts/roles.py)."""
+    if not actor_for(request.user).sees_everything:
         raise PermissionDenied
 
 

@@ -46,17 +46,6 @@ def is_controller(actor: Actor, item: Instruction) -> bool:
     return actor.deputy_id is not None and actor.deputy_id in controller_deputy_ids(item)
 
 
-def can_see(actor: Actor, item: Instruction) -> bool:
-    """The same rule as ``instruction_selectors.instruction_visible``, for one loaded item."""
-    if actor.sees_everything:
-        return True
-    if actor.is_department:
-        return is_lead_department(actor, item) or is_co_department(actor, item)
-    if actor.is_deputy:
-        return is_controller(actor, item)
-    return False
-
-
 def can_create(actor: Actor) -> bool:
     """Staff turn protocols into instructions."""
     return actor.is_staff

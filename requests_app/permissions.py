@@ -55,19 +55,6 @@ def is_involved_department(actor: Actor, item: DeputyRequest) -> bool:
     )
 
 
-def can_see(actor: Actor, item: DeputyRequest) -> bool:
-    """The same rule as ``selectors.deputy_request_visible``, for one loaded item."""
-    if item.status == RequestStatus.DRAFT:
-        return is_author(actor, item) or is_coauthor(actor, item)
-    if is_author(actor, item) or is_coauthor(actor, item):
-        return True
-    if actor.sees_everything:
-        return True
-    if actor.is_department:
-        return is_involved_department(actor, item)
-    return item.is_public
-
-
 def can_edit_draft(actor: Actor, item: DeputyRequest) -> bool:
     return is_author(actor, item)
 

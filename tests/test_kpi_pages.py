@@ -111,8 +111,9 @@ TABLE: dict[str, dict[str, int | str]] = {
     "deputy-page": {"anonymous": 200, "deputy": 200, "department": 200, "staff": 200, "chair": 200},
     METHODOLOGY: {"anonymous": 200, "deputy": 200, "department": 200, "staff": 200, "chair": 200},
     SURVEY: {"anonymous": 200, "deputy": 200, "department": 200, "staff": 200, "chair": 200},
-    WEIGHTS: {"anonymous": LOGIN, "deputy": 403, "department": 403, "staff": 200, "chair": 403},
-    FLAGS: {"anonymous": LOGIN, "deputy": 403, "department": 403, "staff": 200, "chair": 403},
+    # The chair sees everything staff see (read-only): the weights' versions and the flags.
+    WEIGHTS: {"anonymous": LOGIN, "deputy": 403, "department": 403, "staff": 200, "chair": 200},
+    FLAGS: {"anonymous": LOGIN, "deputy": 403, "department": 403, "staff": 200, "chair": 200},
     ACTIVITIES: {"anonymous": LOGIN, "deputy": 200, "department": 403, "staff": 200, "chair": 200},
 }
 CASES = [(page, who, expected) for page, row in TABLE.items() for who, expected in row.items()]
@@ -668,16 +669,14 @@ def test_staff_open_a_round_a_deputy_answers_once_and_staff_close_it(directory, 
     assert "You have already answered this survey round." in text_of(again)
     assert SurveyAnswer.objects.count() == 1
 
-    # A civil servant answers in the other pool; the report shows both and the gap.
+    # A civil servant answers in the other pool; while the round is open the report says
+    # how many answered and shows no means (test_kpi_survey_privacy.py has the rules).
     as_user(directory.finance_head).post(SURVEY, {**ANSWERS, "interaction": "2"})
     report = as_user(None).get(SURVEY)
     round_html = report.content.decode().split('data-round="2026"')[1]
-    assert '<td class="text-end" data-pool="civil_servants">2.00</td>' in round_html
-    assert '<td class="text-end" data-pool="deputies">4.00</td>' in round_html
-    assert "2.00" in round_html.split("data-gap>")[1][:10]
-    chart = json_script(report, "kpi-survey")
-    assert chart["labels"] == ["2026"]
-    assert chart["datasets"][0]["data"] == [2.0]
+    assert 'data-respondents="2"' in round_html and "data-results-pending" in round_html
+    assert 'data-pool="civil_servants"' not in round_html
+    assert "kpi-survey-gaps" not in report.content.decode()
 
     close = staff.post(f"/kpi/survey/rounds/{survey.pk}/close/")
     assert close.status_code == 302
@@ -693,7 +692,12 @@ def test_the_survey_report_is_public_with_the_research_round(directory, as_user)
     survey = Round.objects.create(
         year=2023, opened_at=at(D(2023, 3, 1)), closed_at=at(D(2023, 4, 1))
     )
-    for pool, interaction, count in (("civil_servants", 2, 2), ("civil_servants", 3, 2)):
+    # A closed round with five answers in each group (the fewest that are shown).
+    for pool, interaction, count in (
+        ("civil_servants", 2, 3),
+        ("civil_servants", 3, 2),
+        ("deputies", 3, 5),
+    ):
         for _ in range(count):
             SurveyAnswer.objects.create(
                 round=survey,
@@ -703,22 +707,15 @@ def test_the_survey_report_is_public_with_the_research_round(directory, as_user)
                 effectiveness=3,
                 engagement=3,
             )
-    SurveyAnswer.objects.create(
-        round=survey,
-        pool="deputies",
-        interaction=3,
-        participation_in_city_life=4,
-        effectiveness=4,
-        engagement=4,
-    )
     response = as_user(None).get(SURVEY)
     assert response.status_code == 200
     text = text_of(response)
     assert "Survey of 2023" in text
-    assert "2.50" in text  # civil servants' interaction
-    assert "4 answers" in text and "1 answer" in text
+    assert "2.40" in text  # civil servants' interaction
+    assert "5 answers" in text and "10 people answered" in text
+    assert "hidden to protect anonymity" not in text
     table = response.content.decode().split("kpi-survey-gaps")[1].split("</table>")[0]
-    assert "2023" in table and "0.50" in table
+    assert "2023" in table and "0.60" in table
     assert 'name="interaction"' not in response.content.decode()
 
 

@@ -75,16 +75,21 @@ def test_the_survey_report_reproduces_the_research_for_the_seeded_round(director
     report = selectors.survey_report()
     assert [entry["year"] for entry in report] == [2026, 2023]
     research = report[1]
-    assert research["is_open"] is False
+    assert research["is_open"] is False and research["results_published"] is True
+    # A closed round whose groups (18 and 30 answers) are well above the minimum of 5.
     for pool, means in RESEARCH_MEANS.items():
-        assert research["pools"][pool] == {"n": RESEARCH_POOL_SIZES[pool], **means}
+        assert research["pools"][pool] == {
+            "n": RESEARCH_POOL_SIZES[pool],
+            **means,
+            "suppressed": False,
+        }
     assert research["gap"] == {
         "interaction": 0.5,
         "participation_in_city_life": 1.5,
         "effectiveness": 1.78,
         "engagement": 0.9,
     }
-    assert report[0]["is_open"] is True
+    assert report[0]["is_open"] is True and report[0]["results_published"] is False
     assert report[0]["pools"]["deputies"]["n"] == 0
     # Seeding again adds nothing.
     assert seed_survey(demo_context(directory.staff), today=MAY_2026) == 0
@@ -134,10 +139,14 @@ def test_deputies_and_civil_servants_answer_in_their_pools_once(directory, api_a
         response = api_as(user).post(SURVEY, ANSWER | {"engagement": 2})
         assert response.status_code == 201
         assert response.json()["pool"] == "civil_servants"
+    # The round is open: the report counts the answers and shows no means (see
+    # test_kpi_survey_privacy.py for the rules on closed rounds and small groups).
     report = selectors.survey_report()[0]
+    assert report["respondents"] == 5
     assert report["pools"]["deputies"]["n"] == 1
-    assert report["pools"]["civil_servants"] == {"n": 4, **ANSWER, "engagement": 2.0}
-    assert report["gap"]["engagement"] == 2.0
+    assert report["pools"]["civil_servants"]["n"] == 4
+    assert report["pools"]["civil_servants"]["engagement"] is None
+    assert report["gap"]["engagement"] is None
 
 
 def test_bad_answers_and_the_wrong_people_are_refused(directory, api_as, api_client) -> None:

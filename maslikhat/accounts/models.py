@@ -22,10 +22,6 @@ class Role(models.TextChoices):
     ADMIN = "admin", _("Administrator")
 
 
-DEPARTMENT_ROLES = frozenset({Role.EXECUTOR, Role.HEAD})
-COUNCIL_ROLES = frozenset({Role.STAFF, Role.CHAIR})
-
-
 def canonical_username(username: str | None) -> str:
     """The one spelling of a username: Unicode NFKC, no surrounding spaces, lower case.
 
@@ -98,12 +94,16 @@ class User(AbstractUser):
 
     @property
     def is_department_officer(self) -> bool:
-        return self.role in DEPARTMENT_ROLES
+        from .roles import is_department_role  # roles.py builds on Role, defined above
+
+        return is_department_role(self.role)
 
     @property
-    def is_council_staff(self) -> bool:
-        """Staff and the chair see everything; only staff change things."""
-        return self.role in COUNCIL_ROLES or self.is_superuser
+    def sees_everything(self) -> bool:
+        """Staff, the chair and administrators (see ``roles.py``, the one vocabulary of roles)."""
+        from .roles import sees_everything
+
+        return sees_everything(self.role, self.is_superuser)
 
     def __str__(self) -> str:
         return self.full_name

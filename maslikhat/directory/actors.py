@@ -1,7 +1,9 @@
 """Who is acting: a user with their role, department and deputy, resolved once per request.
 
 Permissions (``can_*`` predicates) and visibility selectors take an ``Actor``
-rather than a bare user, so they stay pure functions and never query.
+rather than a bare user, so they stay pure functions and never query. Which role
+belongs to which group (staff, administrators, departments, who sees everything) is
+said once, in ``maslikhat/accounts/roles.py``; the properties here ask it.
 """
 
 from __future__ import annotations
@@ -9,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from maslikhat.accounts.models import Role, User
+from maslikhat.accounts import roles
+from maslikhat.accounts.models import User
 
 from .models import DepartmentMember, Deputy, Position
 
@@ -36,19 +39,31 @@ class Actor:
 
     @property
     def is_staff(self) -> bool:
-        """Maslikhat staff: registers, routes, decides extensions."""
-        return self.role == Role.STAFF
+        """Maslikhat staff: registers, routes, decides extensions, administers the KPI."""
+        return roles.is_council_staff(self.role)
 
     @property
     def is_chair(self) -> bool:
-        return self.role == Role.CHAIR
+        return roles.is_chair(self.role)
+
+    @property
+    def is_admin(self) -> bool:
+        """An administrator of the Django admin (users and the directory); reads, never acts."""
+        return roles.administers(self.role, self._is_superuser)
+
+    @property
+    def is_civil_servant(self) -> bool:
+        """Department officers, staff and the chair (the survey's civil servants' group)."""
+        return roles.is_civil_servant(self.role)
 
     @property
     def sees_everything(self) -> bool:
         """Staff, the chair and administrators see every registered item."""
-        return self.role in (Role.STAFF, Role.CHAIR, Role.ADMIN) or bool(
-            self.user is not None and self.user.is_superuser
-        )
+        return roles.sees_everything(self.role, self._is_superuser)
+
+    @property
+    def _is_superuser(self) -> bool:
+        return bool(self.user is not None and self.user.is_superuser)
 
     def in_department(self, department_id: int | None) -> bool:
         return department_id is not None and self.department_id == department_id
@@ -70,7 +85,7 @@ def actor_for(user: Any) -> Actor:
     department_id = None
     is_head = False
     deputy_id = None
-    if user.role in (Role.HEAD, Role.EXECUTOR):
+    if roles.is_department_role(user.role):
         membership = (
             DepartmentMember.objects.filter(user=user, is_active=True, department__is_active=True)
             .values("department_id", "position")
@@ -79,7 +94,7 @@ def actor_for(user: Any) -> Actor:
         if membership:
             department_id = membership["department_id"]
             is_head = membership["position"] == Position.HEAD
-    elif user.role == Role.DEPUTY:
+    elif roles.is_deputy_role(user.role):
         deputy_id = (
             Deputy.objects.filter(user=user, is_active=True).values_list("pk", flat=True).first()
         )

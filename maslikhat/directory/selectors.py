@@ -2,7 +2,7 @@
 
 The directory is public information (the public portal shows deputies and
 departments), but retired entries — inactive deputies and departments — are
-shown only to council staff and administrators, who manage them.
+shown only to those who see everything (staff, the chair, administrators).
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ from .models import (
 
 
 def sees_retired_entries(user: User | AnonymousUser) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and user.is_council_staff)  # type: ignore[union-attr]
+    """Staff, the chair and administrators (``maslikhat/accounts/roles.py``)."""
+    return bool(getattr(user, "is_authenticated", False) and user.sees_everything)  # type: ignore[union-attr]
 
 
 def convocation_list() -> QuerySet[Convocation]:

@@ -225,6 +225,12 @@ EXPORT_JOB_LEASE_SECONDS = env.int("EXPORT_JOB_LEASE_SECONDS", default=120)
 # Claims of one export job (the first run and restarts) before it is failed with a message.
 EXPORT_JOB_MAX_ATTEMPTS = env.int("EXPORT_JOB_MAX_ATTEMPTS", default=3)
 
+# --- KPI ---------------------------------------------------------------------------------
+
+# The perception survey shows a group's means only once its round is closed and only when
+# the group has at least this many answers (fewer: hidden to protect anonymity).
+KPI_SURVEY_MIN_GROUP_ANSWERS = env.int("KPI_SURVEY_MIN_GROUP_ANSWERS", default=5)
+
 # --- Auth, sessions, login throttling ---------------------------------------------------
 
 AUTH_USER_MODEL = "accounts.User"
