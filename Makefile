@@ -46,3 +46,14 @@ messages: $(VENV)/.installed
 
 clean:
 	rm -rf var/ .pytest_cache .mypy_cache .ruff_cache
+
+# Backups: the database and the uploaded files in one archive under var/backups/
+# (OUTPUT=… writes it elsewhere); `make restore FILE=…` puts one back (FORCE=1 replaces
+# a database that already has data). See docs/operations.md.
+.PHONY: backup restore
+backup: $(VENV)/.installed
+	$(PY) manage.py backup $(if $(OUTPUT),--output "$(OUTPUT)")
+
+restore: $(VENV)/.installed
+	@test -n "$(FILE)" || { echo "Usage: make restore FILE=var/backups/<archive>.tar.gz [FORCE=1]"; exit 2; }
+	$(PY) manage.py restore "$(FILE)" $(if $(FORCE),--force)
