@@ -38,7 +38,7 @@ class Command(BaseCommand):
             raise CommandError(str(error.message)) from error
         except DatabaseError as error:
             raise CommandError(
-                _("The database could not be read: %(error)s") % {"error": error}
+                _("The database could not be reached: %(error)s") % {"error": error}
             ) from error
         manifest = result.manifest
         media = manifest.media_files
