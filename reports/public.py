@@ -7,9 +7,9 @@ draft, a private request, the thread, attachments, the address (it may be a citi
 or the executor's name. Requests come from ``deputy_request_visible(ANONYMOUS)``: published
 (``is_public``) and registered.
 
-Search matches only those public fields: the staff search document also holds the thread and
-answers not yet public, and a public search over it would tell a visitor which words they
-contain.
+Search matches only those public fields (the published document, ``docs/search.md``): the
+participants' document also holds the thread, the files and answers not yet public, and a
+public search over it would tell a visitor which words they contain.
 
 Statistics count *every registered request* by district, category and month, with the number
 of published ones beside it: counts are not personal data and publishing only a share of
@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import django_filters
-from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncMonth
 from django.http import Http404
@@ -43,7 +42,7 @@ from requests_app.models import (
     ResponseKind,
     ResponseStatus,
 )
-from requests_app.selectors import MAX_SEARCH_LENGTH, NUMBER_PATTERN, deputy_request_visible
+from requests_app.selectors import deputy_request_visible, search_requests
 
 from .selectors import Params, _month_key, _name, as_query_dict, own_requests
 
@@ -95,35 +94,13 @@ def published_requests() -> QuerySet[DeputyRequest]:
 
 
 def public_search(qs: QuerySet[DeputyRequest], text: str) -> QuerySet[DeputyRequest]:
-    """Requests whose public fields (number, title, text, proposed solution) match ``text``.
+    """Requests whose public text matches ``text``: the staff search as the public sees it.
 
-    PostgreSQL: the staff search's full-text index narrows the rows, then the same
-    web-search query must match the public fields alone (Russian stemming). SQLite: every
-    word must occur in them.
+    It reads the published document (number, title, text, proposed solution and, once
+    closed, the final answer) — never the thread, the files, answers not yet public or
+    the address (``docs/search.md``).
     """
-    from requests_app.selectors import search_requests
-
-    text = (text or "").strip()[:MAX_SEARCH_LENGTH]
-    if not text:
-        return qs
-    if NUMBER_PATTERN.match(text):
-        return qs.filter(number__iexact=text.strip())
-    if connection.vendor == "postgresql":
-        from django.contrib.postgres.search import SearchQuery, SearchVector
-
-        narrowed = search_requests(qs, text)
-        vector = SearchVector("title", "body", "proposed_solution", config="russian")
-        query = SearchQuery(text, config="russian", search_type="websearch")
-        return narrowed.annotate(public_search=vector).filter(public_search=query)
-    condition = Q()
-    for word in text.split()[:10]:
-        condition &= (
-            Q(title__icontains=word)
-            | Q(body__icontains=word)
-            | Q(proposed_solution__icontains=word)
-            | Q(number__iexact=word)
-        )
-    return qs.filter(condition)
+    return search_requests(qs, text, actor=ANONYMOUS)
 
 
 class PublicRequestFilter(django_filters.FilterSet):

@@ -157,7 +157,7 @@ def filtered_requests(
     base = with_overdue(deputy_request_visible(actor), today)
     if actor.deputy_id is not None and data.get("scope") != "all":
         base = own_requests(base, actor.deputy_id)
-    filterset = ReportRequestFilter(data=data, queryset=base)
+    filterset = ReportRequestFilter(data=data, queryset=base, actor=actor)
     if strict and not filterset.is_valid():
         raise InvalidFilters(filterset.errors)
     return FilteredRequests(queryset=filterset.qs, filterset=filterset)

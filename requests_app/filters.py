@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import django_filters
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from maslikhat.directory.actors import ANONYMOUS, Actor, actor_for
 from maslikhat.directory.filters import IdFilter
 from maslikhat.directory.models import Category, Convocation, Department, Deputy, District
 
@@ -63,8 +66,24 @@ class DeputyRequestFilter(django_filters.FilterSet):
             "is_overdue",
         ]
 
+    def __init__(self, *args: Any, actor: Actor | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.actor = actor
+
+    def search_actor(self) -> Actor:
+        """Whose search this is: the given actor, else the request's user, else the public.
+
+        Search reads only what its caller may read (``docs/search.md``); a filter built
+        without a caller searches as the public does.
+        """
+        if self.actor is not None:
+            return self.actor
+        if self.request is not None:
+            return actor_for(getattr(self.request, "user", None))
+        return ANONYMOUS
+
     def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return search_requests(queryset, value)
+        return search_requests(queryset, value, actor=self.search_actor())
 
 
 #: ``?ordering=`` values of the lists (API and HTML).

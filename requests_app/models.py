@@ -176,9 +176,14 @@ class DeputyRequest(models.Model):
         _("reason"), blank=True, help_text=_("Why it was declined, withdrawn or redirected.")
     )
 
-    #: Full text of the request and of everything said about it (answers, thread),
-    #: kept current by the services for search across all convocations.
+    #: What search reads for the request's participants (its deputies, the departments
+    #: working on it, staff): the request, its address, its sent answers, its thread and
+    #: the names of its files. Kept current by the services, lower-cased.
     search_document = models.TextField(editable=False, blank=True)
+    #: What search reads for everyone else who sees the request: its number, title, text
+    #: and proposed solution, and its final answer once it is closed — the public page's
+    #: text (``docs/search.md``). Kept current by the services, lower-cased.
+    published_document = models.TextField(editable=False, blank=True)
 
     version = models.PositiveIntegerField(_("version"), default=1)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)

@@ -7,7 +7,10 @@ Every list, detail page, export, dashboard and API endpoint scopes through
 from __future__ import annotations
 
 import datetime
+import functools
+import operator
 import re
+from collections.abc import Callable
 from typing import Any
 
 from django.db import connection
@@ -34,8 +37,26 @@ CoAuthor = DeputyRequest.co_authors.through
 CoDepartment = DeputyRequest.co_departments.through
 
 
+def _own(deputy_id: int) -> Q:
+    """Requests the deputy authored or co-authored."""
+    return Q(author_id=deputy_id) | Q(
+        Exists(CoAuthor.objects.filter(deputyrequest_id=OuterRef("pk"), deputy_id=deputy_id))
+    )
+
+
+def _involved(department_id: int) -> Q:
+    """Requests addressed to the department (lead or co-executor)."""
+    return Q(lead_department_id=department_id) | Q(
+        Exists(
+            CoDepartment.objects.filter(
+                deputyrequest_id=OuterRef("pk"), department_id=department_id
+            )
+        )
+    )
+
+
 def deputy_request_visible(actor: Actor) -> QuerySet[DeputyRequest]:
-    """The requests ``actor`` may see (the same rule as ``permissions.can_see``).
+    """The requests ``actor`` may see: the one visibility rule, for lists and single items.
 
     - a deputy: own (authored or co-authored, drafts included) and published ones;
     - a department officer: those addressed to the department (lead or co-executor);
@@ -46,23 +67,33 @@ def deputy_request_visible(actor: Actor) -> QuerySet[DeputyRequest]:
     qs = DeputyRequest.objects.all()
     not_draft = ~Q(status=RequestStatus.DRAFT)
     if actor.deputy_id is not None:
-        own = Q(author_id=actor.deputy_id) | Exists(
-            CoAuthor.objects.filter(deputyrequest_id=OuterRef("pk"), deputy_id=actor.deputy_id)
-        )
-        return qs.filter(own | (Q(is_public=True) & not_draft))
+        return qs.filter(_own(actor.deputy_id) | (Q(is_public=True) & not_draft))
     if actor.sees_everything:
         return qs.filter(not_draft)
     if actor.department_id is not None:
-        involved = Q(lead_department_id=actor.department_id) | Exists(
-            CoDepartment.objects.filter(
-                deputyrequest_id=OuterRef("pk"), department_id=actor.department_id
-            )
-        )
-        return qs.filter(not_draft & involved)
+        return qs.filter(not_draft & _involved(actor.department_id))
     if actor.is_anonymous:
         return qs.filter(not_draft, is_public=True)
     # Any other signed-in account (e.g. an officer without a department) sees nothing.
     return qs.none()
+
+
+def deputy_request_correspondence_readable(actor: Actor) -> Q:
+    """The requests whose thread and files ``actor`` may read: its participants' requests.
+
+    The same rule as ``permissions.can_read_correspondence``: the author and co-authors,
+    the departments working on it (lead or co-executor), staff, the chair and
+    administrators. Another deputy and the public see a published request, never its
+    correspondence.
+    """
+    if actor.sees_everything:
+        return Q()
+    readable = Q(pk__in=[])
+    if actor.deputy_id is not None:
+        readable |= _own(actor.deputy_id)
+    if actor.department_id is not None:
+        readable |= _involved(actor.department_id)
+    return readable
 
 
 def with_overdue(
@@ -141,28 +172,82 @@ NUMBER_PATTERN = re.compile(r"^\s*DZ-\d{4}-\d{1,6}\s*$", re.IGNORECASE)
 MAX_SEARCH_LENGTH = 200
 
 
-def search_requests(qs: QuerySet[DeputyRequest], text: str) -> QuerySet[DeputyRequest]:
-    """Full-text search over the request, its answers and its thread.
+#: What search reads, by audience (``docs/search.md``): the participants' document, and for
+#: everyone else what the request's page shows them — the published document, and for a
+#: signed-in reader the address too (the public never sees an address).
+PARTICIPANTS_TEXT = ("search_document",)
+READER_TEXT = ("published_document", "address")
+PUBLIC_TEXT = ("published_document",)
+
+
+#: Columns stored lower-cased (``services.search_documents``); the address is as typed.
+LOWER_CASED = frozenset({"search_document", "published_document"})
+
+
+def _any(conditions: list[Q]) -> Q:
+    """Any of ``conditions``; none at all matches nothing."""
+    return functools.reduce(operator.or_, conditions, Q(pk__in=[]))
+
+
+def _contains(columns: tuple[str, ...], needle: str) -> Q:
+    """``needle`` (lower-cased) occurs in one of ``columns``."""
+    return _any(
+        [
+            Q(**{f"{column}__{'contains' if column in LOWER_CASED else 'icontains'}": needle})
+            for column in columns
+        ]
+    )
+
+
+def _words_match(columns: tuple[str, ...], text: str) -> Q:
+    """``text`` found in ``columns`` taken together.
 
     PostgreSQL: the Russian text-search configuration (stemming: «дорога» finds
-    «дороги»), web-search syntax. SQLite: every word must occur (case-insensitive).
-    A registration number matches exactly.
+    «дороги»), web-search syntax, over the same ``SearchVector`` a GIN index is built on
+    (migrations ``0002`` and ``0005``). SQLite: every word occurs in one of the columns.
+    """
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import SearchQuery, SearchVector, SearchVectorExact
+
+        vector = SearchVector(*columns, config="russian")
+        query = SearchQuery(text, config="russian", search_type="websearch")
+        return Q(SearchVectorExact(vector, query))
+    condition = Q()
+    for word in text.split()[:10]:
+        condition &= _contains(columns, word.lower())
+    return condition
+
+
+def _by_audience(actor: Actor, match: Callable[[tuple[str, ...]], Q]) -> Q:
+    """``match(columns)`` over what ``actor`` may read of each row.
+
+    Rows whose correspondence the actor reads match on the participants' document;
+    every other row only on what its page shows the actor.
+    """
+    if actor.sees_everything:
+        return match(PARTICIPANTS_TEXT)
+    outside = match(PUBLIC_TEXT if actor.is_anonymous else READER_TEXT)
+    if actor.is_anonymous:
+        return outside
+    return (deputy_request_correspondence_readable(actor) & match(PARTICIPANTS_TEXT)) | outside
+
+
+def search_requests(
+    qs: QuerySet[DeputyRequest], text: str, *, actor: Actor
+) -> QuerySet[DeputyRequest]:
+    """The requests of ``qs`` whose text that ``actor`` may read matches ``text``.
+
+    Search sees what its caller may read (``docs/search.md``): the thread, the file
+    names and answers not yet public match only for the request's participants; anyone
+    else matches what the request's page shows them. A registration number matches
+    exactly.
     """
     text = (text or "").strip()[:MAX_SEARCH_LENGTH]
     if not text:
         return qs
     if NUMBER_PATTERN.match(text):
         return qs.filter(number__iexact=text.strip())
-    if connection.vendor == "postgresql":
-        from django.contrib.postgres.search import SearchQuery, SearchVector
-
-        vector = SearchVector("search_document", config="russian")
-        query = SearchQuery(text, config="russian", search_type="websearch")
-        return qs.annotate(search=vector).filter(search=query)
-    condition = Q()
-    for word in text.split()[:10]:
-        condition &= Q(search_document__contains=word.lower())
-    return qs.filter(condition)
+    return qs.filter(_by_audience(actor, lambda columns: _words_match(columns, text)))
 
 
 def similar_requests(
@@ -183,16 +268,21 @@ def similar_requests(
     if exclude_pk:
         base = base.exclude(pk=exclude_pk)
     words = re.findall(r"\w{4,}", title.lower())[:6]
-    condition = Q()
-    if address.strip():
-        condition |= Q(search_document__contains=address.strip()[:100].lower())
-    if words:
-        title_match = Q()
-        for word in words:
-            title_match |= Q(search_document__contains=word[:-1] if len(word) > 5 else word)
-        condition |= (Q(district_id=district_id) & title_match) if district_id else title_match
-    if not condition:
+    needles = [word[:-1] if len(word) > 5 else word for word in words]
+    address = address.strip()[:100].lower()
+    if not (address or needles):
         return []
+
+    def match(columns: tuple[str, ...]) -> Q:
+        conditions = [_contains(columns, address)] if address else []
+        if needles:
+            title_match = _any([_contains(columns, needle) for needle in needles])
+            conditions.append(
+                Q(district_id=district_id) & title_match if district_id else title_match
+            )
+        return _any(conditions)
+
+    condition = _by_audience(actor, match)
     sent = Response.objects.filter(status=ResponseStatus.SENT).order_by("-sent_at")
     return list(
         base.filter(condition)

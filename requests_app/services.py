@@ -209,16 +209,56 @@ def _staff_users() -> list[User]:
     return list(User.objects.filter(role=Role.STAFF, is_active=True))
 
 
+def search_documents(
+    *,
+    request_text: Iterable[str],
+    address: str,
+    sent_answers: Iterable[str],
+    public_answer: str,
+    thread: Iterable[str],
+    file_names: Iterable[str],
+) -> tuple[str, str]:
+    """(participants' document, published document) of a request (``docs/search.md``).
+
+    ``request_text``: number, title, text and proposed solution; ``public_answer``: the
+    final answer the public page shows (once the request is closed), else empty. Both
+    documents are lower-cased here, once: SQLite's LIKE folds only Latin letters, so the
+    search compares lower-cased words with lower-cased documents.
+    """
+    request_parts = [p for p in request_text if p]
+    participants = [*request_parts, address, *sent_answers, *thread, *file_names]
+    published = [*request_parts, public_answer]
+    return (
+        "\n".join(p for p in participants if p).lower(),
+        "\n".join(p for p in published if p).lower(),
+    )
+
+
 def refresh_search_document(item: DeputyRequest) -> None:
-    """Rebuild the text search reads: the request, its sent answers and its thread."""
-    parts = [item.number or "", item.title, item.body, item.proposed_solution, item.address]
-    parts += list(item.responses.filter(status=ResponseStatus.SENT).values_list("text", flat=True))
-    parts += list(Message.objects.for_item(item).values_list("text", flat=True))
-    # Lower-cased here, once: SQLite's LIKE folds only Latin letters, so the
-    # search compares lower-cased words with a lower-cased document.
-    document = "\n".join(p for p in parts if p).lower()
-    DeputyRequest.objects.filter(pk=item.pk).update(search_document=document)
-    item.search_document = document
+    """Rebuild what search reads: the participants' document and the published one.
+
+    Unsent drafts are in neither: an answer becomes searchable when the head sends it.
+    """
+    sent = list(
+        item.responses.filter(status=ResponseStatus.SENT)
+        .order_by("sent_at", "id")
+        .values_list("kind", "text")
+    )
+    finals = [text for kind, text in sent if kind == ResponseKind.FINAL]
+    public_answer = finals[-1] if finals and item.status == RequestStatus.CLOSED else ""
+    participants, published = search_documents(
+        request_text=[item.number or "", item.title, item.body, item.proposed_solution],
+        address=item.address,
+        sent_answers=[text for _kind, text in sent],
+        public_answer=public_answer,
+        thread=Message.objects.for_item(item).values_list("text", flat=True),
+        file_names=Attachment.objects.for_item(item).values_list("original_name", flat=True),
+    )
+    DeputyRequest.objects.filter(pk=item.pk).update(
+        search_document=participants, published_document=published
+    )
+    item.search_document = participants
+    item.published_document = published
 
 
 def _close_pending_extensions(item: DeputyRequest, *, by: User | None) -> None:
@@ -826,6 +866,8 @@ def deputy_request_evaluate(
             changes={"rating": value, "outcome": item.outcome},
             extra_fields=["rating", "rating_comment", "rated_at", "closed_at", "outcome"],
         )
+        # Closed: the final answer is now public, and searchable by everyone who sees it.
+        refresh_search_document(item)
         notify(
             users=_department_users([item.lead_department_id]),
             kind=NotificationKind.ACCEPTED,
@@ -1003,6 +1045,7 @@ def deputy_request_auto_close(*, pk: int, today: datetime.date | None = None) ->
         return False
     item.closed_at = timezone.now()
     _transition(item, "auto_close", by=None, extra_fields=["closed_at"])
+    refresh_search_document(item)
     notify(users=_deputy_users(item), kind=NotificationKind.AUTO_CLOSED, item=item)
     return True
 
@@ -1044,7 +1087,9 @@ def deputy_request_message_post(*, pk: int, by: User, text: str) -> Message:
 def deputy_request_attachment_add(*, pk: int, by: User, upload: UploadedFile) -> Attachment:
     item = _lock(pk)
     _require(permissions.can_attach(actor_for(by), item))
-    return core_services.attachment_add(item=item, by=by, upload=upload)
+    attachment = core_services.attachment_add(item=item, by=by, upload=upload)
+    refresh_search_document(item)
+    return attachment
 
 
 def available_actions(actor: Actor, item: DeputyRequest) -> set[str]:
