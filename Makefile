@@ -5,41 +5,63 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+# Where `make run` and `make dev` listen; e-mail links name this address too
+# (manage.py run_portal sets PORTAL_BASE_URL from them unless it is set).
 PORT ?= 8000
-export PORT
+HOST ?= 127.0.0.1
+export PORT HOST
 
-.PHONY: run test lint typecheck migrations-check pytest install messages clean
+.PHONY: run dev test lint typecheck migrations-check pytest install messages clean
 
-$(VENV)/.installed: pyproject.toml
+$(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=python3.11)")'
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { echo "Cannot create .venv: install python3-venv (sudo apt-get install python3-venv)"; exit 1; }
-	$(PY) -m pip install --quiet --disable-pip-version-check ".[dev]"
+	@echo "Creating .venv…"
+	@$(PYTHON) -m venv $(VENV) || { echo "Cannot create .venv: install python3-venv (sudo apt-get install python3-venv)"; exit 1; }
+
+# Two markers: `make run` installs only what the portal needs to run; `make test`
+# adds the test tools (so a `make test` after a `make run` still installs them).
+$(VENV)/.installed-run: pyproject.toml | $(PY)
+	@echo "Installing the portal's packages into .venv (the first time takes about a minute)…"
+	@$(PY) -m pip install --quiet --disable-pip-version-check "."
 	@touch $@
 
-install: $(VENV)/.installed
+$(VENV)/.installed-dev: pyproject.toml | $(PY)
+	@echo "Installing the portal's packages and the test tools into .venv…"
+	@$(PY) -m pip install --quiet --disable-pip-version-check ".[dev]"
+	@touch $@ $(VENV)/.installed-run
 
-run: $(VENV)/.installed
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py seed_demo --if-empty
-	$(PY) manage.py run_portal --port $(PORT)
+# What the portal needs to run (kept as a name other targets may depend on).
+$(VENV)/.installed: $(VENV)/.installed-run
+	@touch $@
 
-lint: $(VENV)/.installed
+install: $(VENV)/.installed-run
+
+# The portal as in production: gunicorn with DEBUG off, WhiteNoise for static files,
+# a Celery worker with beat. The first start migrates and loads the demo year.
+run: $(VENV)/.installed-run
+	@$(PY) manage.py run_portal --prepare --host $(HOST) --port $(PORT)
+
+# For developing the portal: Django's auto-reloading server with DEBUG on.
+dev: $(VENV)/.installed-run
+	@DJANGO_DEBUG=true $(PY) manage.py run_portal --prepare --dev --host $(HOST) --port $(PORT)
+
+lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-typecheck: $(VENV)/.installed
+typecheck: $(VENV)/.installed-dev
 	$(VENV)/bin/mypy .
 
-migrations-check: $(VENV)/.installed
+migrations-check: $(VENV)/.installed-dev
 	DJANGO_SETTINGS_MODULE=maslikhat.settings.test $(PY) manage.py makemigrations --check --dry-run
 
-pytest: $(VENV)/.installed
+pytest: $(VENV)/.installed-dev
 	URL_COVERAGE=1 $(PY) -m pytest -n $${PYTEST_WORKERS:-auto} --dist loadfile
 
 test: lint typecheck migrations-check pytest
 
 # Regenerate the ru/kk/en catalogs after changing user-facing strings.
-messages: $(VENV)/.installed
+messages: $(VENV)/.installed-dev
 	$(PY) manage.py makemessages --locale ru --locale kk --locale en --ignore ".venv/*" --ignore "var/*" --no-obsolete
 	$(PY) manage.py makemessages --domain djangojs --locale ru --locale kk --locale en --ignore ".venv/*" --ignore "var/*" --ignore "static/vendor/*" --no-obsolete
 	$(PY) manage.py compilemessages --ignore ".venv/*"

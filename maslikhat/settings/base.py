@@ -8,6 +8,8 @@ other change. ``production.py`` only tightens the security knobs.
 
 from __future__ import annotations
 
+import os
+import secrets
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -25,8 +27,42 @@ env = environ.Env()
 environ.Env.read_env(env.str("DJANGO_ENV_FILE", default=str(BASE_DIR / ".env")), overwrite=False)
 
 INSECURE_DEV_SECRET_KEY = "django-insecure-dev-only-never-use-in-production-maslikhat"
-SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=INSECURE_DEV_SECRET_KEY)
-DEBUG = env.bool("DJANGO_DEBUG", default=True)
+
+
+def local_secret_key(path: Path) -> str:
+    """The secret key of this machine's own portal (``make run``): made once, kept in ``var/``.
+
+    It starts with "django-insecure" so the production settings refuse it. Several
+    processes may start at once (web workers, the Celery worker): the first to link
+    its file into place wins and every process reads that one. Where ``var/`` cannot
+    be written, the development key stands in.
+    """
+    try:
+        return path.read_text(encoding="ascii").strip() or INSECURE_DEV_SECRET_KEY
+    except FileNotFoundError:
+        pass
+    except OSError:
+        return INSECURE_DEV_SECRET_KEY
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f".{path.name}.{os.getpid()}")
+        draft.write_text("django-insecure-local-" + secrets.token_urlsafe(48), encoding="ascii")
+        draft.chmod(0o600)
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+        return path.read_text(encoding="ascii").strip() or INSECURE_DEV_SECRET_KEY
+    except OSError:
+        return INSECURE_DEV_SECRET_KEY
+
+
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="") or local_secret_key(VAR_DIR / "secret_key")
+# Off unless asked for: `make run` serves like production (a user's 404 is the portal's
+# own page); `make dev` turns it on together with the auto-reloading development server.
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -316,6 +352,7 @@ DEFAULT_FROM_EMAIL = env.str(
     "DEFAULT_FROM_EMAIL", default="Маслихат г. Алматы <noreply@maslikhat.local>"
 )
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# `make run` / `manage.py run_portal` set it from HOST and PORT when it is not set.
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 
 # --- REST API ---------------------------------------------------------------------------
