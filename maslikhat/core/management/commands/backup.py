@@ -50,11 +50,10 @@ class Command(BaseCommand):
             )
         )
         self.stdout.write(
-            _("Database: %(engine)s, %(size)s; latest migrations of %(apps)d apps recorded.")
+            _("Database: %(engine)s, %(size)s; the migration state of every app is recorded.")
             % {
                 "engine": backups.ENGINE_NAMES[manifest.engine],
                 "size": filesizeformat(database.size),
-                "apps": len(manifest.migrations),
             }
         )
         self.stdout.write(
