@@ -6,10 +6,9 @@ and runs are derived data and read-only.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
+
+from maslikhat.core.admin import ReadOnlyRecordAdmin
 
 from .models import (
     DeputyActivity,
@@ -20,20 +19,15 @@ from .models import (
     SurveyRound,
 )
 
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+#: Shown, never added, changed or deleted here: no delete page, no bulk delete.
+ReadOnlyAdmin = ReadOnlyRecordAdmin
 
 
 @admin.register(DeputyActivity)
-class DeputyActivityAdmin(admin.ModelAdmin):
+class DeputyActivityAdmin(ReadOnlyAdmin):
+    """Activities are recorded through the API (with who recorded them) and count in the
+    KPI: an edit or a deletion here would change a deputy's rating without a trace."""
+
     list_display = ["date", "deputy", "kind", "district", "recorded_by"]
     list_filter = ["kind", "district"]
     date_hierarchy = "date"

@@ -1,4 +1,8 @@
+"""Deputy requests in the Django admin: read-only records, corrections audited, nothing deleted."""
+
 from django.contrib import admin
+
+from maslikhat.core.admin import AuditedItemAdmin, ReadOnlyRecordAdmin
 
 from .models import DeputyRequest, Extension, RegistrationCounter, Response
 
@@ -20,8 +24,11 @@ class ExtensionInline(admin.TabularInline):
 
 
 @admin.register(DeputyRequest)
-class DeputyRequestAdmin(admin.ModelAdmin):
-    """Read-mostly: state changes go through the portal's services, never the admin."""
+class DeputyRequestAdmin(AuditedItemAdmin):
+    """Read-only but for a typo in the title or the address, written to the history.
+
+    State changes go through the portal's services, never the admin.
+    """
 
     list_display = (
         "number",
@@ -35,19 +42,12 @@ class DeputyRequestAdmin(admin.ModelAdmin):
     list_filter = ("status", "is_public", "category", "convocation")
     search_fields = ("number", "title")
     list_select_related = ("author__user", "lead_department")
-    readonly_fields = [f.name for f in DeputyRequest._meta.fields]
+    editable_fields = ("title", "address")
     inlines = [ResponseInline, ExtensionInline]
-
-    def has_add_permission(self, request: object) -> bool:
-        return False
-
-    def has_delete_permission(self, request: object, obj: object = None) -> bool:
-        return False
 
 
 @admin.register(RegistrationCounter)
-class RegistrationCounterAdmin(admin.ModelAdmin):
-    list_display = ("year", "last_number")
+class RegistrationCounterAdmin(ReadOnlyRecordAdmin):
+    """Numbers are gap-free per year: the counter is never edited or deleted here."""
 
-    def has_change_permission(self, request: object, obj: object = None) -> bool:
-        return False
+    list_display = ("year", "last_number")
