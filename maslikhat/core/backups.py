@@ -440,7 +440,12 @@ def backup_create(*, output: Path | None = None, using: str = DEFAULT_DB_ALIAS) 
         with tempfile.TemporaryDirectory(prefix=".backup-", dir=path.parent) as work:
             database_copy = Path(work) / member
             if engine == "sqlite":
-                _sqlite_copy(_sqlite_path(using), database_copy)
+                live = _sqlite_path(using)
+                if not live.is_file():
+                    raise BackupError(
+                        _("The database file %(path)s does not exist.") % {"path": live}
+                    )
+                _sqlite_copy(live, database_copy)
                 tools: dict[str, str] = {"sqlite": sqlite3.sqlite_version}
             else:
                 tools = _pg_dump(database_copy, using=using)
