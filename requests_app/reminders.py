@@ -579,14 +579,3 @@ def reminders_sweep(*, day: date, force: bool = False, enqueue: bool = True) -> 
             # and a rolled-back sweep e-mails nobody.
             transaction.on_commit(lambda: enqueue_digests(ids))
     return result
-
-
-def seed_reminders(context: Any) -> str:
-    """The demo's last step: today's reminders, so the demo accounts see them at once.
-
-    Forced on a day off too (a demo opened on a Sunday still shows what is due);
-    nothing is published: the worker of ``make run`` sends the day's digests at
-    its next sweep or catch-up.
-    """
-    result = reminders_sweep(day=timezone.localdate(), force=True, enqueue=False)
-    return gettext("Reminders today: %(count)d notifications.") % {"count": result.notifications}

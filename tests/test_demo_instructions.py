@@ -10,13 +10,16 @@ from typing import Any
 import pytest
 from django.utils import timezone, translation
 
+from demo import instruction_plans
+from demo.context import DemoContext
+from demo.directory import seed_directory
+from demo.instructions import seed_instructions
+from demo.management.commands import seed_demo
+from demo.requests import seed_requests
 from maslikhat.core.items import ItemType
 from maslikhat.core.notifications import Notification
 from maslikhat.core.threads import AuditEvent, Message, ThreadReadMark
-from maslikhat.directory.demo import DemoContext, read_reference_data, seed_directory
-from maslikhat.directory.management.commands import seed_demo
-from requests_app import demo_instructions
-from requests_app.demo_instructions import seed_instructions
+from maslikhat.directory.services import read_reference_data
 from requests_app.models import (
     ExecutionReport,
     Extension,
@@ -44,9 +47,9 @@ def in_english() -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def small_year(monkeypatch: pytest.MonkeyPatch) -> None:
     """A year with all 13 sessions but fewer commission meetings, hearings and instructions."""
-    monkeypatch.setattr(demo_instructions, "COMMISSION_MEETINGS", 8)
-    monkeypatch.setattr(demo_instructions, "HEARINGS", 2)
-    monkeypatch.setattr(demo_instructions, "INSTRUCTIONS", 36)
+    monkeypatch.setattr(instruction_plans, "COMMISSION_MEETINGS", 8)
+    monkeypatch.setattr(instruction_plans, "HEARINGS", 2)
+    monkeypatch.setattr(instruction_plans, "INSTRUCTIONS", 36)
 
 
 def context_for(seed: int = SEED, scale: int = 1) -> DemoContext:
@@ -65,10 +68,8 @@ def instruction_events(item: Instruction) -> list[AuditEvent]:
 
 def test_seed_demo_runs_the_instructions_step_after_the_requests_step() -> None:
     steps = seed_demo.STEPS
-    assert "requests_app.demo_instructions.seed_instructions" in steps
-    assert steps.index("requests_app.demo_instructions.seed_instructions") > steps.index(
-        "requests_app.demo.seed_requests"
-    )
+    assert seed_instructions in steps
+    assert steps.index(seed_instructions) > steps.index(seed_requests)
 
 
 def test_the_year_shows_every_state_of_an_instruction(context: DemoContext) -> None:
@@ -151,9 +152,9 @@ def test_sessions_follow_the_figures_of_2023(context: DemoContext) -> None:
 
 
 def test_scale_multiplies_the_year(db: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(demo_instructions, "COMMISSION_MEETINGS", 1)
-    monkeypatch.setattr(demo_instructions, "HEARINGS", 0)
-    monkeypatch.setattr(demo_instructions, "INSTRUCTIONS", 10)
+    monkeypatch.setattr(instruction_plans, "COMMISSION_MEETINGS", 1)
+    monkeypatch.setattr(instruction_plans, "HEARINGS", 0)
+    monkeypatch.setattr(instruction_plans, "INSTRUCTIONS", 10)
     seed_instructions(context_for(scale=2))
 
     held = Meeting.objects.filter(date__lt=timezone.localdate())

@@ -1,4 +1,4 @@
-"""The demo year of deputy requests (``requests_app.demo.seed_requests``, a seed_demo step).
+"""The demo year of deputy requests (``demo.requests.seed_requests``, a seed_demo step).
 
 A small year (``DEMO_REQUESTS_PER_YEAR`` = 60) goes through the real services: every state
 is present, numbers are gap-free per year, histories and due dates are real, nothing is
@@ -16,11 +16,14 @@ from typing import Any
 import pytest
 from django.utils import timezone, translation
 
+from demo import request_corpus
+from demo.context import DemoContext
+from demo.directory import seed_directory
+from demo.management.commands import seed_demo
+from demo.requests import seed_requests
 from maslikhat.core.notifications import Notification
 from maslikhat.core.threads import AuditEvent, Message, ThreadReadMark
-from maslikhat.directory.demo import DemoContext, seed_directory
-from maslikhat.directory.management.commands import seed_demo
-from requests_app import demo, services
+from requests_app import services
 from requests_app.models import (
     DeputyRequest,
     Extension,
@@ -48,7 +51,7 @@ def small_year(settings: Any) -> None:
 
 def seed_year(*, seed: int = 2023, scale: int = 1) -> str:
     directory = seed_directory(seed=seed)
-    return demo.seed_requests(DemoContext(directory=directory, seed=seed, scale=scale))
+    return seed_requests(DemoContext(directory=directory, seed=seed, scale=scale))
 
 
 def wipe_requests() -> None:
@@ -225,7 +228,7 @@ def test_the_bulk_path_continues_the_year_consistently() -> None:
 
 
 def test_the_step_is_registered_in_seed_demo() -> None:
-    assert "requests_app.demo.seed_requests" in seed_demo.STEPS
+    assert seed_requests in seed_demo.STEPS
 
 
 def test_every_problem_and_answer_formats_with_the_placeholders() -> None:
@@ -246,17 +249,18 @@ def test_every_problem_and_answer_formats_with_the_placeholders() -> None:
         "year": 2027,
         "year2": 2028,
     }
-    categories = set(demo.CATEGORY_WEIGHTS)
-    assert {p.category for p in demo.PROBLEMS} == categories
-    assert set(demo.CATEGORY_ANSWERS) == categories | {"kk"}
-    for problem in demo.PROBLEMS:
+    categories = set(request_corpus.CATEGORY_WEIGHTS)
+    assert {p.category for p in request_corpus.PROBLEMS} == categories
+    assert set(request_corpus.CATEGORY_ANSWERS) == categories | {"kk"}
+    for problem in request_corpus.PROBLEMS:
         for text in (problem.title, problem.body, problem.solution, problem.done, problem.planned):
             assert text.format_map(fields), problem.title
         assert len(problem.title.format_map(fields)) <= 300
-        assert all(d in demo.DISTRICT_WEIGHTS for d in problem.districts), problem.title
-        assert all(d in demo.DISTRICT_WEIGHTS for d, _address in problem.places), problem.title
+        assert all(d in request_corpus.DISTRICT_WEIGHTS for d in problem.districts), problem.title
+        districts = request_corpus.DISTRICT_WEIGHTS
+        assert all(d in districts for d, _address in problem.places), problem.title
         assert problem.where in ("urban", "private", "none", "city"), problem.title
-    for answers in demo.CATEGORY_ANSWERS.values():
+    for answers in request_corpus.CATEGORY_ANSWERS.values():
         assert answers.explained and answers.refused
         for text in (answers.partial, *answers.explained, *answers.refused):
             assert text.format_map(fields)

@@ -11,10 +11,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from demo.context import DemoContext
+from demo.directory import seed_directory
+from demo.kpi import seed_kpi
 from kpi import services
-from kpi.demo import seed_kpi
 from kpi.models import ActivityKind, DeputyActivity, RaterFlag
-from maslikhat.directory.demo import DemoContext, seed_directory
 from maslikhat.directory.models import Department
 from tests.factories import DepartmentFactory
 from tests.test_kpi_services import AS_OF, Q3, D, at, worked_example
@@ -288,7 +289,7 @@ def test_the_demo_years_kpi_agrees_with_the_requests_api(settings, api_as) -> No
     """On the demo data: each department's open_overdue is the requests API's count of its
     overdue requests in progress, and ranks run 1..k over the entities with enough data."""
     settings.DEMO_REQUESTS_PER_YEAR = 80
-    from requests_app.demo import seed_requests
+    from demo.requests import seed_requests
 
     context = DemoContext(directory=seed_directory(seed=2023), seed=2023)
     seed_requests(context)

@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 
+from demo.context import DemoContext
+from demo.kpi import RESEARCH_POOL_SIZES, answers_with_mean, research_survey_answers, seed_survey
 from kpi import selectors, services
-from kpi.demo import RESEARCH_POOL_SIZES, answers_with_mean, research_survey_answers, seed_survey
 from kpi.models import SurveyAnswer, SurveyRound
-from maslikhat.directory.demo import DemoContext, read_reference_data
+from maslikhat.directory.services import read_reference_data
 
 SURVEY = "/api/v1/kpi/survey/"
 ROUNDS = "/api/v1/kpi/survey/rounds/"

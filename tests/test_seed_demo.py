@@ -11,9 +11,10 @@ from django.conf import settings
 from django.core.management import call_command
 from django.utils import translation
 
+from demo.context import DemoContext
+from demo.directory import feminine_surname, plan_directory
+from demo.management.commands import seed_demo
 from maslikhat.accounts.models import Role, User
-from maslikhat.directory.demo import DemoContext, feminine_surname, plan_directory
-from maslikhat.directory.management.commands import seed_demo
 from maslikhat.directory.models import (
     Category,
     Commission,
@@ -286,7 +287,7 @@ def record_step(context: DemoContext) -> str:
 
 @pytest.mark.django_db
 def test_it_runs_the_registered_steps_with_seed_and_scale(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(seed_demo, "STEPS", ["tests.test_seed_demo.record_step"])
+    monkeypatch.setattr(seed_demo, "STEPS", [record_step])
     STEP_CALLS.clear()
     output = seed("--seed", "5", "--scale", "2")
     assert "recorded step ran" in output

@@ -9,10 +9,13 @@ and never breaks the foreign keys requests already hold.
 from __future__ import annotations
 
 import datetime
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 
 from .models import (
@@ -112,6 +115,13 @@ def _check_unique_codes(kind: str, codes: list[str]) -> None:
         if code in seen:
             raise ValueError(f"Reference data: {kind} code {code!r} is used twice.")
         seen.add(code)
+
+
+def read_reference_data(path: Path | None = None) -> dict[str, Any]:
+    """The reference data file (``settings.DIRECTORY_DATA_FILE`` by default)."""
+    with open(path or settings.DIRECTORY_DATA_FILE, encoding="utf-8") as handle:
+        data: dict[str, Any] = json.load(handle)
+    return data
 
 
 @transaction.atomic

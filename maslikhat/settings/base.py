@@ -88,6 +88,8 @@ INSTALLED_APPS = [
     "requests_app",
     "kpi",
     "reports",
+    # Last: the demo builds on every app above and none of them imports it.
+    "demo",
 ]
 
 MIDDLEWARE = [

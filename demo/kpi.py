@@ -1,7 +1,9 @@
-"""The KPI of the demo year: ``seed_kpi``, the last step of ``manage.py seed_demo``.
+"""The KPI of the demo year: ``seed_kpi``, a step of ``manage.py seed_demo`` after the
+requests and the instructions.
 
 1. A year of deputies' activities (receptions of citizens, reports to voters, field
-   visits), each deputy with their own zeal, drawn from ``context.rng("kpi")`` only.
+   visits), each deputy with their own zeal, drawn from ``context.rng("kpi")`` only; how
+   many a year and their notes are data (``demo/data/kpi.json``).
 2. The perception survey of the research's year (2023), closed, whose pool means are
    exactly those of Table 3 (``survey_table_3`` in the reference data), and this year's
    round, open, so the demo accounts can answer it.
@@ -25,11 +27,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from maslikhat.directory.demo import DemoContext, read_reference_data
-from maslikhat.directory.models import Convocation, District
-
-from . import services
-from .models import (
+from kpi import services
+from kpi.models import (
     SURVEY_QUESTIONS,
     ActivityKind,
     DeputyActivity,
@@ -38,36 +37,27 @@ from .models import (
     SurveyPool,
     SurveyRound,
 )
-from .periods import Period
+from kpi.periods import Period
+from maslikhat.directory.models import Convocation, District
+from maslikhat.directory.services import read_reference_data
 
+from .context import DemoContext
+from .data import load, strings
+
+_DATA = load("kpi")
 DEMO_DAYS = 365
 #: The research's survey: its year and how many answers stand for each pool (its means,
 #: such as 2.39 and 4.17, cannot come from 10 whole-number answers; 18 and 30 can).
 RESEARCH_SURVEY_YEAR = 2023
-RESEARCH_POOL_SIZES: dict[str, int] = {SurveyPool.CIVIL_SERVANTS: 18, SurveyPool.DEPUTIES: 30}
-#: Activities a year of an average deputy; each deputy's zeal scales them (0.2–1.8).
-ACTIVITIES_PER_YEAR = {
-    ActivityKind.RECEPTION: 18,
-    ActivityKind.FIELD_VISIT: 10,
-    ActivityKind.REPORT_TO_VOTERS: 2,
+RESEARCH_POOL_SIZES: dict[str, int] = {
+    SurveyPool(pool): size for pool, size in _DATA["research_pool_sizes"].items()
 }
-ACTIVITY_NOTES = {
-    ActivityKind.RECEPTION: (
-        "Приём граждан в общественной приёмной: вопросы благоустройства двора.",
-        "Приём граждан: жалобы на отопление и горячую воду.",
-        "Выездной приём в акимате района: земельные вопросы, ИЖС.",
-        "Приём граждан: очередь на жильё, социальные выплаты.",
-    ),
-    ActivityKind.FIELD_VISIT: (
-        "Выезд на объект: ремонт дороги, проверка сроков работ.",
-        "Осмотр двора после обращения жителей.",
-        "Выезд с представителями управления на строительство школы.",
-        "Осмотр ливнёвой канализации перед сезоном дождей.",
-    ),
-    ActivityKind.REPORT_TO_VOTERS: (
-        "Отчёт перед избирателями округа о работе за полугодие.",
-        "Встреча с избирателями: итоги года, ответы на вопросы.",
-    ),
+#: Activities a year of an average deputy; each deputy's zeal scales them (0.2–1.8).
+ACTIVITIES_PER_YEAR: dict[str, int] = {
+    ActivityKind(kind): count for kind, count in _DATA["activities_per_year"].items()
+}
+ACTIVITY_NOTES: dict[str, tuple[str, ...]] = {
+    ActivityKind(kind): strings(notes) for kind, notes in _DATA["activity_notes"].items()
 }
 
 

@@ -1,16 +1,14 @@
 """``manage.py seed_demo``: the demo directory, the demo accounts and the demo year.
 
 The directory and the accounts come first (``seed_directory``); then every step
-named in ``STEPS`` runs in order, inside the same transaction, so a failing
-step leaves nothing half-loaded.
+in ``STEPS`` runs in order, inside the same transaction, so a failing step
+leaves nothing half-loaded.
 
-Adding a step (requests, instructions, KPI of the demo year): write a function
-``def seed_something(context: DemoContext) -> str | None`` in your app (e.g.
-``requests_app/demo.py``), draw randomness only from ``context.rng("something")``,
-make it idempotent, use ``context.scale`` for the volume, return a summary line
-(or None) and append its dotted path to ``STEPS``. Steps are named by dotted
-path and imported when the command runs, so the directory app never imports
-the apps built on top of it.
+Adding a step: write a function ``def seed_something(context: DemoContext) -> str | None``
+in a module of the ``demo`` app, draw randomness only from
+``context.rng("something")``, make it idempotent, use ``context.scale`` for the volume,
+keep its texts and figures in ``demo/data/``, return a summary line (or None) and append
+it to ``STEPS``. The demo imports the domain apps; none of them imports the demo.
 """
 
 from __future__ import annotations
@@ -20,28 +18,25 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from demo.context import DEFAULT_SEED, DemoContext, DemoDirectory, DemoStep
+from demo.directory import department_usernames, seed_directory
+from demo.instructions import seed_instructions
+from demo.kpi import seed_kpi
+from demo.reminders import seed_reminders
+from demo.requests import seed_requests
 from maslikhat.accounts.models import Role, User
-from maslikhat.directory.demo import (
-    DEFAULT_SEED,
-    DemoContext,
-    DemoDirectory,
-    DemoStep,
-    department_usernames,
-    seed_directory,
-)
 
-# Dotted paths of the demo steps run after the directory, in this order.
-STEPS: list[str] = [
-    "requests_app.demo.seed_requests",
-    "requests_app.demo_instructions.seed_instructions",
-    # Last: the KPI snapshots are computed from everything the steps above loaded.
-    "kpi.demo.seed_kpi",
+# The demo steps run after the directory, in this order.
+STEPS: list[DemoStep] = [
+    seed_requests,
+    seed_instructions,
+    # After the requests and instructions: the KPI snapshots are computed from them.
+    seed_kpi,
     # Today's reminders, so the demo accounts see what is due when they log in.
-    "requests_app.reminders.seed_reminders",
+    seed_reminders,
 ]
 
 
@@ -73,11 +68,10 @@ class Command(BaseCommand):
         if if_empty and User.objects.exists():
             self.stdout.write(_("The database already has users: demo data not loaded."))
             return
-        steps: list[DemoStep] = [import_string(path) for path in STEPS]
         with transaction.atomic():
             directory = seed_directory(seed=seed, scale=scale)
             context = DemoContext(directory=directory, seed=seed, scale=scale)
-            summaries = [line for step in steps if (line := step(context))]
+            summaries = [line for step in STEPS if (line := step(context))]
         self.stdout.write(
             self.style.SUCCESS(
                 _("Demo data loaded (seed %(seed)s, scale %(scale)s).")

@@ -6,18 +6,14 @@ own ``random.Random(seed)``, so the same seed always gives the same plan.
 ``seed_directory`` writes that plan (after loading the reference data) as
 upserts keyed on usernames, so running it twice creates nothing twice.
 
-``manage.py seed_demo`` runs ``seed_directory`` and then the later steps
-(requests, instructions, KPI) registered in its ``STEPS``; each step receives a
-``DemoContext``.
+The names and the officers' titles are data: ``demo/data/names.json``.
 """
 
 from __future__ import annotations
 
-import json
 import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -25,8 +21,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from maslikhat.accounts.models import Role, User
-
-from .models import (
+from maslikhat.directory.models import (
     Commission,
     DepartmentKind,
     DepartmentMember,
@@ -34,9 +29,15 @@ from .models import (
     Mandate,
     Position,
 )
-from .services import ReferenceDirectory, directory_load_reference
+from maslikhat.directory.services import (
+    ReferenceDirectory,
+    directory_load_reference,
+    read_reference_data,
+)
 
-DEFAULT_SEED = 2023
+from .context import DEFAULT_SEED, DemoDirectory
+from .data import load, pairs, strings
+
 EMAIL_DOMAIN = "maslikhat.local"
 DEMO_LANGUAGE = "ru"
 # Self-nominated deputies cannot stand on a party list: they are all single-mandate.
@@ -63,56 +64,23 @@ class NamePool:
     female_first_names: tuple[str, ...]
     patronymics: tuple[tuple[str, str], ...]
 
+    @classmethod
+    def from_data(cls, data: Mapping[str, list[Any]]) -> NamePool:
+        return cls(
+            surnames=strings(data["surnames"]),
+            male_first_names=strings(data["male_first_names"]),
+            female_first_names=strings(data["female_first_names"]),
+            patronymics=pairs(data["patronymics"]),
+        )
 
-def _words(text: str) -> tuple[str, ...]:
-    return tuple(text.split())
 
-
-def _pairs(text: str) -> tuple[tuple[str, str], ...]:
-    """``"Серикович/Сериковна Болатович/Болатовна"`` → (male, female) pairs."""
-    return tuple((male, female) for male, female in (pair.split("/") for pair in text.split()))
-
-
-KAZAKH_NAMES = NamePool(
-    surnames=_words(
-        """Ахметов Абдрахманов Байжанов Бейсенов Бекмуханов Ермеков Есенов Жаксылыков Жумабаев
-        Жунусов Ибраев Искаков Калиев Касымов Кенжебаев Мусин Нуртазин Омаров Оспанов Садыков
-        Сарсенбаев Сейткалиев Сулейменов Тлеубаев Тулегенов Утегенов"""
-    ),
-    male_first_names=_words(
-        """Нурлан Ерлан Асхат Бауыржан Дархан Ержан Серик Марат Данияр Арман Кайрат Жандос
-        Азамат Ерболат Талгат Мурат Алмас Санжар"""
-    ),
-    female_first_names=_words(
-        """Айгерим Гульнара Динара Жанар Салтанат Айгуль Асель Мадина Гаухар Алия Сауле Жулдыз
-        Меруерт Айжан Назерке Ботагоз"""
-    ),
-    patronymics=_pairs(
-        """Серикович/Сериковна Нурланович/Нурлановна Болатович/Болатовна Кайратович/Кайратовна
-        Маратович/Маратовна Ерланович/Ерлановна Бахытович/Бахытовна Жумабекович/Жумабековна
-        Мухтарович/Мухтаровна Талгатович/Талгатовна Канатович/Канатовна Ермекович/Ермековна
-        Абаевич/Абаевна Асанович/Асановна"""
-    ),
-)
-
-RUSSIAN_NAMES = NamePool(
-    surnames=_words(
-        """Иванов Петров Смирнов Кузнецов Попов Васильев Соколов Морозов Волков Лебедев Новиков
-        Павлов Фёдоров Белов Захаров Ким Пак"""
-    ),
-    male_first_names=_words(
-        "Александр Сергей Андрей Дмитрий Алексей Игорь Евгений Виктор Олег Владимир Михаил Павел"
-    ),
-    female_first_names=_words(
-        "Елена Ольга Наталья Татьяна Ирина Светлана Анна Марина Юлия Екатерина Людмила Оксана"
-    ),
-    patronymics=_pairs(
-        """Иванович/Ивановна Сергеевич/Сергеевна Александрович/Александровна
-        Владимирович/Владимировна Николаевич/Николаевна Викторович/Викторовна
-        Михайлович/Михайловна Андреевич/Андреевна Петрович/Петровна Юрьевич/Юрьевна
-        Дмитриевич/Дмитриевна Алексеевич/Алексеевна"""
-    ),
-)
+_NAMES = load("names")
+KAZAKH_NAMES = NamePool.from_data(_NAMES["kazakh"])
+RUSSIAN_NAMES = NamePool.from_data(_NAMES["russian"])
+# (head, executor) titles by department kind.
+OFFICER_TITLES: dict[str, tuple[str, str]] = {
+    kind: (head, executor) for kind, (head, executor) in _NAMES["officer_titles"].items()
+}
 
 
 def feminine_surname(surname: str) -> str:
@@ -269,9 +237,7 @@ def _plan_commission_chairs(
 
 
 def _department_titles(kind: str) -> tuple[str, str]:
-    if kind == DepartmentKind.DISTRICT_AKIMAT:
-        return "Аким района", "Главный специалист"
-    return "Руководитель", "Главный специалист"
+    return OFFICER_TITLES[kind]
 
 
 def plan_directory(*, data: Mapping[str, Any], seed: int) -> DirectoryPlan:
@@ -330,52 +296,6 @@ def plan_directory(*, data: Mapping[str, Any], seed: int) -> DirectoryPlan:
 # --- Writing the plan ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class DemoDirectory:
-    """The directory and the demo people, as the later demo steps need them."""
-
-    reference: ReferenceDirectory
-    users: dict[str, User]  # by username
-    deputies: list[Deputy]  # deputy1 … deputyN
-    heads: dict[str, User]  # by department code
-    executors: dict[str, User]  # by department code
-    password: str
-    created_accounts: int
-
-    @property
-    def admin(self) -> User:
-        return self.users["admin"]
-
-    @property
-    def staff(self) -> User:
-        return self.users["staff"]
-
-    @property
-    def chair(self) -> User:
-        return self.users["chair"]
-
-
-@dataclass(frozen=True)
-class DemoContext:
-    """What every demo step receives: the directory, the seed and the scale."""
-
-    directory: DemoDirectory
-    seed: int
-    scale: int = 1
-
-    def rng(self, name: str) -> random.Random:
-        """A generator of the step's own: adding a step never changes another step's data.
-
-        Seeding with a string is stable across processes (it is hashed with
-        SHA-512, not with Python's randomised ``hash``).
-        """
-        return random.Random(f"{self.seed}:{name}")
-
-
-# A demo step: fills in its part of the demo year and returns a line for the
-# command's summary (or None).
-DemoStep = Callable[[DemoContext], str | None]
-
 USER_FIELDS = (
     "first_name",
     "last_name",
@@ -387,13 +307,6 @@ USER_FIELDS = (
     "is_superuser",
     "is_active",
 )
-
-
-def read_reference_data(path: Path | None = None) -> dict[str, Any]:
-    """The reference data file (``settings.DIRECTORY_DATA_FILE`` by default)."""
-    with open(path or settings.DIRECTORY_DATA_FILE, encoding="utf-8") as handle:
-        data: dict[str, Any] = json.load(handle)
-    return data
 
 
 def _upsert_users(
