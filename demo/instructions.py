@@ -82,7 +82,7 @@ class InstructionYear(InstructionPlanner):
                     add(moment, _bind(self.perform, plan, action))
 
         steps.sort(key=lambda step: (step[0], step[1]))
-        # The requests step's clock and in-app-only ``notify`` (see ``requests_app.demo``):
+        # The requests step's clock and in-app-only ``notify`` (see ``demo.clock``):
         # every timestamp is the simulated moment, and no e-mail task is registered for the
         # command's commit — the services here import ``notify`` by name, so it is patched
         # in ``instruction_services``.
