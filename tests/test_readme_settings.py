@@ -91,17 +91,26 @@ class Row:
 
     @property
     def stated_default(self) -> str | None:
-        """The documented value: the cell's first quoted value, or "" for "empty"."""
+        """The documented value: the cell's first quoted value, or "" for "empty"; in
+        "`x` under `make run`, else `y`" the settings' own default is the one after "else"."""
         if self.default.startswith("empty"):
             return ""
+        otherwise = re.search(r"\belse `([^`]*)`", self.default)
+        if otherwise:
+            return otherwise.group(1)
         literals = self.literals
         return literals[0] if literals and self.default.startswith("`") else None
+
+    @property
+    def outside_settings(self) -> bool:
+        """A variable of compose or the Makefile only ("compose only: …", "`make run` only: …")."""
+        return bool(re.match(r"^(compose|`make \w+`)[^:]* only:", self.meaning))
 
     @property
     def modules(self) -> list[str]:
         """Which settings the row speaks of: production's own knobs, or both (none: compose
         or ``make run`` only). Production inherits base, so a base default holds there too."""
-        if self.meaning.startswith(("compose only", "`make run` only")):
+        if self.outside_settings:
             return []
         if self.meaning.startswith("production settings"):
             return [PRODUCTION]
@@ -297,7 +306,7 @@ def test_the_image_compose_make_and_manage_defaults_are_the_readmes() -> None:
                 assert f"${{{row.name}:?" in compose, row.name
             else:
                 assert f"${{{row.name}:-{row.stated_default}}}" in compose, row.name
-        if row.meaning.startswith("`make run` only"):
+        if row.outside_settings and row.meaning.startswith("`make"):
             assert re.search(
                 rf"^{row.name} \?= {re.escape(str(row.stated_default))}$", makefile, re.M
             )
