@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from .calculators import DEPARTMENT, DEPUTY
@@ -61,6 +61,8 @@ class RankingRowSerializer(serializers.Serializer):
     computed_at = serializers.DateTimeField()
 
 
+# One object (an envelope), though it answers a list action.
+@extend_schema_serializer(many=False)
 class RankingsSerializer(serializers.Serializer):
     kind = KpiKindField()
     period = serializers.CharField()
@@ -102,6 +104,8 @@ class WeightsVersionSerializer(serializers.Serializer):
     note = serializers.CharField(allow_blank=True)
 
 
+# One object (an envelope), though it answers a list action.
+@extend_schema_serializer(many=False)
 class WeightsInForceSerializer(serializers.Serializer):
     department = WeightsVersionSerializer()
     deputy = WeightsVersionSerializer()
@@ -247,6 +251,8 @@ class SurveyReportRoundSerializer(serializers.Serializer):
     gap = serializers.DictField(child=serializers.FloatField(allow_null=True))
 
 
+# One object (an envelope), though it answers a list action.
+@extend_schema_serializer(many=False)
 class SurveyReportSerializer(serializers.Serializer):
     questions = serializers.ListField(child=serializers.DictField())
     min_group_answers = serializers.IntegerField(

@@ -4,6 +4,10 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+# API clients get JSON errors even from Django itself (core.api); people get the pages.
+handler400 = "maslikhat.core.api.bad_request"
+handler404 = "maslikhat.core.api.page_not_found"
+
 urlpatterns = [
     path("", include("maslikhat.core.urls")),
     path("", include("reports.urls")),

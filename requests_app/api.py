@@ -155,8 +155,9 @@ class DeputyRequestViewSet(
     def rate_request(self, request: Request, pk: str | None = None) -> ApiResponse:
         return self._act(services.deputy_request_rate_request, RateRequestSerializer)
 
-    @extend_schema(request=RespondSerializer, responses={201: ResponseSerializer})
-    @action(detail=True, methods=["get", "post"])
+    @extend_schema(methods=["GET"], responses=ResponseSerializer(many=True))
+    @extend_schema(methods=["POST"], request=RespondSerializer, responses={201: ResponseSerializer})
+    @action(detail=True, methods=["get", "post"], filter_backends=[], pagination_class=None)
     def responses(self, request: Request, pk: str | None = None) -> ApiResponse:
         item = self.get_object()
         if request.method == "GET":
@@ -203,8 +204,11 @@ class DeputyRequestViewSet(
         )
         return ApiResponse(ResponseSerializer(response).data)
 
-    @extend_schema(request=ExtensionAskSerializer, responses={201: ExtensionSerializer})
-    @action(detail=True, methods=["get", "post"])
+    @extend_schema(methods=["GET"], responses=ExtensionSerializer(many=True))
+    @extend_schema(
+        methods=["POST"], request=ExtensionAskSerializer, responses={201: ExtensionSerializer}
+    )
+    @action(detail=True, methods=["get", "post"], filter_backends=[], pagination_class=None)
     def extensions(self, request: Request, pk: str | None = None) -> ApiResponse:
         item = self.get_object()
         if request.method == "GET":
@@ -231,7 +235,8 @@ class DeputyRequestViewSet(
     @extend_schema(
         parameters=[SimilarQuerySerializer], responses=DeputyRequestSerializer(many=True)
     )
-    @action(detail=False, methods=["get"])
+    # A short plain list (not paginated) that the filing form shows beside the title.
+    @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None)
     def similar(self, request: Request) -> ApiResponse:
         query = SimilarQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)

@@ -8,8 +8,10 @@ deputy requests (comment, reason, extensions) reuse ``requests_app.serializers``
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -37,8 +39,21 @@ PROTOCOL_ITEMS_MAX = 500
 # --- Meetings ------------------------------------------------------------------------------
 
 
+class NullWhenBlankChoiceField(serializers.ChoiceField):
+    """A choice the model stores as ``""`` when it does not apply, presented as ``null``."""
+
+    def to_representation(self, value: Any) -> Any:
+        return None if value in ("", None) else super().to_representation(value)
+
+
 class MeetingSerializer(serializers.ModelSerializer):
     protocol_count = serializers.IntegerField(read_only=True)
+    session_kind = NullWhenBlankChoiceField(
+        choices=SessionKind.choices,
+        allow_null=True,
+        read_only=True,
+        help_text=_("Regular or extraordinary, for a session; null for other meetings."),
+    )
 
     class Meta:
         model = Meeting
@@ -64,7 +79,7 @@ class MeetingCreateSerializer(serializers.Serializer):
 
     kind = serializers.ChoiceField(choices=MeetingKind.choices)
     session_kind = serializers.ChoiceField(
-        choices=SessionKind.choices, required=False, allow_blank=True
+        choices=SessionKind.choices, required=False, allow_blank=True, allow_null=True
     )
     date = serializers.DateField()
     title = serializers.CharField(max_length=300)
@@ -80,6 +95,9 @@ class MeetingCreateSerializer(serializers.Serializer):
     convocation = serializers.PrimaryKeyRelatedField(
         queryset=Convocation.objects.all(), required=False, allow_null=True
     )
+
+    def validate_session_kind(self, value: str | None) -> str:
+        return value or ""  # null and "" alike: not a session
 
 
 # --- Protocols -----------------------------------------------------------------------------

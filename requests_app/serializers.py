@@ -25,8 +25,9 @@ class DeputyRequestSerializer(serializers.ModelSerializer):
     co_departments: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(
         many=True, read_only=True
     )
+    # No executor until the department head assigns one.
     executor: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(
-        read_only=True
+        read_only=True, allow_null=True
     )
     is_overdue = serializers.BooleanField(read_only=True)
     status_display = serializers.CharField(source="get_status_display", read_only=True)

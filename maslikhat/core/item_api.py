@@ -43,8 +43,11 @@ class ItemSubresourcesMixin:
         data = serializer_class(page, many=True, context={"request": request}).data
         return self.get_paginated_response(data)  # type: ignore[attr-defined]
 
-    @extend_schema(request=MessageCreateSerializer, responses=MessageSerializer(many=True))
-    @action(detail=True, methods=["get", "post"], url_path="messages")
+    @extend_schema(methods=["GET"], responses=MessageSerializer(many=True))
+    @extend_schema(
+        methods=["POST"], request=MessageCreateSerializer, responses={201: MessageSerializer}
+    )
+    @action(detail=True, methods=["get", "post"], url_path="messages", filter_backends=[])
     def messages(self, request: Request, pk: str | None = None) -> Response:
         if request.method == "GET":
             item = self._readable_item()
@@ -60,11 +63,15 @@ class ItemSubresourcesMixin:
         )
         return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=AttachmentUploadSerializer, responses=AttachmentSerializer(many=True))
+    @extend_schema(methods=["GET"], responses=AttachmentSerializer(many=True))
+    @extend_schema(
+        methods=["POST"], request=AttachmentUploadSerializer, responses={201: AttachmentSerializer}
+    )
     @action(
         detail=True,
         methods=["get", "post"],
         url_path="attachments",
+        filter_backends=[],
         parser_classes=[MultiPartParser, FormParser, JSONParser],
     )
     def attachments(self, request: Request, pk: str | None = None) -> Response:
@@ -80,7 +87,7 @@ class ItemSubresourcesMixin:
         return Response(AttachmentSerializer(attachment).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=AuditEventSerializer(many=True))
-    @action(detail=True, methods=["get"], url_path="history")
+    @action(detail=True, methods=["get"], url_path="history", filter_backends=[])
     def history(self, request: Request, pk: str | None = None) -> Response:
         item = self._readable_item()
         return self._page(request, selectors.history_for(item), AuditEventSerializer)
