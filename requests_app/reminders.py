@@ -75,7 +75,13 @@ EXTENSION_AFTER = 2
 REPORT_STEP_MONTHS = {ReportPeriod.MONTHLY: 1, ReportPeriod.QUARTERLY: 3}
 
 # Big text columns a reminder never reads.
-_REQUEST_DEFERRED = ("body", "proposed_solution", "search_document", "due_date_basis")
+_REQUEST_DEFERRED = (
+    "body",
+    "proposed_solution",
+    "search_document",
+    "published_document",
+    "due_date_basis",
+)
 
 # The rules of the table, as ``Reason.rule`` and as keys of ``SweepResult.items``.
 DUE = "due"
