@@ -482,3 +482,44 @@ def test_base_settings_have_debug_off_and_a_secret_key_of_their_own(tmp_path: Pa
     assert base_settings(tmp_path) == (False, key), "the key must survive a restart"
     _debug, other_key = base_settings(tmp_path / "another-machine")
     assert other_key != key
+
+
+# --- The error pages that render without a request ----------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("language", "heading"),
+    [("ru", "Ошибка 500"), ("kk", "500 қатесі"), ("en", "Error 500")],
+)
+def test_the_server_error_page_needs_no_request_context_and_no_database(
+    rf: Any, django_assert_num_queries: Any, language: str, heading: str
+) -> None:
+    from django.utils import translation
+    from django.views.defaults import server_error
+
+    with translation.override(language), django_assert_num_queries(0):
+        response = server_error(rf.get("/broken/"))
+    body = response.content.decode()
+    assert response.status_code == 500
+    assert f'<html lang="{language}">' in body
+    assert heading in body
+    assert "/static/css/portal.css" in body  # the plain name: no manifest needed
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["ru", "kk", "en"])
+def test_the_bad_request_page_is_the_portals_own_and_says_nothing_of_the_request(
+    rf: Any, django_assert_num_queries: Any, language: str
+) -> None:
+    from django.core.exceptions import DisallowedHost
+    from django.utils import translation
+    from django.views.defaults import bad_request
+
+    with translation.override(language), django_assert_num_queries(0):
+        response = bad_request(rf.get("/"), DisallowedHost("Invalid HTTP_HOST header: 'x'"))
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert f'<html lang="{language}">' in body
+    assert "400" in body and "portal-error" in body
+    assert "HTTP_HOST" not in body

@@ -22,7 +22,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -123,6 +122,22 @@ class Command(BaseCommand):
         python = sys.executable
         manage = str(Path(settings.BASE_DIR) / "manage.py")
 
+        collecting: subprocess.Popen[bytes] | None = None
+        collecting_since = 0.0
+        if not dev:
+            static_root = Path(settings.STATIC_ROOT)
+            if static_files_are_current(static_root):
+                self.say(_("Static files are up to date in %(folder)s.") % {"folder": static_root})
+            else:
+                # Alongside the database steps: it needs neither them nor the database.
+                self.say(
+                    _("Collecting static files into %(folder)s in the background…")
+                    % {"folder": static_root}
+                )
+                collecting_since = time.monotonic()
+                collecting = subprocess.Popen(
+                    [python, manage, "collectstatic", "--noinput", "-v0"], env=environment
+                )
         if options["prepare"]:
             self.step(
                 _("Migrating the database…"),
@@ -130,20 +145,13 @@ class Command(BaseCommand):
                 environment,
             )
             self.step(
-                _("Loading the demo year on an empty database (about a minute the first time)…"),
+                _("Loading the demo year on an empty database (a minute or two the first time)…"),
                 [python, manage, "seed_demo", "--if-empty"],
                 environment,
             )
-        if not dev:
-            static_root = Path(settings.STATIC_ROOT)
-            if static_files_are_current(static_root):
-                self.say(_("Static files are up to date in %(folder)s.") % {"folder": static_root})
-            else:
-                self.step(
-                    _("Collecting static files into %(folder)s…") % {"folder": static_root},
-                    [python, manage, "collectstatic", "--noinput", "-v0"],
-                    environment,
-                )
+        if collecting is not None:
+            self.say(_("Static files…"))
+            self.wait_for(collecting, "collectstatic", collecting_since)
 
         for folder in ("queue", "processed"):
             Path(settings.CELERY_FILESYSTEM_DIR, folder).mkdir(parents=True, exist_ok=True)
@@ -203,27 +211,28 @@ class Command(BaseCommand):
     def step(self, message: str, command: Sequence[str], environment: dict[str, str]) -> None:
         """Run one preparation step, telling how long it has been running."""
         self.say(message)
-        started = time.monotonic()
-        done = threading.Event()
+        self.wait_for(subprocess.Popen(command, env=environment), command[2])
 
-        def tick() -> None:
-            while not done.wait(15):
-                seconds = int(time.monotonic() - started)
-                self.say("  " + _("… still working (%(seconds)d s)") % {"seconds": seconds})
-
-        ticker = threading.Thread(target=tick, daemon=True)
-        ticker.start()
+    def wait_for(
+        self, process: subprocess.Popen[bytes], name: str, started: float | None = None
+    ) -> None:
+        """Wait for a preparation step, every 15 s saying it is still working."""
+        started = time.monotonic() if started is None else started
         try:
-            result = subprocess.run(command, env=environment, check=False)
+            while True:
+                try:
+                    returncode = process.wait(timeout=15)
+                    break
+                except subprocess.TimeoutExpired:
+                    seconds = int(time.monotonic() - started)
+                    self.say("  " + _("… still working (%(seconds)d s)") % {"seconds": seconds})
         except KeyboardInterrupt:
+            process.terminate()
             raise CommandError(_("Stopped before the portal started.")) from None
-        finally:
-            done.set()
-            ticker.join()
-        if result.returncode != 0:
+        if returncode != 0:
             raise CommandError(
                 _("%(command)s failed (exit code %(code)d).")
-                % {"command": " ".join(command[1:3]), "code": result.returncode}
+                % {"command": name, "code": returncode}
             )
         self.say("  " + _("done in %(seconds)d s") % {"seconds": int(time.monotonic() - started)})
 
