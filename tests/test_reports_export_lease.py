@@ -336,6 +336,7 @@ def test_the_progress_page_and_the_status_say_the_export_restarted_after_a_worke
 
     export_build(job.pk)
     html = client.get(page_url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "My exports" in html, "the page is in English"
     assert "Restarted after a worker failure, attempt 2." in html
     assert 'mb-2 d-none" data-export-note' not in html
     done = client.get(status_url).json()
