@@ -64,6 +64,7 @@ class PoolText:
     head_id: int
     pace: tuple[float, float]
     document: str  # lower-cased, as ``services.refresh_search_document`` keeps it
+    published: str  # the published document's text (without the address), lower-cased
     answers: dict[str, str]
     answers_lower: dict[str, str]
     row: list[Any]  # the request row with the text's values filled in
@@ -188,11 +189,12 @@ class BulkYear:
                 str(outcome): f"{year.answer_core(rng, content, outcome, None)} {signature}"
                 for outcome in OUTCOME_WEIGHTS
             }
-            document = "\n".join(
-                part
-                for part in (content.title, content.body, content.solution, content.address)
-                if part
+            published = "\n".join(
+                part for part in (content.title, content.body, content.solution) if part
             ).lower()
+            document = "\n".join(
+                part for part in (published, (content.address or "").lower()) if part
+            )
             row = self.requests.template.copy()
             rq = self.requests.index
             row[rq["convocation_id"]] = self.convocation_id
@@ -213,6 +215,7 @@ class BulkYear:
                     head_id=year.head(lead).pk,
                     pace=PACE[pace_of(lead)],
                     document=document,
+                    published=published,
                     answers=answers,
                     answers_lower={key: text.lower() for key, text in answers.items()},
                 )
@@ -292,6 +295,7 @@ class BulkYear:
             draw = random_()
             if draw < draft_edge:  # a draft: no number
                 row[rq["search_document"]] = text.document
+                row[rq["published_document"]] = text.published
                 row[rq["updated_at"]] = adapt_datetime(updated)
                 continue
             local_year = submitted.astimezone(tz).year
@@ -300,6 +304,7 @@ class BulkYear:
             row[rq["number"]] = label
             row[rq["submitted_at"]] = adapt_datetime(submitted)
             document = f"{label.lower()}\n{text.document}"
+            published = row[rq["published_document"]] = f"{label.lower()}\n{text.published}"
             routed = submitted + hour * (2 + 70 * random_())
             if routed >= horizon or draw < withdraw_edge:
                 if routed >= horizon:
@@ -364,6 +369,8 @@ class BulkYear:
                         comment = low_comments[int(random_() * len(low_comments))]
                         row[rq["rating_comment"]] = comment
             row[rq["search_document"]] = f"{document}\n{text.answers_lower[outcome]}"
+            if row[rq["status"]] == RequestStatus.CLOSED.value:  # the answer is public now
+                row[rq["published_document"]] = f"{published}\n{text.answers_lower[outcome]}"
             row[rq["updated_at"]] = adapt_datetime(updated)
 
             response = response_template.copy()
