@@ -55,6 +55,11 @@ def is_involved_department(actor: Actor, item: DeputyRequest) -> bool:
     )
 
 
+def is_registered(item: DeputyRequest) -> bool:
+    """Submitted at least once: a draft is its authors' alone, even staff do not see it."""
+    return item.status != RequestStatus.DRAFT
+
+
 def can_edit_draft(actor: Actor, item: DeputyRequest) -> bool:
     return is_author(actor, item)
 
@@ -68,11 +73,11 @@ def can_withdraw(actor: Actor, item: DeputyRequest) -> bool:
 
 
 def can_route(actor: Actor, item: DeputyRequest) -> bool:
-    return actor.is_staff
+    return actor.is_staff and is_registered(item)
 
 
 def can_decline(actor: Actor, item: DeputyRequest) -> bool:
-    return actor.is_staff
+    return actor.is_staff and is_registered(item)
 
 
 def can_assign(actor: Actor, item: DeputyRequest) -> bool:
@@ -109,15 +114,18 @@ def can_ask_extension(actor: Actor, item: DeputyRequest) -> bool:
 
 
 def can_decide_extension(actor: Actor, item: DeputyRequest) -> bool:
-    return actor.is_staff
+    return actor.is_staff and is_registered(item)
 
 
 def can_read_correspondence(actor: Actor, item: DeputyRequest) -> bool:
     """The thread, the files and the history are the participants' business.
 
     A published request is public, its correspondence is not: another deputy
-    (or the public) sees the request and its answers, never the thread.
+    (or the public) sees the request and its answers, never the thread. A draft's
+    correspondence is its authors' alone.
     """
+    if not is_registered(item):
+        return is_author(actor, item) or is_coauthor(actor, item)
     return (
         is_author(actor, item)
         or is_coauthor(actor, item)
