@@ -138,6 +138,18 @@ def test_writing_progress_renews_the_lease(job: ExportJob, clock: Any) -> None:
     assert fresh(job).status == ExportStatus.RUNNING
 
 
+def test_a_worker_that_renews_after_its_job_was_restarted_learns_it_lost_the_lease(
+    job: ExportJob, clock: Any, enqueued: list[int]
+) -> None:
+    stalled = export_job_claim(job_id=job.pk)
+    assert stalled
+    clock.shift(LEASE + 1)
+    assert export_jobs_sweep().requeued == [job.pk]
+    with pytest.raises(LeaseLost):
+        export_job_renew(job_id=job.pk, token=stalled, progress=4000)
+    assert fresh(job).progress == 0
+
+
 def test_a_message_for_a_job_running_under_a_live_lease_does_nothing(
     job: ExportJob, clock: Any, settings: Any
 ) -> None:
