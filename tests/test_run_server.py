@@ -329,12 +329,18 @@ def test_fifty_deputies_writing_at_once_lose_nothing(portal: Portal) -> None:
     print(f"{3 * writes} writes by {CLIENTS} clients in {elapsed:.1f} s")
 
 
-def test_an_unknown_address_is_the_friendly_page_in_russian(portal: Portal) -> None:
-    status, headers, body = portal.get("/no-such-page/", {"Accept-Language": "ru"})
+@pytest.mark.parametrize(
+    ("language", "heading"),
+    [("ru", "Страница не найдена"), ("kk", "Бет табылмады"), ("en", "Page not found")],
+)
+def test_an_unknown_address_is_the_friendly_page_in_the_visitors_language(
+    portal: Portal, language: str, heading: str
+) -> None:
+    status, headers, body = portal.get("/no-such-page/", {"Accept-Language": language})
     assert status == 404
     assert headers["Content-Type"].startswith("text/html")
-    assert '<html lang="ru">' in body
-    assert "Страница не найдена" in body
+    assert f'<html lang="{language}">' in body
+    assert heading in body
     for debug_text in ("URLconf", "Traceback", "DEBUG = True", "Using the URLconf"):
         assert debug_text not in body
 
