@@ -2,10 +2,10 @@
 
 The rules (``docs/roles.md``): maslikhat staff edit the weights, open and close survey
 rounds, review rater flags and record any deputy's activities; the chair sees everything
-staff see and changes none of it; administrators manage users and the directory and,
-like the chair, only read; a deputy records and sees their own activities. Rankings,
-entity pages, the methodology and the survey report are public. Pages and the API ask
-these predicates, so both answer the same.
+staff see and changes none of it, and so does a Django superuser; an administrator
+without superuser rights manages users and the directory only; a deputy records and
+sees their own activities. Rankings, entity pages, the methodology and the survey report
+are public. Pages and the API ask these predicates, so both answer the same.
 """
 
 from __future__ import annotations
@@ -19,12 +19,12 @@ def can_edit_weights(actor: Actor) -> bool:
 
 def can_see_weights_page(actor: Actor) -> bool:
     """The weights' page with every version: staff (with the form), the chair and
-    administrators (read-only)."""
+    superusers (read-only)."""
     return actor.sees_everything
 
 
 def can_see_flags(actor: Actor) -> bool:
-    """Rater flags: staff review them; the chair and administrators read them."""
+    """Rater flags: staff review them; the chair and superusers read them."""
     return actor.sees_everything
 
 

@@ -87,7 +87,7 @@ REGISTRY_FILTERS = frozenset({*selectors.ReportRequestFilter.base_filters, "scop
 
 
 def _require_council(request: HttpRequest) -> None:
-    """Staff, the chair and administrators: whoever sees everything (accounts/roles.py)."""
+    """Staff, the chair and superusers: whoever sees everything (accounts/roles.py)."""
     if not actor_for(request.user).sees_everything:
         raise PermissionDenied
 

@@ -8,8 +8,9 @@ statuses follow the roles table (docs/roles.md):
 - rankings, entity pages, the methodology, the survey report and the public portal are
   public (200 for everyone);
 - the staff dashboard and the quarterly PDF are for those who see everything (staff, the
-  chair, administrators); a department's and a deputy's dashboards for their own;
-- KPI weights and rater flags: staff change them; the chair and administrators read them;
+  chair, Django superusers); a department's and a deputy's dashboards for their own; an
+  administrator without superuser rights manages users and the directory only;
+- KPI weights and rater flags: staff change them; the chair reads them;
   survey rounds are opened and closed by staff only;
 - exports are scoped by the selectors to what the caller sees (so 200 for every signed-in
   role); a background export job belongs to the one who started it (404 for anyone else);
@@ -91,9 +92,9 @@ def signed_in(status: int | str, anonymous: int | str = LOGIN) -> tuple[int | st
 
 # fmt: off
 #                          anon   deputy executor head  staff chair admin
-SEES_EVERYTHING = (LOGIN,  403,   403,     403,  200,  200,  200)
+SEES_EVERYTHING = (LOGIN,  403,   403,     403,  200,  200,  403)
 STAFF_ACTS      = (LOGIN,  403,   403,     403,  302,  403,  403)
-STAFF_API_READ  = (401,    403,   403,     403,  200,  200,  200)
+STAFF_API_READ  = (401,    403,   403,     403,  200,  200,  403)
 OWNER_ONLY      = (LOGIN,  404,   404,     404,  200,  404,  404)
 
 ROWS: list[Row] = [
@@ -138,7 +139,7 @@ ROWS: list[Row] = [
     Row("kpi/flags/<int:pk>/review/", "post", lambda w: f"/kpi/flags/{w.flag}/review/",
         STAFF_ACTS, body={"status": "dismissed"}),
     Row("kpi/activities/", "get", lambda w: "/kpi/activities/",
-        (LOGIN, 200, 403, 403, 200, 200, 200)),
+        (LOGIN, 200, 403, 403, 200, 200, 403)),
     Row("kpi/survey/rounds/", "post", lambda w: "/kpi/survey/rounds/", STAFF_ACTS,
         body={"year": 2027}),
     Row("kpi/survey/rounds/<int:pk>/close/", "post",

@@ -100,7 +100,7 @@ class User(AbstractUser):
 
     @property
     def sees_everything(self) -> bool:
-        """Staff, the chair and administrators (see ``roles.py``, the one vocabulary of roles)."""
+        """Staff, the chair and superusers (see ``roles.py``, the one vocabulary of roles)."""
         from .roles import sees_everything
 
         return sees_everything(self.role, self.is_superuser)

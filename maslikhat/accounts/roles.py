@@ -9,10 +9,11 @@ nothing else lists roles. The groups follow the table of roles in ``docs/roles.m
   reviews rater flags — the only role that changes council-wide things;
 - **the chair** sees everything staff see and changes nothing except decisions on
   extensions of instructions;
-- **administrators** manage users and the directory in the Django admin (a Django
-  superuser is one, whatever its role) and read what staff read, changing nothing;
+- **administrators** (role ``admin``) manage users and the directory in the Django admin;
+  a Django superuser, who can read every table there anyway, also reads everything in the
+  portal, changing nothing;
 - **department officers** (executor, head) work on what is addressed to their department;
-- **who sees everything**: staff, the chair and administrators.
+- **who sees everything**: staff, the chair and Django superusers.
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ from .models import Role
 DEPARTMENT_ROLES: frozenset[str] = frozenset({Role.EXECUTOR, Role.HEAD})
 #: The council's own people (staff and the chair): they answer the survey as civil servants.
 COUNCIL_ROLES: frozenset[str] = frozenset({Role.STAFF, Role.CHAIR})
-#: Roles that read every registered item, every dashboard and every KPI page.
-SEES_EVERYTHING_ROLES: frozenset[str] = frozenset({Role.STAFF, Role.CHAIR, Role.ADMIN})
+#: Roles that read every registered item, every dashboard and every KPI page (and so does a
+#: Django superuser, whatever its role).
+SEES_EVERYTHING_ROLES: frozenset[str] = COUNCIL_ROLES
 
 
 def is_council_staff(role: str) -> bool:
@@ -36,7 +38,7 @@ def is_chair(role: str) -> bool:
 
 
 def administers(role: str, is_superuser: bool) -> bool:
-    """Administrators of the Django admin: users and the directory."""
+    """Administrators of the Django admin: users and the directory (a superuser is one)."""
     return role == Role.ADMIN or is_superuser
 
 
@@ -49,7 +51,8 @@ def is_deputy_role(role: str) -> bool:
 
 
 def sees_everything(role: str, is_superuser: bool) -> bool:
-    """Staff, the chair and administrators read every registered item and every dashboard."""
+    """Staff, the chair and Django superusers read every registered item and every dashboard;
+    an administrator without superuser rights manages users and the directory only."""
     return role in SEES_EVERYTHING_ROLES or is_superuser
 
 

@@ -58,7 +58,7 @@ class Actor:
 
     @property
     def sees_everything(self) -> bool:
-        """Staff, the chair and administrators see every registered item."""
+        """Staff, the chair and Django superusers see every registered item."""
         return roles.sees_everything(self.role, self._is_superuser)
 
     @property

@@ -2,7 +2,7 @@
 
 The directory is public information (the public portal shows deputies and
 departments), but retired entries — inactive deputies and departments — are
-shown only to those who see everything (staff, the chair, administrators).
+shown only to those who see everything (staff, the chair, superusers).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from .models import (
 
 
 def sees_retired_entries(user: User | AnonymousUser) -> bool:
-    """Staff, the chair and administrators (``maslikhat/accounts/roles.py``)."""
+    """Staff, the chair and superusers (``maslikhat/accounts/roles.py``)."""
     return bool(getattr(user, "is_authenticated", False) and user.sees_everything)  # type: ignore[union-attr]
 
 
