@@ -14,6 +14,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
+# pg_dump and pg_restore for `manage.py backup` and `restore`: Debian bookworm's client is
+# PostgreSQL 15, the same major version as the compose stack's database server.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends postgresql-client \
+    && rm -rf /var/lib/apt/lists/*
+
 # Dependencies first, in their own layer: it is rebuilt only when pyproject.toml changes.
 # The project itself is not a package (`[tool.setuptools] packages = []`), so only its
 # [project] dependencies are installed; the source is copied below.

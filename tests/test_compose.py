@@ -329,7 +329,7 @@ def test_app_services_reach_the_compose_database_and_broker(
 def test_postgres_and_redis_keep_their_data(compose: dict[str, Any]) -> None:
     postgres = service(compose, "postgres")
     redis = service(compose, "redis")
-    assert postgres["image"].startswith("postgres:16")
+    assert postgres["image"].startswith("postgres:15")
     assert redis["image"].startswith("redis:7")
     assert "/var/lib/postgresql/data" in named_volume_mounts(postgres, compose)
     assert "/data" in named_volume_mounts(redis, compose)
