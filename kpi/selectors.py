@@ -14,6 +14,10 @@ need only these functions:
 - ``survey_report()``: each round's pool means side by side and the gap between them, only
   for closed rounds and groups large enough to keep answers anonymous.
 
+Each page reads through one call at the end of this module (``kpi_rankings_page``,
+``kpi_entity_page``, ``methodology_page``, ``weights_pages``, ``survey_page``), so the
+views in ``kpi/views/`` hold no ORM; ``kpi/presenters.py`` turns the results into words.
+
 Everything here reads snapshots and small tables: the cost does not grow with requests.
 """
 
@@ -26,10 +30,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Avg, Count, F, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from maslikhat.accounts.models import User
 from maslikhat.core.exceptions import PortalError
+from maslikhat.directory import selectors as directory_selectors
 from maslikhat.directory.actors import Actor
 from maslikhat.directory.models import Department, Deputy
 
@@ -47,7 +54,7 @@ from .models import (
     SurveyPool,
     SurveyRound,
 )
-from .periods import Period
+from .periods import InvalidPeriod, Period
 
 KINDS = (DEPARTMENT, DEPUTY)
 
@@ -519,3 +526,178 @@ def rater_flag_list(*, status: str | None = None) -> QuerySet[RaterFlag]:
     if status:
         qs = qs.filter(status=status)
     return qs
+
+
+# --- What each KPI page reads, in one call ---------------------------------------------------
+
+#: The period the pages open on when none is asked for (while it has been computed).
+DEFAULT_PERIOD = "rolling90"
+
+
+def default_period(computed: list[str]) -> str:
+    """The rolling 90 days when they were computed (or nothing was), else the newest period
+    that was (``computed`` comes newest first, from ``kpi_periods``)."""
+    return DEFAULT_PERIOD if DEFAULT_PERIOD in computed or not computed else computed[0]
+
+
+def kpi_rankings_or_none(kind: str, period: str) -> Rankings | None:
+    """``kpi_rankings``, or None for a period never computed (the page's empty state)."""
+    try:
+        return kpi_rankings(kind, period)
+    except (NoSnapshot, InvalidPeriod):
+        return None
+
+
+@dataclass(frozen=True)
+class RankingsPage:
+    periods: list[str]  # every computed period, for the chooser
+    period: str  # the one shown: the asked one, else the default
+    rankings: Rankings | None
+
+
+def kpi_rankings_page(kind: str, *, period: str | None) -> RankingsPage:
+    """The rankings of ``kind`` for ``period`` (the default one when None)."""
+    periods = kpi_periods()
+    key = period or default_period(periods)
+    return RankingsPage(periods=periods, period=key, rankings=kpi_rankings_or_none(kind, key))
+
+
+@dataclass(frozen=True)
+class EntityPage:
+    kind: str
+    entity: dict[str, Any]
+    periods: list[str]
+    period: str
+    rankings: Rankings | None
+    row: RankingRow | None  # the entity's row in the period's ranking, if it has one
+    history: EntityHistory
+    weights: dict[str, float]  # those of its row's snapshot, else those in force
+    weights_version: int | None
+    profile: Deputy | None = None  # deputies only: party and district
+    activities: list[DeputyActivity] = field(default_factory=list)  # deputies, in the period
+
+
+def kpi_entity_page(
+    kind: str, entity_id: int, *, period: str | None, trend: str, user: User | AnonymousUser
+) -> EntityPage | None:
+    """A department's or a deputy's page: the period's ranking row, the trend by ``trend``
+    (``month``, ``quarter``, ``year``), the weights; None for an unknown entity."""
+    entity = kpi_entity(kind, entity_id)
+    if entity is None:
+        return None
+    page = kpi_rankings_page(kind, period=period)
+    rankings = page.rankings
+    row = None
+    if rankings is not None:
+        row = next((r for r in rankings.rows if r.entity["id"] == entity_id), None)
+    history = kpi_entity_history(kind, entity_id, periods=trend)
+    if row is not None:
+        weights, version = row.weights, row.weights_version
+    else:
+        in_force = weights_in_force(kind)
+        weights, version = in_force.weights, in_force.version
+    extras: dict[str, Any] = {}
+    if kind == DEPUTY:
+        extras = _deputy_public_profile(entity_id, rankings, user=user)
+    return EntityPage(
+        kind=kind,
+        entity=entity,
+        periods=page.periods,
+        period=page.period,
+        rankings=rankings,
+        row=row,
+        history=history,
+        weights=weights,
+        weights_version=version,
+        **extras,
+    )
+
+
+def _deputy_public_profile(
+    deputy_id: int, rankings: Rankings | None, *, user: User | AnonymousUser
+) -> dict[str, Any]:
+    """The deputy's party and district, and their activities in the period.
+
+    Only what is public about a deputy: name, party, district; the activities without
+    their notes (a note may name the citizens who came).
+    """
+    # Its commissions are not shown on the KPI page: no need for the list's prefetch.
+    profile = (
+        directory_selectors.deputy_list(user=user)
+        .prefetch_related(None)
+        .filter(pk=deputy_id)
+        .first()
+    )
+    activities: list[DeputyActivity] = []
+    if rankings is not None:
+        # One indexed read bounded by the period (``activity_list`` is scoped to the
+        # signed-in deputy or staff; these are the public ones of one deputy).
+        activities = list(
+            DeputyActivity.objects.filter(
+                deputy_id=deputy_id, date__range=(rankings.period_start, rankings.period_end)
+            ).select_related("district")[:200]
+        )
+    return {"profile": profile, "activities": activities}
+
+
+@dataclass(frozen=True)
+class SurveyPage:
+    questions: list[dict[str, str]]
+    report: list[dict[str, Any]]
+    open_round: SurveyRound | None
+    answered: bool  # whether this person already answered the open round
+    min_group_answers: int
+
+
+def survey_page(*, user: User | AnonymousUser, pool: str | None) -> SurveyPage:
+    """The survey report, the open round, and whether ``user`` (answering for ``pool``)
+    already answered it."""
+    questions = survey_questions()
+    report = survey_report()
+    open_round = survey_open_round()
+    answered = False
+    if open_round is not None and user.is_authenticated and pool is not None:
+        # One indexed EXISTS on the unique (round, respondent).
+        answered = SurveyAnswer.objects.filter(round=open_round, respondent=user).exists()
+    return SurveyPage(
+        questions=questions,
+        report=report,
+        open_round=open_round,
+        answered=answered,
+        min_group_answers=survey_min_group_answers(),
+    )
+
+
+def rater_names(flags: list[RaterFlag]) -> dict[str, dict[int, dict[str, Any]]]:
+    """The raters' names of a page of flags, per kind: one query per kind present."""
+    return {
+        kind: entity_labels(kind, [flag.rater_id for flag in flags if flag.rater_kind == kind])
+        for kind in KINDS
+        if any(flag.rater_kind == kind for flag in flags)
+    }
+
+
+@dataclass(frozen=True)
+class MethodologyPage:
+    data: dict[str, Any]  # ``methodology()``
+    history: dict[str, list[WeightsVersion]]  # every version of the weights, per kind
+
+
+def methodology_page() -> MethodologyPage:
+    """The methodology and, per kind, the history of the weights."""
+    data = methodology()
+    return MethodologyPage(data=data, history={kind: weights_history(kind) for kind in KINDS})
+
+
+@dataclass(frozen=True)
+class WeightsPage:
+    current: WeightsVersion
+    history: list[WeightsVersion]
+
+
+def weights_pages() -> dict[str, WeightsPage]:
+    """Per kind, the weights in force and every version (the staff's weights page)."""
+    return {
+        kind: WeightsPage(current=weights_in_force(kind), history=weights_history(kind))
+        for kind in KINDS
+    }
