@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from instructions.models import ReportPeriod
 from maslikhat.directory.models import Department
-from requests_app.models import ReportPeriod
 
 from .data import load, pairs, strings
 

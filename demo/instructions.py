@@ -33,10 +33,10 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from instructions import services
+from instructions.models import Instruction, InstructionStatus, Meeting, MeetingKind
 from maslikhat.core.items import ItemType
 from maslikhat.core.notifications import Notification
-from requests_app import instruction_services as services
-from requests_app.models import Instruction, InstructionStatus, Meeting, MeetingKind
 
 from .clock import NOTIFICATIONS_UNREAD_DAYS, in_app_only
 from .context import DemoContext

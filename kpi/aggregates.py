@@ -49,14 +49,13 @@ from django.db.models import (
 from django.db.models.functions import RowNumber, TruncDate
 from django.utils import timezone, translation
 
+from instructions.models import Instruction, InstructionStatus
 from maslikhat.core.deadlines import WorkingCalendar
 from maslikhat.directory.models import Department, Deputy
 from requests_app.models import (
     DeputyRequest,
     Extension,
     ExtensionStatus,
-    Instruction,
-    InstructionStatus,
     Outcome,
     RequestStatus,
     Response,

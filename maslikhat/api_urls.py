@@ -3,13 +3,13 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
+from instructions.api import InstructionViewSet, MeetingViewSet, ProtocolViewSet
 from kpi import api as kpi_api
 from maslikhat.accounts.api import TokenView
 from maslikhat.core.notification_api import NotificationViewSet
 from maslikhat.directory import api as directory_api
 from reports import api as reports_api
 from requests_app.api import DeputyRequestViewSet
-from requests_app.instruction_api import InstructionViewSet, MeetingViewSet, ProtocolViewSet
 
 router = DefaultRouter()
 router.register("convocations", directory_api.ConvocationViewSet, basename="convocation")

@@ -13,7 +13,7 @@ urlpatterns = [
     path("", include("reports.urls")),
     path("accounts/", include("maslikhat.accounts.urls")),
     path("requests/", include("requests_app.urls", namespace="requests")),
-    path("instructions/", include("requests_app.instruction_urls")),
+    path("instructions/", include("instructions.urls")),
     path("kpi/", include("kpi.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

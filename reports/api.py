@@ -21,8 +21,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from instructions.filters import InstructionFilter
 from maslikhat.directory.actors import actor_for
-from requests_app.instruction_filters import InstructionFilter
 
 from .exports import CONTENT_TYPES, parse_format
 from .models import ExportFormat, ExportKind

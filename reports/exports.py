@@ -37,16 +37,12 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from instructions.filters import INSTRUCTION_ORDERING_FIELDS, InstructionFilter
+from instructions.models import InstructionStatus, ReportPeriod
+from instructions.selectors import instruction_visible
+from instructions.selectors import with_overdue as instruction_with_overdue
 from maslikhat.directory.actors import Actor
-from requests_app.instruction_filters import INSTRUCTION_ORDERING_FIELDS, InstructionFilter
-from requests_app.instruction_selectors import instruction_visible
-from requests_app.instruction_selectors import with_overdue as instruction_with_overdue
-from requests_app.models import (
-    InstructionStatus,
-    Outcome,
-    ReportPeriod,
-    RequestStatus,
-)
+from requests_app.models import Outcome, RequestStatus
 
 from .models import ExportFormat, ExportKind
 from .selectors import (

@@ -31,11 +31,11 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from instructions.models import Meeting
 from maslikhat.directory.actors import ANONYMOUS
 from maslikhat.directory.models import Category, Convocation, Deputy, District
 from requests_app.models import (
     DeputyRequest,
-    Meeting,
     Outcome,
     RequestStatus,
     Response,

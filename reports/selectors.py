@@ -32,19 +32,15 @@ from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
+from instructions.models import INSTRUCTION_OPEN_STATUSES
+from instructions.selectors import instruction_visible
+from instructions.selectors import with_overdue as instruction_with_overdue
 from maslikhat.core.exceptions import ValidationFailed
 from maslikhat.core.models import pick_language
 from maslikhat.directory.actors import Actor
 from maslikhat.directory.models import Department, DepartmentMember
 from requests_app.filters import ORDERING_FIELDS, DeputyRequestFilter
-from requests_app.instruction_selectors import instruction_visible
-from requests_app.instruction_selectors import with_overdue as instruction_with_overdue
-from requests_app.models import (
-    INSTRUCTION_OPEN_STATUSES,
-    DeputyRequest,
-    Outcome,
-    RequestStatus,
-)
+from requests_app.models import DeputyRequest, Outcome, RequestStatus
 from requests_app.selectors import deputy_request_visible, with_overdue
 
 from .aggregates import DaysBetween, Median
@@ -361,7 +357,7 @@ def overdue_registry(
 
 def instruction_counters(actor: Actor, today: datetime.date) -> dict[str, int]:
     """Protocol instructions the actor may see: on control, overdue, due this week, reported."""
-    from requests_app.models import InstructionStatus
+    from instructions.models import InstructionStatus
 
     qs = instruction_with_overdue(instruction_visible(actor), today)
     open_q = Q(status__in=INSTRUCTION_OPEN_STATUSES)
@@ -515,7 +511,7 @@ def staff_dashboard(
 
     Filter values that do not parse are left out (and shown as errors by the page).
     """
-    from requests_app.instruction_selectors import department_discipline
+    from instructions.selectors import department_discipline
 
     today = today or timezone.localdate()
     filtered = filtered_requests(actor=actor, params=params, strict=False, today=today)

@@ -11,7 +11,7 @@ from maslikhat.core.items import ItemKind, ItemType
 from maslikhat.directory.actors import actor_for
 
 from . import permissions
-from .models import DeputyRequest, Instruction
+from .models import DeputyRequest
 
 
 def _get_visible(user: Any, pk: int) -> DeputyRequest:
@@ -51,43 +51,4 @@ REQUEST_KIND = ItemKind(
     label=lambda item: str(item),
     post_message=lambda **kwargs: _services().deputy_request_message_post(**kwargs),
     add_attachment=lambda **kwargs: _services().deputy_request_attachment_add(**kwargs),
-)
-
-
-def _instruction_get_visible(user: Any, pk: int) -> Instruction:
-    from .instruction_selectors import instruction_get_visible
-
-    return instruction_get_visible(user=user, pk=pk)
-
-
-def _instruction_can_write(user: Any, item: Instruction) -> bool:
-    from . import instruction_permissions
-
-    return instruction_permissions.can_write_thread(actor_for(user), item)
-
-
-def _instruction_services() -> Any:
-    from . import instruction_services
-
-    return instruction_services
-
-
-def _instruction_url(item: Instruction) -> str:
-    try:
-        return reverse("instructions:detail", args=[item.pk])
-    except Exception:  # the pages are not mounted (e.g. a worker without URLconf)
-        return f"/instructions/{item.pk}/"
-
-
-INSTRUCTION_KIND = ItemKind(
-    code=ItemType.INSTRUCTION,
-    verbose_name=_("protocol instruction"),
-    get_visible=_instruction_get_visible,
-    # Whoever may see an instruction is one of its participants.
-    can_read=lambda user, item: True,
-    can_write=_instruction_can_write,
-    url=_instruction_url,
-    label=lambda item: str(item),
-    post_message=lambda **kwargs: _instruction_services().instruction_message_post(**kwargs),
-    add_attachment=lambda **kwargs: _instruction_services().instruction_attachment_add(**kwargs),
 )

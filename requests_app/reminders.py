@@ -43,6 +43,8 @@ from django.db.models import Min, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext, ngettext
 
+from instructions.models import INSTRUCTION_OPEN_STATUSES, Instruction, ReportPeriod
+from instructions.selectors import periodic_report_dates
 from maslikhat.accounts.models import Role, User
 from maslikhat.core.deadlines import WorkingCalendar, calendar_for
 from maslikhat.core.digests import digests_create, enqueue_digests
@@ -50,16 +52,7 @@ from maslikhat.core.items import item_kind
 from maslikhat.core.notifications import Notification, NotificationKind
 from maslikhat.directory.models import DepartmentMember, Position
 
-from .instruction_selectors import periodic_report_dates
-from .models import (
-    INSTRUCTION_OPEN_STATUSES,
-    DeputyRequest,
-    Extension,
-    ExtensionStatus,
-    Instruction,
-    ReportPeriod,
-    RequestStatus,
-)
+from .models import DeputyRequest, Extension, ExtensionStatus, RequestStatus
 
 logger = logging.getLogger(__name__)
 

@@ -27,10 +27,8 @@ from typing import Any
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from maslikhat.accounts.models import Role, User
-from maslikhat.directory.models import Commission, Department, Deputy, Position
-from requests_app import instruction_services as services
-from requests_app.models import (
+from instructions import services
+from instructions.models import (
     Instruction,
     InstructionStatus,
     Meeting,
@@ -38,6 +36,8 @@ from requests_app.models import (
     Protocol,
     ReportPeriod,
 )
+from maslikhat.accounts.models import Role, User
+from maslikhat.directory.models import Commission, Department, Deputy, Position
 from tests.factories import (
     CommissionFactory,
     DemoDirectory,

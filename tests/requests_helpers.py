@@ -24,13 +24,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from maslikhat.accounts.models import User
 from maslikhat.directory.models import Category, Department, Deputy, District
 from requests_app import services
-from requests_app.models import (
-    DeputyRequest,
-    Outcome,
-    RequestStatus,
-    Response,
-    ResponseKind,
-)
+from requests_app.models import DeputyRequest, Outcome, RequestStatus, Response, ResponseKind
 from tests.factories import CategoryFactory, DemoDirectory
 
 S = RequestStatus

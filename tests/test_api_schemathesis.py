@@ -61,14 +61,15 @@ from schemathesis.checks import (
 from schemathesis.config import SchemathesisConfig
 from schemathesis.errors import FailureGroup
 
+from instructions import services as instruction_services
+from instructions.models import ProtocolItem
 from kpi import services as kpi_services
 from kpi.models import RaterFlag
 from maslikhat.accounts.models import User
 from maslikhat.core.notifications import Notification
 from reports import services as report_services
-from requests_app import instruction_services
 from requests_app import services as request_services
-from requests_app.models import ProtocolItem, RequestStatus
+from requests_app.models import RequestStatus
 from tests import instruction_helpers as ih
 from tests import requests_helpers as rh
 from tests.factories import DistrictFactory, make_directory

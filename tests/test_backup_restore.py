@@ -32,11 +32,12 @@ from django.db import connection
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils import translation
 
+from instructions import services as instruction_services
+from instructions.models import Instruction, InstructionStatus
 from maslikhat.core.backups import DATABASE_MEMBERS, MANIFEST_NAME
 from maslikhat.core.threads import Attachment, AuditEvent, Message
-from requests_app import instruction_services
 from requests_app import services as request_services
-from requests_app.models import DeputyRequest, Instruction, InstructionStatus, RequestStatus
+from requests_app.models import DeputyRequest, RequestStatus
 from tests.conftest import skip_or_fail
 from tests.factories import DemoDirectory
 from tests.instruction_helpers import make_instruction, make_world

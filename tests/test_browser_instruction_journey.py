@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.utils import timezone
 
-from requests_app.models import ExecutionReport, Instruction, InstructionStatus, ReportStatus
+from instructions.models import ExecutionReport, Instruction, InstructionStatus, ReportStatus
 from tests.browser import browser_page
 from tests.factories import DemoDirectory
 

@@ -16,14 +16,8 @@ from demo.directory import seed_directory
 from demo.instructions import seed_instructions
 from demo.management.commands import seed_demo
 from demo.requests import seed_requests
-from maslikhat.core.items import ItemType
-from maslikhat.core.notifications import Notification
-from maslikhat.core.threads import AuditEvent, Message, ThreadReadMark
-from maslikhat.directory.services import read_reference_data
-from requests_app.models import (
+from instructions.models import (
     ExecutionReport,
-    Extension,
-    ExtensionStatus,
     Instruction,
     InstructionStatus,
     Meeting,
@@ -33,6 +27,11 @@ from requests_app.models import (
     ReportStatus,
     SessionKind,
 )
+from maslikhat.core.items import ItemType
+from maslikhat.core.notifications import Notification
+from maslikhat.core.threads import AuditEvent, Message, ThreadReadMark
+from maslikhat.directory.services import read_reference_data
+from requests_app.models import Extension, ExtensionStatus
 
 SEED = 2023
 

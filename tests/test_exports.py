@@ -15,11 +15,12 @@ from django.urls import reverse
 from django.utils import translation
 from rest_framework.test import APIClient
 
+from instructions.models import InstructionStatus
 from maslikhat.accounts.models import User
 from reports import services as export_services
 from reports.models import ExportJob, ExportStatus
 from reports.tasks import export_build
-from requests_app.models import DeputyRequest, InstructionStatus, RequestStatus
+from requests_app.models import DeputyRequest, RequestStatus
 from tests.factories import DemoDirectory
 from tests.instruction_helpers import make_instruction, make_world
 from tests.reports_helpers import Places, bulk_requests, places

@@ -20,15 +20,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from maslikhat.accounts.models import User
-from maslikhat.core.exceptions import StaleVersion
-from maslikhat.core.threads import Attachment, Message
-from maslikhat.directory.models import Commission, Department, Deputy
-from requests_app import instruction_services as services
-from requests_app.models import (
+from instructions import services
+from instructions.models import (
     ExecutionReport,
-    Extension,
-    ExtensionStatus,
     Instruction,
     InstructionStatus,
     Meeting,
@@ -36,6 +30,11 @@ from requests_app.models import (
     Protocol,
     ReportStatus,
 )
+from maslikhat.accounts.models import User
+from maslikhat.core.exceptions import StaleVersion
+from maslikhat.core.threads import Attachment, Message
+from maslikhat.directory.models import Commission, Department, Deputy
+from requests_app.models import Extension, ExtensionStatus
 from tests.factories import CommissionFactory, DemoDirectory
 from tests.requests_helpers import pdf_upload
 

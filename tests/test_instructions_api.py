@@ -18,15 +18,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from maslikhat.core.threads import AuditEvent
-from maslikhat.directory.actors import actor_for
-from requests_app import instruction_services as services
-from requests_app.instruction_selectors import (
-    department_discipline,
-    next_periodic_report_date,
-    periodic_report_dates,
-)
-from requests_app.models import (
+from instructions import services
+from instructions.models import (
     ExecutionReport,
     Instruction,
     InstructionStatus,
@@ -36,6 +29,13 @@ from requests_app.models import (
     ReportPeriod,
     ReportStatus,
 )
+from instructions.selectors import (
+    department_discipline,
+    next_periodic_report_date,
+    periodic_report_dates,
+)
+from maslikhat.core.threads import AuditEvent
+from maslikhat.directory.actors import actor_for
 from tests.factories import DemoDirectory
 from tests.instruction_helpers import (
     World,

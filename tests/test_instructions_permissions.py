@@ -32,16 +32,10 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from instructions import services
+from instructions.models import ExecutionReport, Instruction, InstructionStatus, Meeting, Protocol
 from maslikhat.core.threads import Attachment, Message
-from requests_app import instruction_services as services
-from requests_app.models import (
-    ExecutionReport,
-    Extension,
-    Instruction,
-    InstructionStatus,
-    Meeting,
-    Protocol,
-)
+from requests_app.models import Extension
 from tests.factories import DemoDirectory
 from tests.instruction_helpers import World, make_instruction, make_world, pdf_upload, refresh
 
@@ -208,7 +202,7 @@ def test_the_table_covers_every_endpoint_and_every_persona() -> None:
 
 def test_the_table_covers_every_action_route_of_the_instruction_api() -> None:
     """Each extra route the instruction viewset mounts has a row (a new action needs one too)."""
-    from requests_app.instruction_api import InstructionViewSet
+    from instructions.api import InstructionViewSet
 
     mounted = {a.url_path for a in InstructionViewSet.get_extra_actions()}  # type: ignore[attr-defined]
     declared = {

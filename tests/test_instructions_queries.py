@@ -18,11 +18,8 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from maslikhat.core.threads import AuditEvent
-from requests_app.models import (
+from instructions.models import (
     ExecutionReport,
-    Extension,
-    ExtensionStatus,
     Instruction,
     InstructionStatus,
     Meeting,
@@ -32,6 +29,8 @@ from requests_app.models import (
     ReportPeriod,
     ReportStatus,
 )
+from maslikhat.core.threads import AuditEvent
+from requests_app.models import Extension, ExtensionStatus
 from tests.factories import DemoDirectory
 from tests.instruction_helpers import World, make_instruction, make_world
 
@@ -240,7 +239,7 @@ def test_the_endpoint_makes_the_same_queries_at_10_and_at_1000_instructions(
 def test_the_visible_instruction_comes_with_everything_its_detail_shows(
     directory: DemoDirectory, django_assert_num_queries: Any
 ) -> None:
-    from requests_app.instruction_selectors import instruction_get_visible
+    from instructions.selectors import instruction_get_visible
 
     world = make_world(directory)
     item = make_instruction(world, status=S.REPORTED)

@@ -24,6 +24,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import connection
 
+from instructions import services
+from instructions.models import ExecutionReport, Instruction, InstructionStatus, ReportStatus
 from maslikhat.accounts.models import User
 from maslikhat.core.deadlines import add_months, get_rule
 from maslikhat.core.exceptions import (
@@ -32,15 +34,7 @@ from maslikhat.core.exceptions import (
     ValidationFailed,
 )
 from maslikhat.core.threads import AuditEvent
-from requests_app import instruction_services as services
-from requests_app.models import (
-    ExecutionReport,
-    Extension,
-    ExtensionStatus,
-    Instruction,
-    InstructionStatus,
-    ReportStatus,
-)
+from requests_app.models import Extension, ExtensionStatus
 from tests.factories import DemoDirectory
 from tests.instruction_helpers import (
     ALL_STATUSES,

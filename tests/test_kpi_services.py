@@ -18,6 +18,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from instructions.models import Instruction, InstructionStatus, Meeting, MeetingKind, Protocol
 from kpi import aggregates, services, tasks
 from kpi.models import (
     ActivityKind,
@@ -37,12 +38,7 @@ from requests_app.models import (
     DeputyRequest,
     Extension,
     ExtensionStatus,
-    Instruction,
-    InstructionStatus,
-    Meeting,
-    MeetingKind,
     Outcome,
-    Protocol,
     RequestStatus,
     Response,
     ResponseKind,

@@ -18,13 +18,14 @@ from typing import Any
 import pytest
 from django.db.models import Model, QuerySet
 
+from instructions import permissions as instruction_permissions
+from instructions.selectors import instruction_visible
 from kpi import permissions as kpi_permissions
 from kpi import selectors as kpi_selectors
 from kpi.models import ActivityKind, DeputyActivity
 from maslikhat.accounts.models import Role, User
 from maslikhat.directory.actors import Actor, actor_for
-from requests_app import instruction_permissions, permissions
-from requests_app.instruction_selectors import instruction_visible
+from requests_app import permissions
 from requests_app.models import RequestStatus
 from requests_app.selectors import deputy_request_visible
 from tests.factories import UserFactory

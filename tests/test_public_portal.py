@@ -16,8 +16,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from instructions.models import Meeting, MeetingKind
 from requests_app import services
-from requests_app.models import DeputyRequest, Meeting, MeetingKind, RequestStatus
+from requests_app.models import DeputyRequest, RequestStatus
 from tests.factories import DemoDirectory, DistrictFactory
 from tests.requests_helpers import category, make_request
 

@@ -11,8 +11,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from instructions.models import Meeting, MeetingKind
 from kpi.models import ActivityKind, DeputyActivity
-from requests_app.models import DeputyRequest, Meeting, MeetingKind
+from requests_app.models import DeputyRequest
 from tests.factories import DemoDirectory
 from tests.reports_helpers import Places, bulk_requests, places
 

@@ -32,6 +32,7 @@ from django.utils import translation
 from kombu.exceptions import OperationalError
 
 from demo.reminders import seed_reminders
+from instructions.models import ReportPeriod
 from maslikhat.accounts.models import User
 from maslikhat.celery import app
 from maslikhat.core import digests
@@ -47,7 +48,7 @@ from maslikhat.core.notifications import Notification, NotificationKind
 from maslikhat.core.tasks import send_digest, send_notification_email
 from maslikhat.directory.models import Position
 from requests_app import reminders, services
-from requests_app.models import DeputyRequest, ReportPeriod
+from requests_app.models import DeputyRequest
 from requests_app.reminders import reminders_sweep
 from requests_app.tasks import sweep_reminders
 from tests.factories import DemoDirectory, department_officer

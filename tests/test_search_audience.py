@@ -23,9 +23,10 @@ from django.db import connection
 from django.test import Client
 from rest_framework.test import APIClient
 
+from instructions import services as instruction_services
 from maslikhat.accounts.models import User
 from maslikhat.directory.actors import actor_for
-from requests_app import instruction_services, permissions, selectors, services
+from requests_app import permissions, selectors, services
 from requests_app.models import DeputyRequest, RequestStatus
 from tests.factories import DemoDirectory
 from tests.instruction_helpers import lead_executor, make_instruction, make_world

@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "maslikhat.accounts",
     "maslikhat.directory",
     "requests_app",
+    "instructions",
     "kpi",
     "reports",
     # Last: the demo builds on every app above and none of them imports it.

@@ -20,7 +20,7 @@ from maslikhat.core.text import TEXT_MAX
 from maslikhat.core.web import StyledFormMixin
 from maslikhat.directory.models import Commission, Department, Deputy
 
-from .instruction_filters import INSTRUCTION_ORDERING_FIELDS, InstructionFilter, MeetingFilter
+from .filters import INSTRUCTION_ORDERING_FIELDS, InstructionFilter, MeetingFilter
 from .models import Meeting, MeetingKind, Protocol, ProtocolItem, ReportPeriod, SessionKind
 
 MESSAGE_MAX = 10_000

@@ -22,18 +22,19 @@ from maslikhat.accounts.models import User
 from maslikhat.core.exceptions import ActionForbidden
 from maslikhat.core.item_api import ItemSubresourcesMixin
 from maslikhat.directory.actors import actor_for
-
-from . import instruction_permissions as permissions
-from . import instruction_selectors as selectors
-from . import instruction_services as services
-from .api import parse
-from .instruction_filters import (
-    INSTRUCTION_ORDERING_FIELDS,
-    InstructionFilter,
-    MeetingFilter,
-    ProtocolFilter,
+from requests_app.api import parse
+from requests_app.serializers import (
+    CommentSerializer,
+    ExtensionAskSerializer,
+    ExtensionDecideSerializer,
+    ExtensionSerializer,
+    ReasonSerializer,
 )
-from .instruction_serializers import (
+
+from . import permissions, selectors, services
+from .filters import INSTRUCTION_ORDERING_FIELDS, InstructionFilter, MeetingFilter, ProtocolFilter
+from .models import Instruction, Meeting, Protocol
+from .serializers import (
     DepartmentDisciplineSerializer,
     ExecutionReportSerializer,
     InstructionCreateSerializer,
@@ -44,14 +45,6 @@ from .instruction_serializers import (
     MeetingSerializer,
     ProtocolCreateSerializer,
     ProtocolSerializer,
-)
-from .models import Instruction, Meeting, Protocol
-from .serializers import (
-    CommentSerializer,
-    ExtensionAskSerializer,
-    ExtensionDecideSerializer,
-    ExtensionSerializer,
-    ReasonSerializer,
 )
 
 

@@ -18,8 +18,8 @@ from rest_framework import serializers
 from maslikhat.core.serializers import PersonField
 from maslikhat.core.text import TEXT_MAX
 from maslikhat.directory.models import Commission, Convocation, Department, Deputy
+from requests_app.serializers import ExtensionSerializer, VersionField
 
-from .instruction_selectors import next_periodic_report_date
 from .models import (
     ExecutionReport,
     Instruction,
@@ -30,7 +30,7 @@ from .models import (
     ReportPeriod,
     SessionKind,
 )
-from .serializers import ExtensionSerializer, VersionField
+from .selectors import next_periodic_report_date
 
 #: A protocol rarely has more than a few dozen questions; the cap keeps one body bounded.
 PROTOCOL_ITEMS_MAX = 500

@@ -32,13 +32,12 @@ from maslikhat.core.text import clean_text
 from maslikhat.core.threads import Attachment, Message
 from maslikhat.directory.actors import Actor, actor_for
 from maslikhat.directory.models import Commission, Convocation, Department, DepartmentMember, Deputy
+from requests_app import extensions
+from requests_app.models import Extension, ExtensionStatus
 
-from . import extensions
-from . import instruction_permissions as permissions
+from . import permissions
 from .models import (
     ExecutionReport,
-    Extension,
-    ExtensionStatus,
     Instruction,
     InstructionStatus,
     Meeting,

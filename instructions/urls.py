@@ -6,7 +6,7 @@ service (``instruction_views.ACTIONS``).
 
 from django.urls import URLPattern, path
 
-from . import instruction_views as views
+from . import views
 
 app_name = "instructions"
 

@@ -45,12 +45,11 @@ from maslikhat.core.web import (
 )
 from maslikhat.directory.actors import Actor, actor_for
 from maslikhat.directory.models import Department
+from requests_app.models import ExtensionStatus
 
-from . import instruction_permissions as permissions
-from . import instruction_selectors as selectors
-from . import instruction_services as services
-from .instruction_filters import INSTRUCTION_ORDERING_FIELDS
-from .instruction_forms import (
+from . import permissions, selectors, services
+from .filters import INSTRUCTION_ORDERING_FIELDS
+from .forms import (
     AcceptForm,
     AttachmentForm,
     ExtensionAskForm,
@@ -69,7 +68,6 @@ from .instruction_forms import (
 from .models import (
     INSTRUCTION_OPEN_STATUSES,
     ExecutionReport,
-    ExtensionStatus,
     Instruction,
     InstructionStatus,
     Meeting,
