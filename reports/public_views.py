@@ -18,13 +18,9 @@ from django.views.decorators.http import require_GET
 
 from maslikhat.core.pagination import BoundedCountPaginator
 
-from . import public
+from . import presenters, public
 
 PAGE_SIZE = 20
-
-
-def _chart(kind: str, labels: list[str], datasets: list[dict[str, Any]], **options: Any) -> dict:
-    return {"type": kind, "labels": labels, "datasets": datasets, "options": options}
 
 
 @require_GET
@@ -73,37 +69,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def statistics(request: HttpRequest) -> HttpResponse:
     """Registered requests by district, category and month; links open published ones."""
     data = public.public_statistics()
-    received, published = gettext("Registered"), gettext("Published")
-    charts = {
-        "districts": _chart(
-            "bar",
-            [row["name"] or gettext("No district") for row in data["by_district"]],
-            [
-                {"label": received, "data": [r["received"] for r in data["by_district"]]},
-                {"label": published, "data": [r["published"] for r in data["by_district"]]},
-            ],
-        ),
-        "categories": _chart(
-            "bar",
-            [row["name"] for row in data["by_category"]],
-            [
-                {"label": received, "data": [r["received"] for r in data["by_category"]]},
-                {"label": published, "data": [r["published"] for r in data["by_category"]]},
-            ],
-            indexAxis="y",
-        ),
-        "months": _chart(
-            "line",
-            [row["month"] for row in data["by_month"]],
-            [
-                {"label": received, "data": [r["received"] for r in data["by_month"]]},
-                {
-                    "label": gettext("Answered"),
-                    "data": [r["answered"] for r in data["by_month"]],
-                },
-            ],
-        ),
-    }
+    charts = presenters.charts(presenters.PUBLIC_STATISTICS_CHARTS, data)
     return render(
         request, "public/statistics.html", {**data, "charts": charts, "section": "statistics"}
     )

@@ -35,6 +35,7 @@ from django.utils.translation import gettext, gettext_lazy
 from instructions.models import INSTRUCTION_OPEN_STATUSES
 from instructions.selectors import instruction_visible
 from instructions.selectors import with_overdue as instruction_with_overdue
+from maslikhat.accounts.models import User
 from maslikhat.core.exceptions import ValidationFailed
 from maslikhat.core.models import pick_language
 from maslikhat.directory.actors import Actor
@@ -44,6 +45,7 @@ from requests_app.models import DeputyRequest, Outcome, RequestStatus
 from requests_app.selectors import deputy_request_visible, with_overdue
 
 from .aggregates import DaysBetween, Median
+from .models import ExportJob
 
 S = RequestStatus
 
@@ -378,7 +380,8 @@ def instruction_counters(actor: Actor, today: datetime.date) -> dict[str, int]:
 
 
 def department_dashboard(*, actor: Actor, today: datetime.date | None = None) -> dict[str, Any]:
-    """A department's inbox at a glance: counts, what is overdue, each executor's load.
+    """A department's inbox at a glance: the department, counts, what is overdue, each
+    executor's load.
 
     Counts cover the requests addressed to the department (lead or co-executor); the
     executors' load counts the requests it leads (only the lead department assigns).
@@ -441,6 +444,7 @@ def department_dashboard(*, actor: Actor, today: datetime.date | None = None) ->
         "due_this_week": sum(r["due_this_week"] for r in load.values()),
     }
     return {
+        "department": Department.objects.get(pk=department_id),
         "counters": counters,
         "executors": executors,
         "unassigned": unassigned or {"open": 0, "overdue": 0, "due_this_week": 0},
@@ -531,3 +535,8 @@ def staff_dashboard(
         "discipline": discipline,
         "today": today,
     }
+
+
+def export_job_list(*, user: User, limit: int = 20) -> list[ExportJob]:
+    """The user's most recent background exports, newest first (only their own)."""
+    return list(ExportJob.objects.filter(user=user).order_by("-created_at", "-id")[:limit])
