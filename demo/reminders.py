@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from requests_app.reminders import reminders_sweep
+from maslikhat.core.reminders import reminders_sweep
 
 from .context import DemoContext
 

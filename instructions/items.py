@@ -11,6 +11,7 @@ from maslikhat.core.items import ItemKind, ItemType
 from maslikhat.directory.actors import actor_for
 
 from .models import Instruction
+from .reminders import InstructionReminders
 
 
 def _get_visible(user: Any, pk: int) -> Instruction:
@@ -49,4 +50,5 @@ INSTRUCTION_KIND = ItemKind(
     label=lambda item: str(item),
     post_message=lambda **kwargs: _services().instruction_message_post(**kwargs),
     add_attachment=lambda **kwargs: _services().instruction_attachment_add(**kwargs),
+    reminders=InstructionReminders,
 )

@@ -12,6 +12,7 @@ from maslikhat.directory.actors import actor_for
 
 from . import permissions
 from .models import DeputyRequest
+from .reminders import RequestReminders
 
 
 def _get_visible(user: Any, pk: int) -> DeputyRequest:
@@ -51,4 +52,5 @@ REQUEST_KIND = ItemKind(
     label=lambda item: str(item),
     post_message=lambda **kwargs: _services().deputy_request_message_post(**kwargs),
     add_attachment=lambda **kwargs: _services().deputy_request_attachment_add(**kwargs),
+    reminders=RequestReminders,
 )

@@ -1,71 +1,38 @@
-"""The daily reminder sweep (напоминания и эскалация): kpi.md, "Reminders and escalation".
+"""Deputy requests' part of the daily reminder sweep (``maslikhat/core/reminders.py``).
 
-Every working day at 09:00 beat runs ``reminders_sweep`` for the day (and
-``manage.py run_reminders`` runs it by hand). The sweep keeps no timers: it derives
-from the database everything due that day,
-
-| when (working days)                    | to whom                               | kind            |
-| -------------------------------------- | ------------------------------------- | --------------- |
-| due in 3, 1, 0                         | executor (else all officers), head    | REMINDER        |
-| overdue by 1                           | the head(s), maslikhat staff          | ESCALATION      |
-| overdue by 6, 11, 16, …                | the same, and deputy / controller     | ESCALATION      |
-| answered 5 days ago, not evaluated     | the deputy author                     | PLEASE_EVALUATE |
-| extension asked 2 days ago, undecided  | maslikhat staff                       | REMINDER        |
-| instruction periodic report due        | the lead department's officers        | REMINDER        |
-
-and records each as a ``Notification(deduplicate=True, day=day)``. The unique
-constraint ``notification_once_a_day`` on (user, kind, item, day) — not luck — makes
-the sweep idempotent: a second run, a retried task or a second beat adds nothing. A
-missed day is not replayed (reminders are about today), but nothing is lost either:
-an item overdue on a missed day is escalated again within the week.
-
-Set-based: one ``WorkingCalendar`` turns "N working days from today" into the exact
-calendar dates that qualify, and a handful of queries fetch only the items whose
-dates match, whatever the number of other items. Counting is "working days after A
-up to and including B" (``WorkingCalendar.working_days_between``), so a request due
-on a Monday is "due in 1" on the Friday before it.
+The rows of kpi.md's table that concern a request: due in 3, 1, 0 working days
+(the executor, else the department's officers, and the head), overdue by 1, 6,
+11, … (the head and staff; from the second escalation the author too), answered
+``EVALUATE_AFTER`` days ago and not evaluated (the author), an extension undecided
+for ``EXTENSION_AFTER`` days (staff).
 """
 
 from __future__ import annotations
 
-import logging
-import os
-import time
-from calendar import monthrange
-from collections import Counter, defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from typing import Any
+from datetime import date
 
-from django.db import transaction
-from django.db.models import Min, Q
-from django.utils import timezone, translation
-from django.utils.translation import gettext, ngettext
+from django.db.models import Min
 
-from instructions.models import INSTRUCTION_OPEN_STATUSES, Instruction, ReportPeriod
-from instructions.selectors import periodic_report_dates
-from maslikhat.accounts.models import Role, User
-from maslikhat.core.deadlines import WorkingCalendar, calendar_for
-from maslikhat.core.digests import digests_create, enqueue_digests
-from maslikhat.core.items import item_kind
-from maslikhat.core.notifications import Notification, NotificationKind
-from maslikhat.directory.models import DepartmentMember, Position
+from maslikhat.core.notifications import NotificationKind
+from maslikhat.core.reminders import (
+    DUE,
+    ESCALATE,
+    EVALUATE,
+    EVALUATE_AFTER,
+    EXTENSION,
+    EXTENSION_AFTER,
+    OVERDUE,
+    REMIND,
+    Drafts,
+    ItemReminders,
+    Reason,
+    SweepResult,
+    Windows,
+    local_midnight,
+)
+from maslikhat.directory.recipients import Recipients
 
 from .models import DeputyRequest, Extension, ExtensionStatus, RequestStatus
-
-logger = logging.getLogger(__name__)
-
-#: "Due in N working days" reminders.
-DUE_IN_DAYS = (3, 1, 0)
-#: Overdue escalation on the first working day after the due date, then every 5th.
-ESCALATION_EVERY = 5
-#: "Please evaluate" this many working days after the answer.
-EVALUATE_AFTER = 5
-#: Staff are reminded of an extension undecided this many working days after it was asked.
-EXTENSION_AFTER = 2
-#: Periodic reports, months between two reports.
-REPORT_STEP_MONTHS = {ReportPeriod.MONTHLY: 1, ReportPeriod.QUARTERLY: 3}
 
 # Big text columns a reminder never reads.
 _REQUEST_DEFERRED = (
@@ -76,505 +43,85 @@ _REQUEST_DEFERRED = (
     "due_date_basis",
 )
 
-# The rules of the table, as ``Reason.rule`` and as keys of ``SweepResult.items``.
-DUE = "due"
-OVERDUE = "overdue"
-EVALUATE = "evaluate"
-EXTENSION = "extension"
-PERIODIC_REPORT = "periodic_report"
-RULES = (DUE, OVERDUE, EVALUATE, EXTENSION, PERIODIC_REPORT)
 
-REMIND, ESCALATE = NotificationKind.REMINDER, NotificationKind.ESCALATION
+class RequestReminders(ItemReminders):
+    """Requests in progress near or past their due date, answers awaiting evaluation,
+    extensions of requests awaiting a decision: one query each."""
 
-
-@dataclass
-class SweepResult:
-    """What one sweep found and wrote."""
-
-    day: date
-    ran: bool
-    items: Counter[str] = field(default_factory=Counter)  # matching items per rule
-    notifications: int = 0  # new rows
-    by_kind: Counter[str] = field(default_factory=Counter)  # new rows per kind
-    digests: int = 0  # new digest e-mails
-    digest_ids: list[int] = field(default_factory=list)  # the day's digests still unsent
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "day": self.day.isoformat(),
-            "ran": self.ran,
-            "items": dict(self.items),
-            "notifications": self.notifications,
-            "by_kind": dict(self.by_kind),
-            "digests": self.digests,
-        }
-
-
-# --- Which dates qualify today ----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Windows:
-    """The calendar dates that make an item due for a reminder on ``day``."""
-
-    day: date
-    due_in: dict[date, int]  # due date -> working days left (only 3, 1, 0)
-    overdue: dict[date, int]  # due date -> working days overdue (1, 6, 11, …)
-    evaluate_from: date  # answered on a local date in [evaluate_from, evaluate_to)
-    evaluate_to: date
-    extension_from: date  # asked on a local date in [extension_from, extension_to)
-    extension_to: date
-
-    @property
-    def report_days(self) -> list[date]:
-        """Periodic report dates that fall due today: today and the days off after it."""
-        return sorted(d for d, left in self.due_in.items() if left == 0)
-
-
-def windows_for(calendar: WorkingCalendar, day: date, *, oldest_due: date | None) -> Windows:
-    """Walk the calendar once forwards (3 working days) and once backwards (to ``oldest_due``).
-
-    ``left(d)`` = working days after ``day`` up to ``d``; ``overdue(d)`` = working days
-    after ``d`` up to ``day``. A due date on a day off falls in the window of the
-    working day before it, so every date belongs to exactly one window.
-    """
-    due_in: dict[date, int] = {}
-    cursor, left = day, 0
-    while left <= max(DUE_IN_DAYS):
-        if left in DUE_IN_DAYS:
-            due_in[cursor] = left
-        cursor += timedelta(days=1)
-        left += calendar.is_working_day(cursor)
-
-    overdue: dict[date, int] = {}
-    by_count: dict[int, list[date]] = defaultdict(list)
-    cursor = day - timedelta(days=1)
-    behind = int(calendar.is_working_day(day))
-    limit = min(oldest_due or day, day)
-    while cursor >= limit or behind <= max(EVALUATE_AFTER, EXTENSION_AFTER):
-        if behind % ESCALATION_EVERY == 1:
-            overdue[cursor] = behind
-        by_count[behind].append(cursor)
-        behind += calendar.is_working_day(cursor)
-        cursor -= timedelta(days=1)
-
-    def span(count: int) -> tuple[date, date]:
-        dates = by_count[count]
-        return min(dates), max(dates) + timedelta(days=1)
-
-    evaluate_from, evaluate_to = span(EVALUATE_AFTER)
-    extension_from, extension_to = span(EXTENSION_AFTER)
-    return Windows(
-        day=day,
-        due_in=due_in,
-        overdue=overdue,
-        evaluate_from=evaluate_from,
-        evaluate_to=evaluate_to,
-        extension_from=extension_from,
-        extension_to=extension_to,
-    )
-
-
-def _months_back(report_day: date, months: int) -> list[date]:
-    """Every start ``c`` with ``add_months(c, months) == report_day`` (months are clamped)."""
-    index = report_day.year * 12 + report_day.month - 1 - months
-    year, month = divmod(index, 12)
-    month += 1
-    last = monthrange(year, month)[1]
-    if report_day.day == monthrange(report_day.year, report_day.month)[1]:
-        # The last day of a month is reached from every later-or-equal day of the start month.
-        return [date(year, month, d) for d in range(report_day.day, last + 1)]
-    return [date(year, month, report_day.day)] if report_day.day <= last else []
-
-
-def report_start_dates(report_days: Iterable[date], *, step: int, since: date) -> list[date]:
-    """Instruction start dates (local ``created_at``) with a periodic report on ``report_days``.
-
-    The inverse of ``periodic_report_dates``: the report dates are the start plus
-    ``step``·n months, so the starts are the report date minus ``step``·n months.
-    """
-    starts: set[date] = set()
-    for report_day in report_days:
-        months = step
-        # Stop at the month of the oldest open periodic instruction.
-        while report_day.year * 12 + report_day.month - months >= since.year * 12 + since.month:
-            starts.update(_months_back(report_day, months))
-            months += step
-    return sorted(starts)
-
-
-def _local_midnight(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, datetime.min.time()))
-
-
-# --- Recipients and texts ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Reason:
-    """Why an item is in today's reminders; rendered later in each recipient's language."""
-
-    rule: str
-    count: int = 0
-    when: date | None = None
-
-    def render(self) -> str:
-        if self.rule == DUE and self.count == 0:
-            if self.when is not None:
-                return gettext("due on %(date)s.") % {"date": self.when.strftime("%d.%m.%Y")}
-            return gettext("due today.")
-        if self.rule == DUE:
-            return ngettext(
-                "due in %(count)d working day.", "due in %(count)d working days.", self.count
-            ) % {"count": self.count}
-        if self.rule == OVERDUE:
-            return ngettext(
-                "overdue by %(count)d working day.",
-                "overdue by %(count)d working days.",
-                self.count,
-            ) % {"count": self.count}
-        if self.rule == EVALUATE:
-            return ngettext(
-                "answered %(count)d working day ago; please evaluate the answer.",
-                "answered %(count)d working days ago; please evaluate the answer.",
-                self.count,
-            ) % {"count": self.count}
-        if self.rule == EXTENSION:
-            return ngettext(
-                "an extension has awaited a decision for %(count)d working day.",
-                "an extension has awaited a decision for %(count)d working days.",
-                self.count,
-            ) % {"count": self.count}
-        assert self.rule == PERIODIC_REPORT and self.when is not None
-        return gettext("a periodic report is due on %(date)s.") % {
-            "date": self.when.strftime("%d.%m.%Y")
-        }
-
-
-@dataclass
-class _Draft:
-    user: User
-    kind: str
-    item: Any
-    reasons: list[Reason]
-
-
-class _Drafts:
-    """Reminders being collected, one per (user, kind, item): a second reason for the same
-    (rare: a periodic report due in the last days before the due date) joins the first."""
-
-    def __init__(self) -> None:
-        self.rows: dict[tuple[int, str, str, int], _Draft] = {}
-
-    def add(self, users: Iterable[User | None], kind: str, item: Any, reason: Reason) -> None:
-        for user in users:
-            if user is None or not user.is_active:
-                continue
-            key = (user.pk, str(kind), str(item.ITEM_TYPE), item.pk)
-            draft = self.rows.get(key)
-            if draft is None:
-                self.rows[key] = _Draft(user=user, kind=kind, item=item, reasons=[reason])
-            elif reason not in draft.reasons:
-                draft.reasons.append(reason)
-
-
-def _capitalize(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
-class _Renderer:
-    """Texts in each recipient's language; labels, links and reasons cached per language."""
-
-    def __init__(self) -> None:
-        self._labels: dict[tuple[str, int, str], str] = {}
-        self._links: dict[tuple[str, int], str] = {}
-        self._reasons: dict[tuple[Reason, str], str] = {}
-
-    def link(self, item: Any) -> str:
-        key = (str(item.ITEM_TYPE), item.pk)
-        if key not in self._links:
-            self._links[key] = item_kind(item.ITEM_TYPE).url(item)
-        return self._links[key]
-
-    def text(self, draft: _Draft) -> str:
-        """ "<item label>: <reason>" in the recipient's language."""
-        language = draft.user.language
-        label_key = (str(draft.item.ITEM_TYPE), draft.item.pk, language)
-        with translation.override(language):
-            if label_key not in self._labels:
-                self._labels[label_key] = item_kind(draft.item.ITEM_TYPE).label(draft.item)
-            parts = []
-            for reason in draft.reasons:
-                if (reason, language) not in self._reasons:
-                    self._reasons[reason, language] = reason.render()
-                parts.append(self._reasons[reason, language])
-        sentences = " ".join([parts[0], *(_capitalize(p) for p in parts[1:])])
-        return f"{self._labels[label_key]}: {sentences}"[:500]
-
-
-class _Recipients:
-    """Officers of the departments involved, staff: read once per sweep."""
-
-    def __init__(self, department_ids: Iterable[int | None], *, need_staff: bool) -> None:
-        ids = {pk for pk in department_ids if pk}
-        self.officers: dict[int, list[User]] = defaultdict(list)
-        self.heads: dict[int, list[User]] = defaultdict(list)
-        if ids:
-            members = DepartmentMember.objects.filter(
-                department_id__in=ids, is_active=True, user__is_active=True
-            ).select_related("user")
-            for member in members:
-                self.officers[member.department_id].append(member.user)
-                if member.position == Position.HEAD:
-                    self.heads[member.department_id].append(member.user)
-        self.staff = (
-            list(User.objects.filter(role=Role.STAFF, is_active=True)) if need_staff else []
-        )
-
-    def executor_or_officers(self, department_id: int | None, executor: User | None) -> list[User]:
-        if executor is not None and executor.is_active:
-            return [executor]
-        return self.officers.get(department_id or 0, [])
-
-
-# --- The sweep ----------------------------------------------------------------------------
-
-
-def _pause_for_tests() -> None:
-    """Hold the sweep's transaction open, for the worker-kill integration test only.
-
-    ``REMINDERS_TEST_DELAY_SECONDS`` is never set outside that test: it lets the test
-    SIGKILL a worker while a sweep is certainly in the middle of its transaction.
-    """
-    delay = float(os.environ.get("REMINDERS_TEST_DELAY_SECONDS") or 0)
-    if delay > 0:
-        logger.warning("reminders sweep pausing %.1f s (REMINDERS_TEST_DELAY_SECONDS)", delay)
-        time.sleep(delay)
-
-
-@dataclass(frozen=True)
-class _Horizon:
-    """How far back the sweep must look: the oldest open overdue due date, the oldest
-    open instruction with periodic reports (two aggregate queries)."""
-
-    oldest_due: date | None
-    first_periodic: date | None
-
-    @classmethod
-    def read(cls, day: date) -> _Horizon:
-        request_oldest = DeputyRequest.objects.filter(
+    def __init__(self, day: date) -> None:
+        super().__init__(day)
+        self.oldest_overdue = DeputyRequest.objects.filter(
             status=RequestStatus.IN_PROGRESS, due_date__lt=day
         ).aggregate(oldest=Min("due_date"))["oldest"]
-        bounds = Instruction.objects.filter(status__in=INSTRUCTION_OPEN_STATUSES).aggregate(
-            oldest=Min("due_date", filter=Q(due_date__lt=day)),
-            first_periodic=Min("created_at", filter=~Q(report_period=ReportPeriod.NONE)),
-        )
-        oldest = [d for d in (request_oldest, bounds["oldest"]) if d is not None]
-        first_periodic = bounds["first_periodic"]
-        return cls(
-            oldest_due=min(oldest, default=None),
-            first_periodic=timezone.localdate(first_periodic) if first_periodic else None,
-        )
+        self.requests: list[DeputyRequest] = []  # due in 3/1/0 or overdue by 1, 6, 11…
+        self.answered: list[DeputyRequest] = []  # answered EVALUATE_AFTER working days ago
+        self.extensions: list[Extension] = []  # pending for EXTENSION_AFTER working days
 
-
-@dataclass
-class _Matches:
-    """The items that match today's windows — and only those: one query per kind."""
-
-    requests: list[DeputyRequest]  # in progress, due in 3/1/0 or overdue by 1, 6, 11…
-    answered: list[DeputyRequest]  # answered EVALUATE_AFTER working days ago
-    extensions: list[Extension]  # pending for EXTENSION_AFTER working days
-    instructions: list[Instruction]  # open, due in 3/1/0, overdue, or a periodic report
-
-    @classmethod
-    def find(cls, windows: Windows, horizon: _Horizon) -> _Matches:
-        deadline_dates = [*windows.due_in, *windows.overdue]
-        requests = (
+    def find(self, windows: Windows) -> None:
+        self.requests = list(
             DeputyRequest.objects.filter(
-                status=RequestStatus.IN_PROGRESS, due_date__in=deadline_dates
+                status=RequestStatus.IN_PROGRESS,
+                due_date__in=[*windows.due_in, *windows.overdue],
             )
             .select_related("executor", "author__user")
             .defer(*_REQUEST_DEFERRED)
             .order_by("id")
         )
-        answered = (
+        self.answered = list(
             DeputyRequest.objects.filter(
                 status=RequestStatus.ANSWERED,
-                answered_at__gte=_local_midnight(windows.evaluate_from),
-                answered_at__lt=_local_midnight(windows.evaluate_to),
+                answered_at__gte=local_midnight(windows.evaluate_from),
+                answered_at__lt=local_midnight(windows.evaluate_to),
             )
             .select_related("author__user")
             .defer(*_REQUEST_DEFERRED)
             .order_by("id")
         )
-        extensions = (
+        self.extensions = list(
             Extension.objects.filter(
+                request__isnull=False,
                 status=ExtensionStatus.PENDING,
-                created_at__gte=_local_midnight(windows.extension_from),
-                created_at__lt=_local_midnight(windows.extension_to),
+                created_at__gte=local_midnight(windows.extension_from),
+                created_at__lt=local_midnight(windows.extension_to),
             )
-            .select_related("request", "instruction")
+            .select_related("request")
             .defer(*(f"request__{name}" for name in _REQUEST_DEFERRED))
             .order_by("id")
         )
-        # Periodic reports: the instructions started a whole number of periods before
-        # today (a superset: ``_remind_instructions`` checks each one exactly).
-        periodic = Q(pk__in=[])
-        if horizon.first_periodic is not None:
-            for period, step in REPORT_STEP_MONTHS.items():
-                starts = report_start_dates(
-                    windows.report_days, step=step, since=horizon.first_periodic
+
+    def remind(self, windows: Windows, drafts: Drafts, result: SweepResult) -> None:
+        day = windows.day
+        people = Recipients(
+            [item.lead_department_id for item in self.requests],
+            need_staff=bool(self.extensions)
+            or any(item.due_date in windows.overdue for item in self.requests),
+        )
+        for request in self.requests:
+            assert request.due_date is not None  # in progress: a database constraint
+            heads = people.heads.get(request.lead_department_id or 0, [])
+            left = windows.due_in.get(request.due_date)
+            if left is not None:
+                result.items[DUE] += 1
+                when = request.due_date if left == 0 and request.due_date != day else None
+                assignees = people.executor_or_officers(
+                    request.lead_department_id, request.executor
                 )
-                if starts:
-                    periodic |= Q(report_period=period, created_at__date__in=starts)
-        instructions = (
-            Instruction.objects.filter(status__in=INSTRUCTION_OPEN_STATUSES)
-            .filter(Q(due_date__in=deadline_dates) | periodic)
-            .select_related("controller_deputy__user", "controller_commission__chair__user")
-            .order_by("id")
-        )
-        return cls(
-            requests=list(requests),
-            answered=list(answered),
-            extensions=list(extensions),
-            instructions=list(instructions),
-        )
-
-    def recipients(self, windows: Windows) -> _Recipients:
-        deadlines = [r.due_date for r in self.requests] + [i.due_date for i in self.instructions]
-        departments = [r.lead_department_id for r in self.requests] + [
-            i.lead_department_id for i in self.instructions
-        ]
-        need_staff = bool(self.extensions) or any(d in windows.overdue for d in deadlines)
-        return _Recipients(departments, need_staff=need_staff)
-
-
-def _remind_requests(
-    matches: _Matches, windows: Windows, people: _Recipients, drafts: _Drafts, result: SweepResult
-) -> None:
-    day = windows.day
-    for request in matches.requests:
-        assert request.due_date is not None  # in progress: a database constraint
-        heads = people.heads.get(request.lead_department_id or 0, [])
-        left = windows.due_in.get(request.due_date)
-        if left is not None:
-            result.items[DUE] += 1
-            when = request.due_date if left == 0 and request.due_date != day else None
-            assignees = people.executor_or_officers(request.lead_department_id, request.executor)
-            drafts.add([*assignees, *heads], REMIND, request, Reason(DUE, left, when))
-            continue
-        behind = windows.overdue[request.due_date]
-        result.items[OVERDUE] += 1
-        escalated = [*heads, *people.staff]
-        if behind > 1:
-            escalated.append(request.author.user)
-        drafts.add(escalated, ESCALATE, request, Reason(OVERDUE, behind))
-    for request in matches.answered:
-        result.items[EVALUATE] += 1
-        drafts.add(
-            [request.author.user],
-            NotificationKind.PLEASE_EVALUATE,
-            request,
-            Reason(EVALUATE, EVALUATE_AFTER),
-        )
-    for extension in matches.extensions:
-        result.items[EXTENSION] += 1
-        item = extension.request or extension.instruction
-        drafts.add(people.staff, REMIND, item, Reason(EXTENSION, EXTENSION_AFTER))
-
-
-def _remind_instructions(
-    matches: _Matches, windows: Windows, people: _Recipients, drafts: _Drafts, result: SweepResult
-) -> None:
-    day = windows.day
-    for instruction in matches.instructions:
-        officers = people.officers.get(instruction.lead_department_id, [])
-        heads = people.heads.get(instruction.lead_department_id, [])
-        left = windows.due_in.get(instruction.due_date)
-        if left is not None:
-            result.items[DUE] += 1
-            when = instruction.due_date if left == 0 and instruction.due_date != day else None
-            drafts.add(officers, REMIND, instruction, Reason(DUE, left, when))
-        behind = windows.overdue.get(instruction.due_date)
-        if behind is not None:
+                drafts.add([*assignees, *heads], REMIND, request, Reason(DUE, left, when))
+                continue
+            behind = windows.overdue[request.due_date]
             result.items[OVERDUE] += 1
             escalated = [*heads, *people.staff]
             if behind > 1:
-                if instruction.controller_deputy is not None:
-                    escalated.append(instruction.controller_deputy.user)
-                commission = instruction.controller_commission
-                if commission is not None and commission.chair is not None:
-                    escalated.append(commission.chair.user)
-            drafts.add(escalated, ESCALATE, instruction, Reason(OVERDUE, behind))
-        if instruction.report_period != ReportPeriod.NONE:
-            report_dates = periodic_report_dates(
-                start=timezone.localdate(instruction.created_at),
-                due=instruction.due_date,
-                period=instruction.report_period,
+                escalated.append(request.author.user)
+            drafts.add(escalated, ESCALATE, request, Reason(OVERDUE, behind))
+        for request in self.answered:
+            result.items[EVALUATE] += 1
+            drafts.add(
+                [request.author.user],
+                NotificationKind.PLEASE_EVALUATE,
+                request,
+                Reason(EVALUATE, EVALUATE_AFTER),
             )
-            for report_day in windows.report_days:
-                if report_day in report_dates:
-                    result.items[PERIODIC_REPORT] += 1
-                    drafts.add(
-                        officers, REMIND, instruction, Reason(PERIODIC_REPORT, 0, report_day)
-                    )
-
-
-def reminders_sweep(*, day: date, force: bool = False, enqueue: bool = True) -> SweepResult:
-    """Record every reminder due on ``day`` and create the day's e-mail digests.
-
-    Preconditions: none — safe to run any number of times for any day, concurrently
-    too (the unique constraints keep one notification per (user, kind, item, day)
-    and one digest per (user, day)). On a non-working day it does nothing unless
-    ``force``. With ``enqueue`` the unsent digests of the day are published to the
-    broker after the commit (a dead broker leaves them for the catch-up).
-    """
-    horizon = _Horizon.read(day)
-    # One calendar for the whole sweep: its decreed days are read in one query.
-    calendar = calendar_for(min(horizon.oldest_due or day, day) - timedelta(days=31), day)
-    result = SweepResult(day=day, ran=False)
-    if not force and not calendar.is_working_day(day):
-        return result
-    result.ran = True
-    with transaction.atomic():
-        windows = windows_for(calendar, day, oldest_due=horizon.oldest_due)
-        matches = _Matches.find(windows, horizon)
-        people = matches.recipients(windows)
-        drafts = _Drafts()
-        _remind_requests(matches, windows, people, drafts, result)
-        _remind_instructions(matches, windows, people, drafts, result)
-        existing = set(
-            Notification.objects.filter(day=day, deduplicate=True).values_list(
-                "user_id", "kind", "item_type", "item_id"
-            )
-        )
-        renderer = _Renderer()
-        rows = [
-            Notification(
-                user=draft.user,
-                kind=draft.kind,
-                item_type=str(draft.item.ITEM_TYPE),
-                item_id=draft.item.pk,
-                text=renderer.text(draft),
-                link=renderer.link(draft.item),
-                day=day,
-                deduplicate=True,
-            )
-            for key, draft in drafts.rows.items()
-            if key not in existing
-        ]
-        # ignore_conflicts: a concurrent sweep may insert the same rows between the
-        # read above and this insert; the unique constraint keeps one of each.
-        Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
-        result.notifications = len(rows)
-        result.by_kind.update(row.kind for row in rows)
-        _pause_for_tests()
-        digests = digests_create(day=day)
-        result.digests = digests.created
-        result.digest_ids = digests.pending_ids
-        if enqueue and digests.pending_ids:
-            ids = list(digests.pending_ids)
-            # After commit: the worker always finds the digest it is asked to send,
-            # and a rolled-back sweep e-mails nobody.
-            transaction.on_commit(lambda: enqueue_digests(ids))
-    return result
+        for extension in self.extensions:
+            result.items[EXTENSION] += 1
+            drafts.add(people.staff, REMIND, extension.request, Reason(EXTENSION, EXTENSION_AFTER))

@@ -35,7 +35,7 @@ from demo.reminders import seed_reminders
 from instructions.models import ReportPeriod
 from maslikhat.accounts.models import User
 from maslikhat.celery import app
-from maslikhat.core import digests
+from maslikhat.core import digests, reminders
 from maslikhat.core.digests import (
     OutgoingEmail,
     OutgoingEmailStatus,
@@ -45,12 +45,11 @@ from maslikhat.core.digests import (
     enqueue_digests,
 )
 from maslikhat.core.notifications import Notification, NotificationKind
-from maslikhat.core.tasks import send_digest, send_notification_email
+from maslikhat.core.reminders import reminders_sweep
+from maslikhat.core.tasks import send_digest, send_notification_email, sweep_reminders
 from maslikhat.directory.models import Position
-from requests_app import reminders, services
+from requests_app import services
 from requests_app.models import DeputyRequest
-from requests_app.reminders import reminders_sweep
-from requests_app.tasks import sweep_reminders
 from tests.factories import DemoDirectory, department_officer
 from tests.instruction_helpers import World, create_instruction, make_world
 from tests.requests_helpers import answer, make_request

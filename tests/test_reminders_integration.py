@@ -44,10 +44,9 @@ from maslikhat.accounts.models import User
 from maslikhat.celery import app
 from maslikhat.core.digests import OutgoingEmail
 from maslikhat.core.notifications import Notification, NotificationKind
-from maslikhat.core.tasks import send_pending_email
+from maslikhat.core.tasks import send_pending_email, sweep_reminders
 from maslikhat.directory.models import Department, Position
 from requests_app.models import DeputyRequest
-from requests_app.tasks import sweep_reminders
 from tests.conftest import skip_or_fail
 from tests.factories import CategoryFactory, DemoDirectory, DepartmentFactory, department_officer
 from tests.requests_helpers import make_request

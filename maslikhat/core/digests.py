@@ -1,6 +1,6 @@
 """Outgoing e-mail as a record, and the daily digest built from the day's reminders.
 
-The reminder sweep (``requests_app.reminders``) writes in-app notifications; this
+The reminder sweep (``maslikhat.core.reminders``) writes in-app notifications; this
 module turns the notifications of one day into **one e-mail per recipient**, the
 digest, stored as an ``OutgoingEmail`` row before anything is sent:
 

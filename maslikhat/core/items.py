@@ -11,10 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from django.utils.functional import Promise
+
+if TYPE_CHECKING:
+    import datetime
+
+    from .reminders import ItemReminders
 
 
 class ItemType(models.TextChoices):
@@ -33,7 +38,9 @@ class ItemKind:
     the user may also read its correspondence (thread, files, history) — a
     published request is visible to all, its thread is not; ``can_write(user, item)`` says
     whether the user may post in its thread and attach files; ``url(item)`` is
-    its page; ``label(item)`` names it in notifications ("DZ-2026-00012 «…»").
+    its page; ``label(item)`` names it in notifications ("DZ-2026-00012 «…»");
+    ``reminders(day)`` is the kind's part of the daily reminder sweep
+    (``maslikhat/core/reminders.py``: an ``ItemReminders``), or ``None``.
     """
 
     code: str
@@ -45,6 +52,7 @@ class ItemKind:
     label: Callable[[Any], str]
     post_message: Callable[..., Any]
     add_attachment: Callable[..., Any]
+    reminders: Callable[[datetime.date], ItemReminders] | None = None
 
 
 _REGISTRY: dict[str, ItemKind] = {}
@@ -56,6 +64,11 @@ def register_item_kind(kind: ItemKind) -> None:
 
 def item_kind(code: str) -> ItemKind:
     return _REGISTRY[code]
+
+
+def item_kinds() -> list[ItemKind]:
+    """Every registered kind, in the order the apps registered them."""
+    return list(_REGISTRY.values())
 
 
 def item_type_of(item: Any) -> str:

@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from maslikhat.core.digests import digest_send
-from requests_app.reminders import RULES, reminders_sweep
+from maslikhat.core.reminders import RULES, reminders_sweep
 
 
 class Command(BaseCommand):
