@@ -57,7 +57,7 @@ migrations-check: $(VENV)/.installed-dev
 	DJANGO_SETTINGS_MODULE=maslikhat.settings.test $(PY) manage.py makemigrations --check --dry-run
 
 pytest: $(VENV)/.installed-dev
-	URL_COVERAGE=1 $(PY) -m pytest -n $${PYTEST_WORKERS:-auto} --dist loadfile
+	URL_COVERAGE=1 $(PY) -m pytest -n $${PYTEST_WORKERS:-auto} --dist load
 
 test: lint typecheck migrations-check pytest
 

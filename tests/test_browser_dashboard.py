@@ -75,12 +75,14 @@ def test_a_visitor_searches_the_public_portal_and_opens_a_published_request(
     created = bulk_requests(directory, 12, where, with_answers=True)
     published = next(r for r in created if r.is_public and r.status == S.CLOSED)
     private = next(r for r in created if not r.is_public)
-    # The services keep search_document current; rows inserted in bulk set it here.
+    # The services keep both search documents current; rows inserted in bulk set them here.
     for item, title in (
         (published, "Пешеходный переход у гимназии"),
         (private, "Пешеходный мост закрытый"),
     ):
-        DeputyRequest.objects.filter(pk=item.pk).update(title=title, search_document=title.lower())
+        DeputyRequest.objects.filter(pk=item.pk).update(
+            title=title, search_document=title.lower(), published_document=title.lower()
+        )
 
     with browser_page(live_server.url, width=390, height=844) as (page, blocked):
         errors = collect_console_errors(page)
