@@ -400,11 +400,11 @@ SPECTACULAR_SETTINGS = {
         "DepartmentKindEnum": "maslikhat.directory.models.DepartmentKind",
         "NotificationKindEnum": "maslikhat.core.notifications.NotificationKind",
         "ItemTypeEnum": "maslikhat.core.items.ItemType",
-        "InstructionStatusEnum": "requests_app.models.InstructionStatus",
-        "MeetingKindEnum": "requests_app.models.MeetingKind",
-        "SessionKindEnum": "requests_app.models.SessionKind",
-        "ReportPeriodEnum": "requests_app.models.ReportPeriod",
-        "ReportStatusEnum": "requests_app.models.ReportStatus",
+        "InstructionStatusEnum": "instructions.models.InstructionStatus",
+        "MeetingKindEnum": "instructions.models.MeetingKind",
+        "SessionKindEnum": "instructions.models.SessionKind",
+        "ReportPeriodEnum": "instructions.models.ReportPeriod",
+        "ReportStatusEnum": "instructions.models.ReportStatus",
     },
 }
 
