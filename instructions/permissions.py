@@ -1,7 +1,7 @@
 """Who may do what to a protocol instruction: pure predicates over an ``Actor`` and the item.
 
 The state question ("is it allowed now") is the transition table's in
-``instruction_services``. Co-department ids and the chair of the controlling
+``services``. Co-department ids and the chair of the controlling
 commission must be prefetched by the selector; predicates never query.
 """
 

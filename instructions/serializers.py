@@ -1,7 +1,7 @@
 """API shapes of meetings, protocols and protocol instructions (``api.md``) and action bodies.
 
 Field names are fixed by the contract. Serializers only parse and present; every
-rule (who, when, which dates) is in ``instruction_services``. Bodies shared with
+rule (who, when, which dates) is in ``services``. Bodies shared with
 deputy requests (comment, reason, extensions) reuse ``requests_app.serializers``.
 """
 

@@ -1,7 +1,7 @@
 """Browser pages of protocol instructions at ``/instructions/`` (namespace ``instructions``).
 
 Every action has its own address that takes a POST and calls exactly one
-service (``instruction_views.ACTIONS``).
+service (``views.ACTIONS``).
 """
 
 from django.urls import URLPattern, path
