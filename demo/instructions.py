@@ -40,6 +40,7 @@ from maslikhat.core.notifications import Notification
 
 from .clock import NOTIFICATIONS_UNREAD_DAYS, in_app_only
 from .context import DemoContext
+from .instruction_bulk import copy_instruction_year
 from .instruction_plans import (
     UPCOMING_COMMISSION_MEETINGS,
     UPCOMING_DAYS,
@@ -297,4 +298,13 @@ def seed_instructions(context: DemoContext) -> str:
     upcoming = year.plan_upcoming(last_number)
     for plan in upcoming:
         year.create_meeting(plan)
-    return year.summary(meetings, len(upcoming), time.perf_counter() - started)
+    line = year.summary(meetings, len(upcoming), time.perf_counter() - started)
+    # The services wrote ``year.scale`` years (at most a few); copies make up the rest.
+    copies = round(context.scale / year.scale) - 1
+    if copies > 0:
+        rows, seconds = copy_instruction_year(copies)
+        line += " " + _(
+            "Benchmark volume: the meetings and instructions copied %(copies)d times, "
+            "%(rows)d rows in %(seconds).1f s."
+        ) % {"copies": copies, "rows": rows, "seconds": seconds}
+    return line

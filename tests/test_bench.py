@@ -1,0 +1,203 @@
+"""The benchmark's arithmetic and its coverage of the portal's endpoints (``bench/``).
+
+The figures themselves come from ``make bench`` on PostgreSQL; here the report functions
+run on made-up timings, and the declared endpoint list is held against the URL map so a
+new list, detail, dashboard, KPI or public address without a benchmark row is noticed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from bench import report
+from bench.endpoints import (
+    ENDPOINTS,
+    FLOOR_ME,
+    FLOOR_MODEL_SERIALIZER,
+    NOT_TIMED,
+    PERSONAS,
+    TARGET_CLASSES,
+    placeholders,
+)
+
+
+def row(label: str, target: str, small_p95: float, large_p95: float) -> dict[str, Any]:
+    return {
+        "label": label,
+        "name": label,
+        "path": "/",
+        "persona": "staff",
+        "target": target,
+        "small": {"p50": small_p95 / 2, "p95": small_p95, "n": 30},
+        "large": {"p50": large_p95 / 2, "p95": large_p95, "n": 30},
+    }
+
+
+FLOORS = [row(FLOOR_ME, "floor", 9.0, 10.0), row(FLOOR_MODEL_SERIALIZER, "floor", 18.0, 20.0)]
+
+
+def judged(*rows: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {r["label"]: r for r in report.evaluate([*FLOORS, *rows])}
+
+
+def test_percentiles_interpolate_between_ranks() -> None:
+    samples = [float(v) for v in range(1, 101)]  # 1 … 100 ms
+
+    summary = report.summarize(samples)
+
+    assert summary == {"n": 100, "p50": 50.5, "p95": 95.05}
+    assert report.percentile([7.0], 95) == 7.0
+
+
+def test_ratios_and_growth_are_taken_against_the_large_floors() -> None:
+    rows = judged(row("list", "list", 20.0, 25.0))
+
+    assert rows["list"]["growth"] == 1.25
+    assert rows["list"]["x_me"] == 2.5  # 25 / 10
+    assert rows["list"]["x_ms"] == 1.25  # 25 / 20
+
+
+def test_a_list_meets_its_target_only_under_both_floors() -> None:
+    rows = judged(
+        row("fast list", "list", 20.0, 25.0),
+        row("list slower than the serializer floor", "list", 28.0, 31.0),
+        row("list slower than auth/me", "list", 30.0, 35.0),
+    )
+
+    assert rows["fast list"]["marks"] == {"ratio": True, "growth": True}
+    assert rows["list slower than the serializer floor"]["marks"]["ratio"] is False
+    assert rows["list slower than auth/me"]["marks"]["ratio"] is False
+
+
+def test_search_and_dashboards_have_their_own_limits() -> None:
+    rows = judged(
+        row("search", "search", 40.0, 49.0),
+        row("slow search", "search", 40.0, 51.0),
+        row("dashboard", "dashboard", 29.0, 30.0),
+        row("slow dashboard", "dashboard", 30.0, 31.0),
+    )
+
+    assert rows["search"]["marks"]["ratio"] is True
+    assert rows["slow search"]["marks"]["ratio"] is False
+    assert rows["dashboard"]["marks"]["ratio"] is True
+    assert rows["slow dashboard"]["marks"]["ratio"] is False
+
+
+def test_growth_over_the_limit_is_marked_and_details_have_no_ratio_target() -> None:
+    rows = judged(row("detail", "detail", 10.0, 14.0), row("steady detail", "detail", 10.0, 13.0))
+
+    assert rows["detail"]["marks"] == {"ratio": None, "growth": False}
+    assert rows["steady detail"]["marks"] == {"ratio": None, "growth": True}
+    assert rows[FLOOR_ME]["marks"] == {"ratio": None, "growth": None}
+
+
+def test_a_size_not_measured_leaves_the_marks_open() -> None:
+    only_small = row("list", "list", 20.0, 25.0)
+    only_small["large"] = None
+
+    rows = judged(only_small)
+
+    assert rows["list"]["growth"] is None
+    assert rows["list"]["marks"] == {"ratio": None, "growth": None}
+
+
+def test_the_table_prints_each_row_with_its_marks_and_the_other_figures() -> None:
+    result = {
+        "rows": [*FLOORS, row("API requests", "list", 20.0, 35.0)],
+        "sizes": {"large": {"scale": 200, "requests": 100_000, "build_seconds": 42.0}},
+        "extras": {
+            "compute_kpi": {"seconds": 12.5, "peak_rss_mb": 180.0},
+            "reminder_sweep": {"notifications": 5000, "seconds": 2.0, "per_second": 2500.0},
+        },
+    }
+
+    table = report.format_table(result)
+
+    line = next(text for text in table.splitlines() if text.startswith("API requests"))
+    assert "3.50×" in line and "1.75×" in line and "ratio ✗ growth ✗" in line
+    assert "targets met: 0, missed: 2" in table
+    assert "compute_kpi (large): 12.5 s, peak RSS 180 MB" in table
+    assert "2,500/s  target ≥1,000/s ✓" in table
+    assert "build took 42 s" in table
+
+
+def test_the_run_is_saved_with_a_timestamp_and_as_latest(tmp_path: Path) -> None:
+    result = {"rows": [*FLOORS, row("API requests", "list", 20.0, 25.0)]}
+
+    path = report.save(result, tmp_path)
+
+    latest = json.loads((tmp_path / "latest.json").read_text(encoding="utf-8"))
+    assert path.name != "latest.json" and path.exists()
+    assert latest == json.loads(path.read_text(encoding="utf-8"))
+    assert latest["rows"][2]["x_me"] == 2.5
+    assert latest["rows"][2]["marks"] == {"ratio": True, "growth": True}
+
+
+# --- Coverage of the URL map ------------------------------------------------------------------
+
+
+def named_patterns() -> Iterator[tuple[str, URLPattern]]:
+    """Every named pattern of the portal's URL map, with its namespace (the admin aside)."""
+
+    def walk(patterns: list[Any], namespace: str) -> Iterator[tuple[str, URLPattern]]:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                inner = pattern.namespace or ""
+                if inner == "admin":
+                    continue
+                prefix = f"{namespace}:{inner}" if namespace and inner else namespace or inner
+                yield from walk(pattern.url_patterns, prefix)
+            elif pattern.name:
+                yield (f"{namespace}:{pattern.name}" if namespace else pattern.name), pattern
+
+    yield from walk(get_resolver("maslikhat.urls").url_patterns, "")
+
+
+def is_post_action(pattern: URLPattern) -> bool:
+    """A page's action address (it takes a POST and calls one service) or a POST-only API route."""
+    if "action" in pattern.default_args:
+        return True
+    actions = getattr(pattern.callback, "actions", None)
+    return actions is not None and "get" not in actions
+
+
+def test_every_list_detail_dashboard_kpi_and_public_pattern_has_a_benchmark_row() -> None:
+    timed = {endpoint.name for endpoint in ENDPOINTS}
+    readable = {name for name, pattern in named_patterns() if not is_post_action(pattern)} - {
+        "bench-floor-requests"
+    }
+
+    missing = sorted(readable - timed - set(NOT_TIMED))
+
+    assert not missing, f"URL patterns with no row in bench/endpoints.py: {missing}"
+
+
+def test_the_reasons_not_to_time_a_pattern_name_existing_patterns() -> None:
+    names = {name for name, _pattern in named_patterns()}
+
+    assert set(NOT_TIMED) <= names
+    assert not set(NOT_TIMED) & {endpoint.name for endpoint in ENDPOINTS}
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: f"{e.label}|{e.persona}")
+def test_each_row_names_its_pattern_and_its_path_resolves_to_it(endpoint: Any) -> None:
+    assert endpoint.persona in PERSONAS and endpoint.target in TARGET_CLASSES
+    if endpoint.name == "bench-floor-requests":
+        reverse_path = reverse(endpoint.name, urlconf="bench.urls")
+    else:
+        path_only = endpoint.path.split("?")[0]
+        kwargs = {}
+        for name in placeholders(path_only):
+            kwargs["period" if name == "quarter" else "pk"] = "2026-Q1" if name == "quarter" else 7
+        reverse_path = reverse(endpoint.name, kwargs=kwargs or None)
+        endpoint_path = path_only.format(**dict.fromkeys(placeholders(path_only), 7)).replace(
+            "7.pdf", "2026-Q1.pdf"
+        )
+        assert reverse_path == endpoint_path
+    assert reverse_path.startswith("/")
