@@ -80,3 +80,11 @@ backup: $(VENV)/.installed
 restore: $(VENV)/.installed
 	@test -n "$(FILE)" || { echo "Usage: make restore FILE=var/backups/<archive>.tar.gz [FORCE=1]"; exit 2; }
 	$(PY) manage.py restore "$(FILE)" $(if $(FORCE),--force)
+
+# Benchmarks on PostgreSQL (bench/run.py, README "Benchmarks"): the demo year and
+# BENCH_SCALE × 500 requests (default 2000: a million), each database built once and reused.
+.PHONY: bench
+BENCH_SCALE ?= 2000
+bench: $(VENV)/.installed-run
+	@$(PY) bench/run.py --check || { echo "make bench needs PostgreSQL (see above)."; exit 2; }
+	$(PY) bench/run.py --scale $(BENCH_SCALE)

@@ -8,12 +8,14 @@ new list, detail, dashboard, KPI or public address without a benchmark row is no
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import translation
 
 from bench import report
 from bench.endpoints import (
@@ -25,6 +27,16 @@ from bench.endpoints import (
     TARGET_CLASSES,
     placeholders,
 )
+from demo import instruction_plans
+from demo.context import DemoContext
+from demo.directory import seed_directory
+from demo.instruction_bulk import copy_instruction_year
+from demo.instructions import seed_instructions
+from demo.requests import seed_requests
+from instructions.models import Instruction, Meeting
+from maslikhat.core.items import ItemType
+from maslikhat.core.threads import AuditEvent, Message
+from requests_app.models import DeputyRequest, RequestStatus, Response, ResponseKind
 
 
 def row(label: str, target: str, small_p95: float, large_p95: float) -> dict[str, Any]:
@@ -201,3 +213,97 @@ def test_each_row_names_its_pattern_and_its_path_resolves_to_it(endpoint: Any) -
         )
         assert reverse_path == endpoint_path
     assert reverse_path.startswith("/")
+
+
+# --- The large data set: what seed_demo --scale writes in bulk ------------------------------
+
+
+@pytest.fixture
+def english() -> Iterator[None]:
+    with translation.override("en"):
+        yield
+
+
+@pytest.mark.django_db
+def test_bulk_requests_leave_their_history_threads_and_returned_answers(
+    settings: Any, english: None
+) -> None:
+    settings.DEMO_REQUESTS_PER_YEAR = 20
+    directory = seed_directory(seed=2023)
+    summary = seed_requests(DemoContext(directory=directory, seed=2023, scale=21))
+
+    assert "Benchmark volume: 400 more requests" in summary
+    first_bulk = DeputyRequest.objects.order_by("pk")[20].pk
+    bulk = DeputyRequest.objects.filter(pk__gte=first_bulk).order_by("pk")
+    ids = [r.pk for r in bulk]
+    events = AuditEvent.objects.filter(item_type=ItemType.REQUEST, item_id__in=ids)
+    actions: dict[int, list[str]] = defaultdict(list)
+    for item_id, action in events.order_by("created_at", "pk").values_list("item_id", "action"):
+        actions[item_id].append(action)
+    for item in bulk:
+        assert actions[item.pk][0] == "create", item.pk
+        if item.status != RequestStatus.DRAFT:
+            assert actions[item.pk][1] == "submit"
+        if item.routed_at is not None:
+            assert actions[item.pk][2:4] == ["route", "assign"]
+        if item.status == RequestStatus.CLOSED:
+            assert actions[item.pk][-1] in ("accept", "auto_close")
+    reworked = Response.objects.filter(request_id__in=ids, evaluation="rework")
+    assert reworked.exists() and all(r.evaluated_at and r.evaluation_comment for r in reworked)
+    assert all("rework" in actions[r.request_id] for r in reworked)
+    accepted = Response.objects.filter(request_id__in=ids, evaluation="accept")
+    assert {r.request_id for r in accepted} == set(
+        bulk.filter(status=RequestStatus.CLOSED, rating__isnull=False).values_list("pk", flat=True)
+    )
+    assert Response.objects.filter(request_id__in=ids, kind=ResponseKind.INTERIM).exists()
+    threads = Message.objects.filter(item_type=ItemType.REQUEST, item_id__in=ids)
+    assert 0.15 < threads.values("item_id").distinct().count() / len(ids) < 0.45
+    # The sequences follow the explicit keys.
+    last = max(AuditEvent.objects.values_list("pk", flat=True))
+    event = AuditEvent.objects.create(item_type=ItemType.REQUEST, item_id=ids[0], action="x")
+    assert event.pk > last
+
+
+@pytest.mark.django_db
+def test_copies_of_the_instruction_year_point_at_their_own_meetings_and_protocols(
+    monkeypatch: pytest.MonkeyPatch, english: None
+) -> None:
+    monkeypatch.setattr(instruction_plans, "COMMISSION_MEETINGS", 2)
+    monkeypatch.setattr(instruction_plans, "HEARINGS", 1)
+    monkeypatch.setattr(instruction_plans, "INSTRUCTIONS", 8)
+    directory = seed_directory(seed=2023)
+    seed_instructions(DemoContext(directory=directory, seed=2023, scale=1))
+    originals = list(Instruction.objects.order_by("pk"))
+    meetings = Meeting.objects.count()
+    instruction_events = AuditEvent.objects.filter(item_type=ItemType.INSTRUCTION)
+    events = instruction_events.count()
+
+    rows, _seconds = copy_instruction_year(2)
+
+    assert rows > 0
+    assert Meeting.objects.count() == 3 * meetings
+    copies = list(Instruction.objects.order_by("pk"))[len(originals) :]
+    assert len(copies) == 2 * len(originals)
+    for original, copy in zip(originals * 2, copies, strict=True):
+        assert (copy.text, copy.status, copy.due_date) == (
+            original.text,
+            original.status,
+            original.due_date,
+        )
+        assert copy.protocol_id != original.protocol_id
+        assert copy.protocol.meeting_id != original.protocol.meeting_id
+        assert copy.item is None or copy.item.protocol_id == copy.protocol_id
+        assert copy.reports.count() == original.reports.count()
+    assert instruction_events.count() == 3 * events
+    assert set(instruction_events.values_list("item_id", flat=True)) <= {
+        i.pk for i in originals + copies
+    }
+    last = max(Meeting.objects.values_list("pk", flat=True))
+    meeting = Meeting.objects.create(
+        convocation=originals[0].convocation,
+        kind="session",
+        date=originals[0].due_date,
+        title="x",
+        created_by=directory.staff,
+    )
+    assert meeting.pk > last
