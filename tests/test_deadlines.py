@@ -16,11 +16,13 @@ from maslikhat.core.deadlines import (
     CalendarDayKind,
     DayUnit,
     DeadlineRule,
+    DueDate,
     WorkingCalendar,
     add_months,
     calendar_for,
     compute_due_date,
     deadline_rules_ensure_defaults,
+    due_explanation,
     get_rule,
     max_extension_date,
 )
@@ -216,6 +218,51 @@ def test_the_record_is_json_serialisable() -> None:
         "rule": "test",
         "skipped": [{"date": "2026-12-16", "reason": "Independence Day"}],
     }
+
+
+def test_the_stored_record_reads_back_as_the_same_computation() -> None:
+    with translation.override("en"):
+        result = compute_due_date(rule=working_rule(15), start=date(2026, 3, 18), calendar=PLAIN)
+        record = json.loads(json.dumps(result.as_dict()))
+        restored = DueDate.from_dict(record)
+        assert restored is not None
+        assert restored.as_dict() == result.as_dict()
+        assert restored.explain() == result.explain()
+
+
+@pytest.mark.parametrize(
+    "record",
+    [None, {}, {"due": "2026-05-04", "set_by_staff": True}, {"due": "soon", "start": 1, "days": 3}],
+)
+def test_a_record_that_is_not_a_computation_reads_back_as_none(record: dict | None) -> None:
+    assert DueDate.from_dict(record) is None
+
+
+class _Item:
+    def __init__(self, basis: dict, due_date: date | None) -> None:
+        self.due_date_basis = basis
+        self.due_date = due_date
+
+
+def test_the_how_computed_box_words_the_record_and_notices_an_extension() -> None:
+    with translation.override("en"):
+        record = compute_due_date(
+            rule=working_rule(3), start=date(2026, 12, 14), calendar=PLAIN
+        ).as_dict()
+        box = due_explanation(_Item(record, date(2026, 12, 18)))
+        moved = due_explanation(_Item(record, date(2026, 12, 25)))
+    assert box is not None and moved is not None
+    assert box["set_by_staff"] is False
+    assert box["lines"][-1] == "Due date: 18.12.2026."
+    assert "16.12.2026: Independence Day (day off)" in box["lines"]
+    assert box["extended"] is False
+    assert moved["extended"] is True
+
+
+def test_the_how_computed_box_says_when_staff_set_the_date_and_is_empty_without_a_record() -> None:
+    staff = due_explanation(_Item({"due": "2026-05-04", "set_by_staff": True}, date(2026, 5, 4)))
+    assert staff == {"set_by_staff": True, "lines": [], "extended": False}
+    assert due_explanation(_Item({}, None)) is None
 
 
 def test_max_extension_date_clamps_to_the_end_of_the_month() -> None:

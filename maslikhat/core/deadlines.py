@@ -218,6 +218,30 @@ class DueDate:
             ],
         }
 
+    @classmethod
+    def from_dict(cls, record: Mapping[str, Any] | None) -> DueDate | None:
+        """The computation stored by ``as_dict`` read back, or ``None`` when there is none.
+
+        A record written by hand (a due date set by staff) or damaged reads as ``None``.
+        The reasons of the skipped days stay as they were worded when it was computed.
+        """
+        if not record:
+            return None
+        try:
+            return cls(
+                due=date.fromisoformat(record["due"]),
+                start=date.fromisoformat(record["start"]),
+                days=int(record["days"]),
+                unit=str(record.get("unit") or DayUnit.WORKING),
+                skipped=[
+                    DayInfo(date.fromisoformat(day["date"]), False, str(day.get("reason", "")))
+                    for day in record.get("skipped", [])
+                ],
+                rule_code=record.get("rule"),
+            )
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return None
+
     def explain(self) -> list[str]:
         """Human-readable lines: the count, every skipped day and why, the due date."""
         start = _format_date(self.start)
@@ -381,6 +405,28 @@ def compute_due_date(
     """
     cal = calendar if calendar is not None else calendar_for(start)
     return replace(cal.add_days(start, rule.days, rule.unit), rule_code=rule.code)
+
+
+def due_explanation(item: Any) -> dict[str, Any] | None:
+    """The "how computed" box of an item's page, from its ``due_date_basis``.
+
+    ``{"set_by_staff": bool, "lines": [...], "extended": bool}``: the lines are worded
+    in the reader's language from the stored computation (``DueDate.from_dict``);
+    ``extended`` says the due date has since moved (an approved extension). ``None``
+    when the item has no readable record (no deadline yet, or a damaged one).
+    """
+    basis = item.due_date_basis or {}
+    try:
+        recorded_due = date.fromisoformat(basis["due"])
+    except (KeyError, TypeError, ValueError):
+        recorded_due = None
+    extended = item.due_date is not None and recorded_due not in (None, item.due_date)
+    if basis.get("set_by_staff"):
+        return {"set_by_staff": True, "lines": [], "extended": extended}
+    computed = DueDate.from_dict(basis)
+    if computed is None:
+        return None
+    return {"set_by_staff": False, "lines": computed.explain(), "extended": extended}
 
 
 def add_months(day: date, months: int) -> date:
