@@ -31,6 +31,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from maslikhat.core import selectors as core_selectors
 from maslikhat.core import services as core_services
 from maslikhat.core.deadlines import DayInfo, DueDate, WorkingCalendar
+from maslikhat.core.forms import (
+    AttachmentForm,
+    ExtensionAskForm,
+    ExtensionDecideForm,
+    ItemActionForm,
+    MessageForm,
+)
 from maslikhat.core.web import (
     ActionSpec,
     BoundForm,
@@ -51,15 +58,10 @@ from . import permissions, selectors, services
 from .filters import INSTRUCTION_ORDERING_FIELDS
 from .forms import (
     AcceptForm,
-    AttachmentForm,
-    ExtensionAskForm,
-    ExtensionDecideForm,
-    InstructionActionForm,
     InstructionCreateForm,
     InstructionListFilter,
     MeetingForm,
     MeetingListFilter,
-    MessageForm,
     ProtocolForm,
     RemoveFromControlForm,
     ReportForm,
@@ -274,13 +276,13 @@ def _detail_context(
     can_write = permissions.can_write_thread(actor, item)
 
     def form_for(
-        action: str, form_class: type[InstructionActionForm], sub_id: int | None = None
-    ) -> InstructionActionForm:
+        action: str, form_class: type[ItemActionForm], sub_id: int | None = None
+    ) -> ItemActionForm:
         if bound is not None and bound.action == action and bound.sub_id == sub_id:
             return bound.form
         return form_class(initial={"version": item.version})
 
-    shown: dict[str, tuple[bool, type[InstructionActionForm]]] = {
+    shown: dict[str, tuple[bool, type[ItemActionForm]]] = {
         "report": (bool({"report_interim", "report_final"} & actions), ReportForm),
         "accept": ("accept" in actions, AcceptForm),
         "return": ("return" in actions, ReturnForm),
@@ -289,7 +291,7 @@ def _detail_context(
         "message": (can_write, MessageForm),
         "attachment": (can_write, AttachmentForm),
     }
-    forms: dict[str, InstructionActionForm] = {
+    forms: dict[str, ItemActionForm] = {
         name: form_for(name, form_class) for name, (visible, form_class) in shown.items() if visible
     }
     if "decide_extension" in actions and pending is not None:

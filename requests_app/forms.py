@@ -16,8 +16,18 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from maslikhat.accounts.models import User
+from maslikhat.core.filters import StableOrderingFilter, style_filter_widgets
+from maslikhat.core.forms import (
+    CommentForm,
+    ItemActionForm,
+    PortalForm,
+    ReasonForm,
+    comment_field,
+    date_input,
+    textarea,
+    version_field,
+)
 from maslikhat.core.text import TEXT_MAX
-from maslikhat.core.web import StyledFormMixin
 from maslikhat.directory.actors import actor_for
 from maslikhat.directory.models import Category, Department, Deputy, District
 
@@ -25,23 +35,7 @@ from .filters import ORDERING_FIELDS, DeputyRequestFilter
 from .models import CLAIMED_OUTCOMES, DeputyRequest, ResponseKind
 from .services import FINAL_OUTCOMES
 
-MESSAGE_MAX = 10_000
 RATING_CHOICES = [(str(n), str(n)) for n in range(1, 6)]
-
-
-def _textarea(rows: int, **attrs: Any) -> forms.Textarea:
-    return forms.Textarea(attrs={"rows": rows, **attrs})
-
-
-def _date_input() -> forms.DateInput:
-    # type=date: the phone shows its date picker; the browser sends yyyy-mm-dd.
-    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-
-
-class PortalForm(StyledFormMixin, forms.Form):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.style_fields()
 
 
 # --- The draft --------------------------------------------------------------------------------
@@ -58,14 +52,14 @@ class RequestDraftForm(PortalForm):
     body = forms.CharField(
         label=_("Text of the request"),
         max_length=TEXT_MAX,
-        widget=_textarea(8),
+        widget=textarea(8),
         help_text=_("The facts: what happens, since when, whom it affects, what was tried."),
     )
     proposed_solution = forms.CharField(
         label=_("Proposed solution"),
         max_length=TEXT_MAX,
         required=False,
-        widget=_textarea(4),
+        widget=textarea(4),
         help_text=_("What you ask the akimat to do. Requests with a proposal get better answers."),
     )
     category = forms.ModelChoiceField(queryset=Category.objects.all(), label=_("Category"))
@@ -95,7 +89,7 @@ class RequestDraftForm(PortalForm):
         required=False,
         help_text=_("PDF, Word, Excel, OpenDocument text or a photo (JPEG, PNG)."),
     )
-    version = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    version = version_field()
 
     def __init__(self, *args: Any, author_id: int | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -140,36 +134,8 @@ class RequestDraftForm(PortalForm):
 # --- Actions on a request ---------------------------------------------------------------------
 
 
-class ActionForm(PortalForm):
-    """An action on the item: the hidden ``version`` of the page the person looked at."""
-
-    version = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
-
-    #: The field holding text the person typed; an error re-renders the page with it.
-    text_field: str | None = None
-
-    def __init__(self, *args: Any, item: DeputyRequest | None = None, **kwargs: Any) -> None:
-        self.item = item
-        super().__init__(*args, **kwargs)
-
-    def service_kwargs(self) -> dict[str, Any]:
-        return {"version": self.cleaned_data.get("version")}
-
-    @property
-    def has_typed_text(self) -> bool:
-        return bool(self.text_field and (self.data.get(self.text_field) or "").strip())
-
-
-class SubmitForm(ActionForm):
+class SubmitForm(ItemActionForm):
     pass
-
-
-class ReasonForm(ActionForm):
-    text_field = "reason"
-    reason = forms.CharField(label=_("Reason"), max_length=TEXT_MAX, widget=_textarea(3))
-
-    def service_kwargs(self) -> dict[str, Any]:
-        return {**super().service_kwargs(), "reason": self.cleaned_data["reason"]}
 
 
 class WithdrawForm(ReasonForm):
@@ -179,7 +145,7 @@ class WithdrawForm(ReasonForm):
         self.fields["reason"].required = False
 
 
-class RouteForm(ActionForm):
+class RouteForm(ItemActionForm):
     lead_department = forms.ModelChoiceField(
         queryset=Department.objects.filter(is_active=True), label=_("Lead department")
     )
@@ -206,7 +172,7 @@ class RouteForm(ActionForm):
         }
 
 
-class AssignForm(ActionForm):
+class AssignForm(ItemActionForm):
     executor = forms.ModelChoiceField(queryset=User.objects.none(), label=_("Executor"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -227,7 +193,7 @@ class AssignForm(ActionForm):
         return {**super().service_kwargs(), "executor": self.cleaned_data["executor"]}
 
 
-class RespondForm(ActionForm):
+class RespondForm(ItemActionForm):
     text_field = "text"
     kind = forms.ChoiceField(
         label=_("Kind of answer"),
@@ -235,7 +201,7 @@ class RespondForm(ActionForm):
         initial=ResponseKind.FINAL,
         widget=forms.RadioSelect,
     )
-    text = forms.CharField(label=_("Text of the answer"), max_length=TEXT_MAX, widget=_textarea(8))
+    text = forms.CharField(label=_("Text of the answer"), max_length=TEXT_MAX, widget=textarea(8))
     outcome = forms.ChoiceField(
         label=_("Outcome"),
         required=False,
@@ -245,7 +211,7 @@ class RespondForm(ActionForm):
     planned_date = forms.DateField(
         label=_("Planned for"),
         required=False,
-        widget=_date_input(),
+        widget=date_input(),
         help_text=_("When the planned work will be done."),
     )
 
@@ -260,19 +226,15 @@ class RespondForm(ActionForm):
         }
 
 
-class ResponseApproveForm(ActionForm):
+class ResponseApproveForm(ItemActionForm):
     pass
 
 
-class ResponseReturnForm(ActionForm):
-    text_field = "comment"
-    comment = forms.CharField(label=_("What to change"), max_length=TEXT_MAX, widget=_textarea(3))
-
-    def service_kwargs(self) -> dict[str, Any]:
-        return {**super().service_kwargs(), "comment": self.cleaned_data["comment"]}
+class ResponseReturnForm(CommentForm):
+    comment = comment_field(_("What to change"), required=True, rows=3)
 
 
-class EvaluateForm(ActionForm):
+class EvaluateForm(ItemActionForm):
     """The author's evaluation: the button pressed is the decision (accept or rework)."""
 
     text_field = "comment"
@@ -288,12 +250,8 @@ class EvaluateForm(ActionForm):
         empty_value=None,
         widget=forms.RadioSelect(attrs={"class": "btn-check"}),
     )
-    comment = forms.CharField(
-        label=_("Comment"),
-        max_length=TEXT_MAX,
-        required=False,
-        widget=_textarea(3),
-        help_text=_("Needed when you return the answer or rate it 1 or 2."),
+    comment = comment_field(
+        rows=3, help_text=_("Needed when you return the answer or rate it 1 or 2.")
     )
     outcome = forms.ChoiceField(
         label=_("In your view, the problem is"),
@@ -312,7 +270,7 @@ class EvaluateForm(ActionForm):
         }
 
 
-class RateRequestForm(ActionForm):
+class RateRequestForm(ItemActionForm):
     text_field = "comment"
     rating = forms.TypedChoiceField(
         label=_("Quality of the request"),
@@ -321,9 +279,7 @@ class RateRequestForm(ActionForm):
         widget=forms.RadioSelect(attrs={"class": "btn-check"}),
         help_text=_("A clear problem, facts, a proposed solution, within the akimat's competence."),
     )
-    comment = forms.CharField(
-        label=_("Comment"), max_length=TEXT_MAX, required=False, widget=_textarea(2)
-    )
+    comment = comment_field()
 
     def service_kwargs(self) -> dict[str, Any]:
         return {
@@ -333,77 +289,14 @@ class RateRequestForm(ActionForm):
         }
 
 
-class ExtensionAskForm(ActionForm):
-    text_field = "reason"
-    new_due_date = forms.DateField(label=_("New due date"), widget=_date_input())
-    reason = forms.CharField(label=_("Reason"), max_length=TEXT_MAX, widget=_textarea(3))
-
-    def service_kwargs(self) -> dict[str, Any]:
-        return {
-            **super().service_kwargs(),
-            "new_due_date": self.cleaned_data["new_due_date"],
-            "reason": self.cleaned_data["reason"],
-        }
-
-
-class ExtensionDecideForm(ActionForm):
-    """Staff decide: the button pressed is the decision (approve or reject)."""
-
-    text_field = "comment"
-    approve = forms.TypedChoiceField(
-        choices=[("yes", _("Approve")), ("no", _("Reject"))],
-        coerce=lambda value: value == "yes",
-        widget=forms.HiddenInput,
-    )
-    comment = forms.CharField(
-        label=_("Comment"),
-        max_length=TEXT_MAX,
-        required=False,
-        widget=_textarea(2),
-        help_text=_("Needed when you reject the extension."),
-    )
-
-    def service_kwargs(self) -> dict[str, Any]:
-        return {
-            **super().service_kwargs(),
-            "approve": self.cleaned_data["approve"],
-            "comment": self.cleaned_data.get("comment") or "",
-        }
-
-
-class PublishForm(ActionForm):
+class PublishForm(ItemActionForm):
     is_public = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def service_kwargs(self) -> dict[str, Any]:
         return {**super().service_kwargs(), "is_public": bool(self.cleaned_data.get("is_public"))}
 
 
-class MessageForm(ActionForm):
-    text_field = "text"
-    text = forms.CharField(label=_("Message"), max_length=MESSAGE_MAX, widget=_textarea(3))
-
-    def service_kwargs(self) -> dict[str, Any]:
-        # Messages are appended, never edited: no version check.
-        return {"text": self.cleaned_data["text"]}
-
-
-class AttachmentForm(ActionForm):
-    file = forms.FileField(label=_("File"))
-
-    def service_kwargs(self) -> dict[str, Any]:
-        return {"upload": self.cleaned_data["file"]}
-
-
 # --- The list's filters -----------------------------------------------------------------------
-
-
-class StableOrderingFilter(django_filters.OrderingFilter):
-    """``?ordering=`` with the API's names; ties are broken by id so pages never overlap."""
-
-    def filter(self, qs: QuerySet, value: Any) -> QuerySet:
-        if not value:
-            return qs
-        return qs.order_by(*(self.get_ordering_value(param) for param in value), "-id")
 
 
 class RequestListFilter(DeputyRequestFilter):
@@ -421,22 +314,17 @@ class RequestListFilter(DeputyRequestFilter):
     unassigned = django_filters.BooleanFilter(
         field_name="executor", lookup_expr="isnull", label=_("Without an executor")
     )
-    ordering = StableOrderingFilter(fields=[(name, name) for name in ORDERING_FIELDS])
+    ordering = StableOrderingFilter(
+        fields=[(name, name) for name in ORDERING_FIELDS], tie_break="-id"
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         fields = self.form.fields
         fields["status"].widget = forms.CheckboxSelectMultiple(choices=fields["status"].choices)
         for name in ("due_after", "due_before", "submitted_after", "submitted_before"):
-            fields[name].widget = _date_input()
-        for field in fields.values():
-            widget = field.widget
-            if isinstance(widget, forms.CheckboxSelectMultiple):
-                widget.attrs["class"] = "form-check-input"
-            elif isinstance(widget, forms.Select):
-                widget.attrs["class"] = "form-select form-select-sm"
-            else:
-                widget.attrs["class"] = "form-control form-control-sm"
+            fields[name].widget = date_input()
+        style_filter_widgets(self)
 
     def filter_scope(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         deputy_id = actor_for(getattr(self.request, "user", None)).deputy_id

@@ -31,6 +31,14 @@ from maslikhat.core import selectors as core_selectors
 from maslikhat.core import services as core_services
 from maslikhat.core.deadlines import DayInfo, DayUnit, DueDate
 from maslikhat.core.exceptions import StaleVersion
+from maslikhat.core.forms import (
+    AttachmentForm,
+    ExtensionAskForm,
+    ExtensionDecideForm,
+    ItemActionForm,
+    MessageForm,
+    ReasonForm,
+)
 from maslikhat.core.web import (
     ActionSpec,
     BoundForm,
@@ -47,16 +55,10 @@ from maslikhat.directory.actors import Actor, actor_for
 from . import permissions, selectors, services
 from .filters import ORDERING_FIELDS
 from .forms import (
-    ActionForm,
     AssignForm,
-    AttachmentForm,
     EvaluateForm,
-    ExtensionAskForm,
-    ExtensionDecideForm,
-    MessageForm,
     PublishForm,
     RateRequestForm,
-    ReasonForm,
     RequestDraftForm,
     RequestListFilter,
     RespondForm,
@@ -459,7 +461,7 @@ def _detail_context(
     actions = services.available_actions(actor, item)
     prefetch_related_objects([item], "co_authors__user")
 
-    def form_for(action: str, form_class: type[ActionForm], sub_id: int | None = None) -> Any:
+    def form_for(action: str, form_class: type[ItemActionForm], sub_id: int | None = None) -> Any:
         if bound is not None and bound.action == action and bound.sub_id == sub_id:
             return bound.form
         return form_class(item=item, auto_id=_auto_id(action, sub_id))
@@ -496,7 +498,7 @@ def _detail_context(
             draft_forms.append(entry)
         unsent_responses.append(entry)
     action_forms: dict[str, Any] = {}
-    shown: dict[str, tuple[bool, type[ActionForm] | None]] = {
+    shown: dict[str, tuple[bool, type[ItemActionForm] | None]] = {
         "submit": ("submit" in actions, SubmitForm),
         "withdraw": ("withdraw" in actions, WithdrawForm),
         "route": ("route" in actions, RouteForm),
