@@ -11,7 +11,7 @@
    settings with ``DEBUG`` off over plain HTTP (``bench.settings``: the portal's URLs plus
    the ModelSerializer floor). The three personas log in (API tokens from
    ``/api/v1/auth/token/`` with the demo password, and sessions for the pages).
-3. Every row of ``bench/endpoints.py``: 3 warm-up calls, then ``--calls`` sequential calls
+3. Every row of ``bench/endpoints.py``: 2 warm-up calls, then ``--calls`` sequential calls
    (at most ``--row-budget`` seconds a row), p50 and p95 in ms.
 4. On the large database: ``compute_kpi`` (wall time, peak RSS), the daily reminder sweep
    (notifications per second, in a transaction rolled back) and, on its own database,
@@ -57,7 +57,7 @@ BENCH_VAR = OUTPUT / "var"
 DATABASES = {"small": "maslikhat_bench_small", "large": "maslikhat_bench_large"}
 DEFAULT_SCALE = 2000
 DEFAULT_SEED = 2023
-WARM_UP = 3
+WARM_UP = 2
 #: A word of many request titles, for the search rows.
 SEARCH_WORD = "ремонт"
 

@@ -14,6 +14,7 @@ import itertools
 import time
 from bisect import bisect
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +35,7 @@ from requests_app.models import (
     ResponseStatus,
 )
 
-from .bulk import Progress, RowWriter
+from .bulk import Progress, RowWriter, indexes_deferred
 from .request_corpus import (
     BULK_BATCH_SIZE,
     BULK_TEXT_POOL,
@@ -64,6 +65,9 @@ from .request_plans import Content
 
 if TYPE_CHECKING:
     from .requests import DemoYear
+
+#: From this many bulk requests on, the tables' indexes are built once after the load.
+DEFER_INDEXES_FROM = 50_000
 
 
 @dataclass(frozen=True)
@@ -224,15 +228,18 @@ class BulkYear:
             self.next_id[key] = (model._default_manager.aggregate(last=Max("pk"))["last"] or 0) + 1
         progress = Progress("requests in bulk", count)
         written = 0
-        for first in range(0, count, BULK_BATCH_SIZE):
-            batch = range(first, min(count, first + BULK_BATCH_SIZE))
-            rows = self.batch(batch, count, texts, counters)
-            self.requests.write(rows.requests)
-            self.responses.write(rows.responses)
-            self.events.write(rows.events)
-            self.messages.write(rows.messages)
-            written += len(rows)
-            progress.update(batch.stop)
+        # Only a large load pays for building the indexes again.
+        deferred = count >= DEFER_INDEXES_FROM
+        with indexes_deferred(*models.values()) if deferred else nullcontext():
+            for first in range(0, count, BULK_BATCH_SIZE):
+                batch = range(first, min(count, first + BULK_BATCH_SIZE))
+                rows = self.batch(batch, count, texts, counters)
+                self.requests.write(rows.requests)
+                self.responses.write(rows.responses)
+                self.events.write(rows.events)
+                self.messages.write(rows.messages)
+                written += len(rows)
+                progress.update(batch.stop)
         with connection.cursor() as cursor:
             for sql in connection.ops.sequence_reset_sql(no_style(), list(models.values())):
                 cursor.execute(sql)
