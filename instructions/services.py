@@ -14,24 +14,20 @@ from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from maslikhat.accounts.models import Role, User
+from maslikhat.accounts.models import User
 from maslikhat.core import services as core_services
 from maslikhat.core.deadlines import compute_due_date, get_rule
-from maslikhat.core.exceptions import (
-    ActionForbidden,
-    StaleVersion,
-    TransitionNotAllowed,
-    ValidationFailed,
-)
+from maslikhat.core.exceptions import TransitionNotAllowed, ValidationFailed
 from maslikhat.core.notifications import NotificationKind, notify
 from maslikhat.core.text import clean_text
 from maslikhat.core.threads import Attachment, Message
+from maslikhat.core.workflow import Workflow, check_version, require
 from maslikhat.directory.actors import Actor, actor_for
-from maslikhat.directory.models import Commission, Convocation, Department, DepartmentMember, Deputy
+from maslikhat.directory.models import Commission, Convocation, Department, Deputy
+from maslikhat.directory.recipients import department_users, staff_users
 from requests_app import extensions
 from requests_app.models import Extension, ExtensionStatus
 
@@ -83,89 +79,24 @@ ACTION_LABELS: dict[str, Any] = {
 INSTRUCTION_RULE = "instruction"
 
 
+FLOW: Workflow[Instruction] = Workflow(
+    model=Instruction,
+    transitions=TRANSITIONS,
+    labels=ACTION_LABELS,
+    actor_of=actor_for,
+    missing=_("This instruction does not exist."),
+    not_allowed=_("“%(action)s” is not possible while the instruction is “%(status)s”."),
+    lock_related=["controller_commission"],
+)
+
+
 def allowed(action: str, status: str) -> bool:
-    return status in TRANSITIONS[action][0]
-
-
-def _ensure_allowed(item: Instruction, action: str) -> None:
-    if not allowed(action, item.status):
-        raise TransitionNotAllowed(
-            _("“%(action)s” is not possible while the instruction is “%(status)s”.")
-            % {"action": ACTION_LABELS.get(action, action), "status": item.get_status_display()}
-        )
-
-
-def _require(entitled: bool) -> None:
-    if not entitled:
-        raise ActionForbidden()
-
-
-def _lock(pk: int) -> Instruction:
-    try:
-        return (
-            Instruction.objects.select_for_update(of=("self",))
-            .select_related("controller_commission")
-            .get(pk=pk)
-        )
-    except Instruction.DoesNotExist as exc:
-        raise TransitionNotAllowed(_("This instruction does not exist.")) from exc
-
-
-def _check_version(item: Instruction, version: int | None) -> None:
-    if version is not None and int(version) != item.version:
-        raise StaleVersion()
-
-
-_clean_text = clean_text
-
-
-def _transition(
-    item: Instruction,
-    action: str,
-    *,
-    by: User | None,
-    comment: str = "",
-    changes: dict[str, Any] | None = None,
-    extra_fields: Iterable[str] = (),
-) -> None:
-    _ensure_allowed(item, action)
-    target = TRANSITIONS[action][1]
-    before = item.status
-    if target is not None:
-        item.status = target
-    item.version = F("version") + 1
-    item.save(update_fields=sorted({"status", "version", "updated_at", *extra_fields}))
-    item.refresh_from_db(fields=["version"])
-    core_services.audit_record(
-        item=item,
-        actor=by,
-        action=action,
-        from_status=before,
-        to_status=item.status,
-        changes=changes,
-        comment=comment,
-    )
-
-
-def _department_users(
-    department_ids: Iterable[int | None], *, heads_only: bool = False
-) -> list[User]:
-    ids = [pk for pk in department_ids if pk]
-    members = DepartmentMember.objects.filter(
-        department_id__in=ids, is_active=True, user__is_active=True
-    ).select_related("user")
-    if heads_only:
-        members = members.filter(position="head")
-    return [m.user for m in members] if ids else []
+    return FLOW.allowed(action, status)
 
 
 def _controller_users(item: Instruction) -> list[User]:
     ids = permissions.controller_deputy_ids(item)
     return [d.user for d in Deputy.objects.filter(pk__in=ids).select_related("user")]
-
-
-def _staff_users() -> list[User]:
-    return list(User.objects.filter(role=Role.STAFF, is_active=True))
 
 
 # --- Meetings and protocols --------------------------------------------------------------
@@ -187,7 +118,7 @@ def meeting_create(
     convocation: Convocation | None = None,
 ) -> Meeting:
     """Staff record a session, a commission meeting or a hearing of a department's report."""
-    _require(permissions.can_create(actor_for(by)))
+    require(permissions.can_create(actor_for(by)))
     if kind not in MeetingKind.values:
         raise ValidationFailed(_("Choose a kind of meeting."), field="kind")
     if kind == MeetingKind.COMMISSION and commission is None:
@@ -204,11 +135,11 @@ def meeting_create(
         kind=kind,
         session_kind=session_kind if kind == MeetingKind.SESSION else "",
         date=date,
-        title=_clean_text(title, field="title", required=True, limit=300),
+        title=clean_text(title, field="title", required=True, limit=300),
         commission=commission,
         department=department,
-        agenda=_clean_text(agenda, field="agenda", required=False),
-        location=_clean_text(location, field="location", required=False, limit=300),
+        agenda=clean_text(agenda, field="agenda", required=False),
+        location=clean_text(location, field="location", required=False, limit=300),
         is_field_visit=is_field_visit,
         created_by=by,
     )
@@ -219,8 +150,8 @@ def protocol_create(
     *, by: User, meeting: Meeting, number: str, date: datetime.date, items: Iterable[str] = ()
 ) -> Protocol:
     """Staff record a meeting's protocol with its numbered items (questions)."""
-    _require(permissions.can_create(actor_for(by)))
-    number = _clean_text(number, field="number", required=True, limit=40)
+    require(permissions.can_create(actor_for(by)))
+    number = clean_text(number, field="number", required=True, limit=40)
     # Lock the meeting so two staff members cannot record the same protocol twice.
     Meeting.objects.select_for_update().filter(pk=meeting.pk).first()
     if Protocol.objects.filter(meeting=meeting, number=number).exists():
@@ -262,8 +193,8 @@ def instruction_create(
     Without ``due_date`` the deadline rule "instruction" gives it (counted from
     the protocol's date on the working-day calendar).
     """
-    _require(permissions.can_create(actor_for(by)))
-    text = _clean_text(text, field="text", required=True)
+    require(permissions.can_create(actor_for(by)))
+    text = clean_text(text, field="text", required=True)
     if controller_commission is None and controller_deputy is None:
         raise ValidationFailed(
             _("Name the controller: a commission or a deputy."), field="controller_commission"
@@ -289,7 +220,7 @@ def instruction_create(
                 _("The due date cannot be before the protocol."), field="due_date"
             )
         basis = {"due": due_date.isoformat(), "set_by_staff": True}
-    number = _clean_text(
+    number = clean_text(
         number, field="number", required=False, limit=20
     ) or _next_instruction_number(protocol)
     if protocol.instructions.filter(number=number).exists():
@@ -326,7 +257,7 @@ def instruction_create(
         },
     )
     notify(
-        users=_department_users([lead_department.pk, *(d.pk for d in co)]),
+        users=department_users([lead_department.pk, *(d.pk for d in co)]),
         kind=NotificationKind.ROUTED,
         item=instruction,
         email=True,
@@ -347,19 +278,19 @@ def instruction_report(
     The lead department's final report puts it to the controller (``reported``);
     interim reports (periodic ones, co-executors' parts) leave the state as it is.
     """
-    item = _lock(pk)
+    item = FLOW.lock(pk)
     actor = actor_for(by)
-    _require(permissions.can_report(actor, item))
+    require(permissions.can_report(actor, item))
     if final:
-        _require(permissions.can_report_final(actor, item))
-    _check_version(item, version)
+        require(permissions.can_report_final(actor, item))
+    check_version(item, version)
     action = "report_final" if final else "report_interim"
-    _ensure_allowed(item, action)
+    FLOW.ensure_allowed(item, action)
     assert actor.department_id is not None  # can_report implies a department
     report = ExecutionReport.objects.create(
         instruction=item,
         department_id=actor.department_id,
-        text=_clean_text(text, field="text", required=True),
+        text=clean_text(text, field="text", required=True),
         is_final=final,
         submitted_by=by,
     )
@@ -367,9 +298,9 @@ def instruction_report(
     if final:
         item.reported_at = report.submitted_at
         fields.append("reported_at")
-    _transition(item, action, by=by, changes={"report": report.pk}, extra_fields=fields)
+    FLOW.transition(item, action, by=by, changes={"report": report.pk}, extra_fields=fields)
     notify(
-        users=[*_controller_users(item), *_staff_users()],
+        users=[*_controller_users(item), *staff_users()],
         kind=NotificationKind.REPORTED,
         item=item,
         email=final,
@@ -402,20 +333,19 @@ def instruction_accept(
     *, pk: int, by: User, comment: str = "", version: int | None = None
 ) -> Instruction:
     """The controller or staff accept the final report: the instruction is executed."""
-    item = _lock(pk)
-    _require(permissions.can_decide_report(actor_for(by), item))
-    _check_version(item, version)
-    _ensure_allowed(item, "accept")
+    item = FLOW.start(
+        pk, by=by, may=permissions.can_decide_report, version=version, action="accept"
+    )
     report = _pending_final_report(item)
     now = timezone.now()
     report.status = ReportStatus.ACCEPTED
     report.decided_by = by
     report.decided_at = now
-    report.comment = _clean_text(comment, field="comment", required=False)
+    report.comment = clean_text(comment, field="comment", required=False)
     report.save(update_fields=["status", "decided_by", "decided_at", "comment"])
     item.executed_at = now
     _close_pending_extensions(item, by=by)
-    _transition(
+    FLOW.transition(
         item,
         "accept",
         by=by,
@@ -424,7 +354,7 @@ def instruction_accept(
         extra_fields=["executed_at"],
     )
     notify(
-        users=_department_users([item.lead_department_id]),
+        users=department_users([item.lead_department_id]),
         kind=NotificationKind.EXECUTED,
         item=item,
         exclude=by,
@@ -437,11 +367,10 @@ def instruction_return(
     *, pk: int, by: User, comment: str, version: int | None = None
 ) -> Instruction:
     """The controller or staff return the final report; the department reports again."""
-    item = _lock(pk)
-    _require(permissions.can_decide_report(actor_for(by), item))
-    _check_version(item, version)
-    _ensure_allowed(item, "return")
-    comment = _clean_text(comment, field="comment", required=True)
+    item = FLOW.start(
+        pk, by=by, may=permissions.can_decide_report, version=version, action="return"
+    )
+    comment = clean_text(comment, field="comment", required=True)
     report = _pending_final_report(item)
     report.status = ReportStatus.RETURNED
     report.decided_by = by
@@ -451,7 +380,7 @@ def instruction_return(
     # A returned report does not count as the report: timeliness is measured by
     # the final report that will be accepted.
     item.reported_at = None
-    _transition(
+    FLOW.transition(
         item,
         "return",
         by=by,
@@ -460,7 +389,7 @@ def instruction_return(
         extra_fields=["reported_at"],
     )
     notify(
-        users=_department_users([item.lead_department_id]),
+        users=department_users([item.lead_department_id]),
         kind=NotificationKind.REPORT_RETURNED,
         item=item,
         email=True,
@@ -477,14 +406,13 @@ def instruction_extension_ask(
     *, pk: int, by: User, new_due_date: datetime.date, reason: str, version: int | None = None
 ) -> Extension:
     """The lead department asks for a later due date; staff or the chair decide."""
-    item = _lock(pk)
-    _require(permissions.can_ask_extension(actor_for(by), item))
-    _check_version(item, version)
-    _ensure_allowed(item, "ask_extension")
+    item = FLOW.start(
+        pk, by=by, may=permissions.can_ask_extension, version=version, action="ask_extension"
+    )
     extension = extensions.extension_open(
         item=item, by=by, new_due_date=new_due_date, reason=reason, rule_code=INSTRUCTION_RULE
     )
-    notify(users=_staff_users(), kind=NotificationKind.EXTENSION_REQUESTED, item=item, exclude=by)
+    notify(users=staff_users(), kind=NotificationKind.EXTENSION_REQUESTED, item=item, exclude=by)
     return extension
 
 
@@ -499,15 +427,14 @@ def instruction_extension_decide(
     version: int | None = None,
 ) -> Instruction:
     """Staff or the chair approve or reject; the original due date stays for statistics."""
-    item = _lock(pk)
-    _require(permissions.can_decide_extension(actor_for(by), item))
-    _check_version(item, version)
-    _ensure_allowed(item, "decide_extension")
+    item = FLOW.start(
+        pk, by=by, may=permissions.can_decide_extension, version=version, action="decide_extension"
+    )
     extension, changes = extensions.extension_decide(
         item=item, extension_id=extension_id, by=by, approve=approve, comment=comment
     )
     fields = ["due_date"] if approve else []
-    _transition(
+    FLOW.transition(
         item,
         "decide_extension",
         by=by,
@@ -518,7 +445,7 @@ def instruction_extension_decide(
     notify(
         users=[
             extension.requested_by,
-            *_department_users([item.lead_department_id], heads_only=True),
+            *department_users([item.lead_department_id], heads_only=True),
         ],
         kind=NotificationKind.EXTENSION_DECIDED,
         item=item,
@@ -533,15 +460,13 @@ def instruction_remove_from_control(
     *, pk: int, by: User, reason: str, version: int | None = None
 ) -> Instruction:
     """Staff close the instruction as no longer relevant (or executed otherwise), with a reason."""
-    item = _lock(pk)
-    _require(permissions.can_remove_from_control(actor_for(by), item))
-    _check_version(item, version)
-    reason = _clean_text(reason, field="reason", required=True)
-    _ensure_allowed(item, "remove_from_control")
+    item = FLOW.start(pk, by=by, may=permissions.can_remove_from_control, version=version)
+    reason = clean_text(reason, field="reason", required=True)
+    FLOW.ensure_allowed(item, "remove_from_control")
     item.removal_reason = reason
     item.removed_at = timezone.now()
     _close_pending_extensions(item, by=by)
-    _transition(
+    FLOW.transition(
         item,
         "remove_from_control",
         by=by,
@@ -550,7 +475,7 @@ def instruction_remove_from_control(
     )
     notify(
         users=[
-            *_department_users([item.lead_department_id, *permissions.co_department_ids(item)]),
+            *department_users([item.lead_department_id, *permissions.co_department_ids(item)]),
             *_controller_users(item),
         ],
         kind=NotificationKind.REMOVED_FROM_CONTROL,
@@ -565,23 +490,23 @@ def instruction_remove_from_control(
 
 @transaction.atomic
 def instruction_message_post(*, pk: int, by: User, text: str) -> Message:
-    item = _lock(pk)
+    item = FLOW.lock(pk)
     actor = actor_for(by)
-    _require(permissions.can_write_thread(actor, item))
+    require(permissions.can_write_thread(actor, item))
     message = core_services.message_post(item=item, by=by, text=text)
     recipients: list[User] = []
     if actor.is_department:
         recipients += _controller_users(item)
     else:
-        recipients += _department_users([item.lead_department_id], heads_only=True)
+        recipients += department_users([item.lead_department_id], heads_only=True)
     notify(users=recipients, kind=NotificationKind.MESSAGE, item=item, exclude=by)
     return message
 
 
 @transaction.atomic
 def instruction_attachment_add(*, pk: int, by: User, upload: UploadedFile) -> Attachment:
-    item = _lock(pk)
-    _require(permissions.can_write_thread(actor_for(by), item))
+    item = FLOW.lock(pk)
+    require(permissions.can_write_thread(actor_for(by), item))
     return core_services.attachment_add(item=item, by=by, upload=upload)
 
 
@@ -596,9 +521,7 @@ def available_actions(actor: Actor, item: Instruction) -> set[str]:
         "decide_extension": permissions.can_decide_extension,
         "remove_from_control": permissions.can_remove_from_control,
     }
-    actions = {
-        name for name, check in checks.items() if allowed(name, item.status) and check(actor, item)
-    }
+    actions = FLOW.available(actor, item, checks)
     if "decide_extension" in actions and not any(
         e.status == ExtensionStatus.PENDING for e in item.extensions.all()
     ):

@@ -17,6 +17,7 @@ busy timeout); with a file-based ``TEST["NAME"]`` that copy is skipped.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import sqlite3
 import threading
 import time
@@ -106,8 +107,9 @@ def race(attempts: list[Callable[[], Any]]) -> list[str]:
 
 
 def slowed(target: str) -> Any:
-    """Patch ``target`` (a function of ``requests_app.services``) to hold the transaction."""
-    original = getattr(services, target.rsplit(".", 1)[-1])
+    """Patch ``target`` (a function of a ``requests_app`` module) to hold the transaction."""
+    module, name = target.rsplit(".", 1)
+    original = getattr(importlib.import_module(module), name)
 
     def slow(*args: Any, **kwargs: Any) -> Any:
         result = original(*args, **kwargs)
@@ -135,7 +137,7 @@ def test_two_approvals_of_the_same_draft_at_once_answer_the_request_once(
             pk=item.pk, response_id=response.pk, by=user
         )
 
-    with sqlite_file_database(tmp_path), slowed("requests_app.services._lock_draft"):
+    with sqlite_file_database(tmp_path), slowed("requests_app.responses._lock_draft"):
         results = race([approve(users[0]), approve(users[1])])
 
     assert results == ["409", "ok"]
@@ -204,7 +206,7 @@ def test_an_approval_and_a_return_of_the_same_draft_at_once_do_one_of_them(
     head_pk = directory.finance_head.pk
     first, second = fresh_user(head_pk), fresh_user(head_pk)
 
-    with sqlite_file_database(tmp_path), slowed("requests_app.services._lock_draft"):
+    with sqlite_file_database(tmp_path), slowed("requests_app.responses._lock_draft"):
         results = race(
             [
                 lambda: services.deputy_request_response_approve(

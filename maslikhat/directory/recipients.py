@@ -36,3 +36,23 @@ class Recipients:
         if executor is not None and executor.is_active:
             return [executor]
         return self.officers.get(department_id or 0, [])
+
+
+def department_users(
+    department_ids: Iterable[int | None], *, heads_only: bool = False
+) -> list[User]:
+    """The active officers (or only the heads) of the departments named; none for no id."""
+    ids = [pk for pk in department_ids if pk]
+    if not ids:
+        return []
+    members = DepartmentMember.objects.filter(
+        department_id__in=ids, is_active=True, user__is_active=True
+    ).select_related("user")
+    if heads_only:
+        members = members.filter(position=Position.HEAD)
+    return [member.user for member in members]
+
+
+def staff_users() -> list[User]:
+    """The active maslikhat staff: they register, route and decide extensions."""
+    return list(User.objects.filter(role=Role.STAFF, is_active=True))

@@ -1,0 +1,155 @@
+"""The steps every change of an item takes, written once for every item kind.
+
+A service of deputy requests or of protocol instructions locks the item's row
+(``select_for_update``: two people acting at once are serialised), checks that
+the caller may act (a ``can_*`` predicate, else ``ActionForbidden``), that the
+form they saw is still current (``version``, else ``StaleVersion`` — a 409),
+and that the action is allowed in the item's state (the kind's ``TRANSITIONS``
+table, else ``TransitionNotAllowed``); then it moves the state, bumps the
+version and writes the audit event in the same transaction. Each kind keeps
+its own table, labels and fields and hands them to one ``Workflow``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Generic, TypeVar
+
+from django.db import models
+from django.db.models import F
+from django.utils.functional import Promise
+
+from . import services as core_services
+from .exceptions import ActionForbidden, StaleVersion, TransitionNotAllowed
+
+#: action -> (the states it is allowed in, the state it leads to; ``None`` keeps the state).
+Transitions = Mapping[str, tuple[frozenset[str], str | None]]
+
+
+def require(entitled: bool) -> None:
+    """``ActionForbidden`` (403) unless the permission predicate said yes."""
+    if not entitled:
+        raise ActionForbidden()
+
+
+def check_version(item: Any, version: int | None) -> None:
+    """``StaleVersion`` (409) when the caller acted on an older version of the item."""
+    if version is not None and int(version) != item.version:
+        raise StaleVersion()
+
+
+ItemT = TypeVar("ItemT", bound=models.Model)
+
+
+class Workflow(Generic[ItemT]):
+    """One item kind's lifecycle: its model, transition table and the words of its errors.
+
+    ``not_allowed`` is worded with ``%(action)s`` and ``%(status)s`` (the action's
+    label and the item's state); ``missing`` is the 409 of a row that is gone.
+    ``actor_of`` turns the acting user into what the kind's predicates take.
+    ``lock_related`` are the relations read with the locked row (only the item's
+    own row is locked).
+    """
+
+    def __init__(
+        self,
+        *,
+        model: type[ItemT],
+        transitions: Transitions,
+        labels: Mapping[str, str | Promise],
+        actor_of: Callable[[Any], Any],
+        missing: str | Promise,
+        not_allowed: str | Promise,
+        lock_related: Iterable[str] = (),
+    ) -> None:
+        self.model = model
+        self.transitions = transitions
+        self.labels = labels
+        self.actor_of = actor_of
+        self.missing = missing
+        self.not_allowed = not_allowed
+        self.lock_related = tuple(lock_related)
+
+    def allowed(self, action: str, status: str) -> bool:
+        return status in self.transitions[action][0]
+
+    def lock(self, pk: int) -> ItemT:
+        """The item's row, locked until the end of the transaction."""
+        rows = self.model._default_manager.all()
+        if self.lock_related:
+            rows = rows.select_for_update(of=("self",)).select_related(*self.lock_related)
+        else:
+            rows = rows.select_for_update()
+        try:
+            return rows.get(pk=pk)
+        except self.model.DoesNotExist as exc:  # type: ignore[attr-defined]
+            raise TransitionNotAllowed(self.missing) from exc
+
+    def start(
+        self,
+        pk: int,
+        *,
+        by: Any,
+        may: Callable[[Any, Any], bool],
+        version: int | None = None,
+        action: str | None = None,
+    ) -> ItemT:
+        """Lock the item, require ``may(actor, item)``, check the version and, when given,
+        that ``action`` is allowed now: the opening of every service that changes an item."""
+        item = self.lock(pk)
+        require(may(self.actor_of(by), item))
+        check_version(item, version)
+        if action is not None:
+            self.ensure_allowed(item, action)
+        return item
+
+    def ensure_allowed(self, item: Any, action: str) -> None:
+        """The 409 of the transition table when ``action`` is not allowed in the item's state."""
+        if not self.allowed(action, item.status):
+            raise TransitionNotAllowed(
+                self.not_allowed
+                % {
+                    "action": self.labels.get(action, action),
+                    "status": item.get_status_display(),
+                }
+            )
+
+    def transition(
+        self,
+        item: Any,
+        action: str,
+        *,
+        by: Any,
+        comment: str = "",
+        changes: dict[str, Any] | None = None,
+        extra_fields: Iterable[str] = (),
+    ) -> None:
+        """Apply ``action`` from the table: check the state, move it, bump the version,
+        save ``extra_fields`` with it and write the audit event."""
+        self.ensure_allowed(item, action)
+        target = self.transitions[action][1]
+        before = item.status
+        if target is not None:
+            item.status = target
+        item.version = F("version") + 1
+        item.save(update_fields=sorted({"status", "version", "updated_at", *extra_fields}))
+        item.refresh_from_db(fields=["version"])
+        core_services.audit_record(
+            item=item,
+            actor=by,
+            action=action,
+            from_status=before,
+            to_status=item.status,
+            changes=changes,
+            comment=comment,
+        )
+
+    def available(
+        self, actor: Any, item: Any, checks: Mapping[str, Callable[[Any, Any], bool]]
+    ) -> set[str]:
+        """The actions of ``checks`` the actor is entitled to and the item's state allows."""
+        return {
+            name
+            for name, check in checks.items()
+            if self.allowed(name, item.status) and check(actor, item)
+        }

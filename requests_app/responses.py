@@ -1,0 +1,398 @@
+"""Answers, evaluations and extensions of a deputy request.
+
+An officer drafts an answer and the head approves it (interim or final); the author
+accepts the final answer with a rating or returns it for rework; the department
+rates the request; the lead department asks for a later due date and staff decide.
+Every service opens with ``FLOW.start`` (``lifecycle.py``) like the others.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from maslikhat.accounts.models import User
+from maslikhat.core import services as core_services
+from maslikhat.core.exceptions import TransitionNotAllowed, ValidationFailed
+from maslikhat.core.notifications import NotificationKind, notify
+from maslikhat.core.text import clean_text
+from maslikhat.directory.actors import actor_for
+from maslikhat.directory.recipients import department_users, staff_users
+
+from . import extensions, permissions
+from .lifecycle import (
+    EVALUATION_RULE,
+    FLOW,
+    REQUEST_RULE,
+    close_pending_extensions,
+    deputy_users,
+    due_date_from,
+    refresh_search_document,
+)
+from .models import (
+    CLAIMED_OUTCOMES,
+    DeputyRequest,
+    Extension,
+    Outcome,
+    Response,
+    ResponseKind,
+    ResponseStatus,
+)
+
+
+def _rating(value: Any, *, field: str = "rating", required: bool = True) -> int | None:
+    if value in (None, ""):
+        if required:
+            raise ValidationFailed(_("Give a rating from 1 to 5."), field=field)
+        return None
+    try:
+        rating = int(value)
+    except (TypeError, ValueError) as exc:
+        raise ValidationFailed(_("Give a rating from 1 to 5."), field=field) from exc
+    if not 1 <= rating <= 5:
+        raise ValidationFailed(_("Give a rating from 1 to 5."), field=field)
+    return rating
+
+
+# --- Answers --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def deputy_request_respond(
+    *,
+    pk: int,
+    by: User,
+    kind: str,
+    text: str,
+    outcome: str | None = None,
+    planned_date: datetime.date | None = None,
+    version: int | None = None,
+) -> Response:
+    """An officer of the lead department drafts an answer; the head approves it to send it."""
+    item = FLOW.start(pk, by=by, may=permissions.can_respond, version=version, action="respond")
+    actor = actor_for(by)
+    if kind not in ResponseKind.values:
+        raise ValidationFailed(_("Choose an interim or a final answer."), field="kind")
+    text = clean_text(text, field="text", required=True)
+    if kind == ResponseKind.FINAL:
+        if outcome not in CLAIMED_OUTCOMES:
+            raise ValidationFailed(_("A final answer states its outcome."), field="outcome")
+        if outcome == Outcome.PLANNED and planned_date is None:
+            raise ValidationFailed(
+                _("Say when the planned work will be done."), field="planned_date"
+            )
+    else:
+        outcome = None
+        planned_date = None
+    assert item.lead_department is not None  # in_progress always has one (a DB constraint)
+    response = Response.objects.create(
+        request=item,
+        department=item.lead_department,
+        kind=kind,
+        text=text,
+        outcome=outcome,
+        planned_date=planned_date if outcome == Outcome.PLANNED else None,
+        drafted_by=by,
+    )
+    core_services.audit_record(
+        item=item,
+        actor=by,
+        action="response_drafted",
+        from_status=item.status,
+        changes={"response": response.pk, "kind": kind, "outcome": outcome},
+    )
+    if not actor.is_department_head:
+        notify(
+            users=department_users([item.lead_department_id], heads_only=True),
+            kind=NotificationKind.DRAFT_AWAITS_APPROVAL,
+            item=item,
+            exclude=by,
+        )
+    return response
+
+
+def _lock_draft(item: DeputyRequest, response_id: int) -> Response:
+    response = Response.objects.select_for_update().filter(pk=response_id, request=item).first()
+    if response is None:
+        raise TransitionNotAllowed(_("This answer does not belong to the request."))
+    if response.status != ResponseStatus.DRAFT:
+        raise TransitionNotAllowed(_("This answer is no longer a draft."))
+    return response
+
+
+@transaction.atomic
+def deputy_request_response_approve(
+    *, pk: int, response_id: int, by: User, version: int | None = None
+) -> DeputyRequest:
+    """The head approves (signs) a draft: it is sent; a final answer makes the request answered.
+
+    Two approvals at once: the row lock serialises them and the second finds the
+    answer already sent (409).
+    """
+    item = FLOW.start(pk, by=by, may=permissions.can_approve_response, version=version)
+    response = _lock_draft(item, response_id)
+    now = timezone.now()
+    response.status = ResponseStatus.SENT
+    response.approved_by = by
+    response.sent_at = now
+    response.save(update_fields=["status", "approved_by", "sent_at"])
+    if response.kind == ResponseKind.INTERIM:
+        FLOW.transition(item, "approve_interim", by=by, changes={"response": response.pk})
+        notify(
+            users=deputy_users(item), kind=NotificationKind.INTERIM_ANSWER, item=item, exclude=by
+        )
+    else:
+        item.answered_at = now
+        item.outcome = response.outcome
+        evaluation_due, _basis = due_date_from(timezone.localdate(now), EVALUATION_RULE)
+        item.evaluation_due_date = evaluation_due
+        close_pending_extensions(item, by=by)
+        FLOW.transition(
+            item,
+            "approve_final",
+            by=by,
+            changes={"response": response.pk, "outcome": response.outcome},
+            extra_fields=["answered_at", "outcome", "evaluation_due_date"],
+        )
+        notify(
+            users=deputy_users(item),
+            kind=NotificationKind.ANSWERED,
+            item=item,
+            email=True,
+            exclude=by,
+        )
+    refresh_search_document(item)
+    return item
+
+
+@transaction.atomic
+def deputy_request_response_return(
+    *, pk: int, response_id: int, by: User, comment: str, version: int | None = None
+) -> Response:
+    """The head returns a draft answer to its executor with a comment."""
+    item = FLOW.start(
+        pk, by=by, may=permissions.can_approve_response, version=version, action="return_draft"
+    )
+    response = _lock_draft(item, response_id)
+    response.status = ResponseStatus.RETURNED
+    response.head_comment = clean_text(comment, field="comment", required=True)
+    response.save(update_fields=["status", "head_comment"])
+    core_services.audit_record(
+        item=item,
+        actor=by,
+        action="response_returned",
+        from_status=item.status,
+        changes={"response": response.pk},
+        comment=response.head_comment,
+    )
+    notify(users=[response.drafted_by], kind=NotificationKind.DRAFT_RETURNED, item=item, exclude=by)
+    return response
+
+
+# --- Evaluation both ways --------------------------------------------------------------
+
+
+FINAL_OUTCOMES = (
+    Outcome.RESOLVED,
+    Outcome.PARTIALLY_RESOLVED,
+    Outcome.NOT_RESOLVED,
+    Outcome.EXPLAINED,
+)
+
+
+@transaction.atomic
+def deputy_request_evaluate(
+    *,
+    pk: int,
+    by: User,
+    decision: str,
+    rating: Any = None,
+    comment: str = "",
+    outcome: str | None = None,
+    version: int | None = None,
+) -> DeputyRequest:
+    """The author accepts the answer with a 1–5 rating (closed) or returns it for rework.
+
+    A rating of 1–2 and every return need a written reason.
+    """
+    item = FLOW.start(pk, by=by, may=permissions.can_evaluate, version=version)
+    if decision not in ("accept", "rework"):
+        raise ValidationFailed(_("Accept the answer or return it for rework."), field="decision")
+    action = "accept" if decision == "accept" else "rework"
+    FLOW.ensure_allowed(item, action)
+    value = _rating(rating, required=decision == "accept")
+    comment = clean_text(comment, field="comment", required=False)
+    if decision == "rework" and not comment:
+        raise ValidationFailed(_("Say what is missing in the answer."), field="comment")
+    if value is not None and value <= 2 and not comment:
+        raise ValidationFailed(_("A rating of 1 or 2 needs a comment."), field="comment")
+    if outcome is not None and outcome not in FINAL_OUTCOMES:
+        raise ValidationFailed(_("Choose a final outcome."), field="outcome")
+    now = timezone.now()
+    last_final = (
+        item.responses.select_for_update()
+        .filter(kind=ResponseKind.FINAL, status=ResponseStatus.SENT)
+        .order_by("-sent_at", "-id")
+        .first()
+    )
+    if last_final is not None:
+        last_final.evaluation = decision
+        last_final.evaluation_rating = value
+        last_final.evaluation_comment = comment
+        last_final.evaluated_at = now
+        last_final.save(
+            update_fields=["evaluation", "evaluation_rating", "evaluation_comment", "evaluated_at"]
+        )
+    if decision == "accept":
+        item.rating = value
+        item.rating_comment = comment
+        item.rated_at = now
+        item.closed_at = now
+        if outcome:
+            item.outcome = outcome
+        FLOW.transition(
+            item,
+            "accept",
+            by=by,
+            comment=comment,
+            changes={"rating": value, "outcome": item.outcome},
+            extra_fields=["rating", "rating_comment", "rated_at", "closed_at", "outcome"],
+        )
+        # Closed: the final answer is now public, and searchable by everyone who sees it.
+        refresh_search_document(item)
+        notify(
+            users=department_users([item.lead_department_id]),
+            kind=NotificationKind.ACCEPTED,
+            item=item,
+            exclude=by,
+        )
+    else:
+        item.rework_count = F("rework_count") + 1
+        item.answered_at = None
+        item.evaluation_due_date = None
+        item.outcome = None
+        item.due_date, item.due_date_basis = due_date_from(timezone.localdate(now), REQUEST_RULE)
+        item.original_due_date = item.due_date
+        FLOW.transition(
+            item,
+            "rework",
+            by=by,
+            comment=comment,
+            changes={"rating": value, "due_date": item.due_date.isoformat()},
+            extra_fields=[
+                "rework_count",
+                "answered_at",
+                "evaluation_due_date",
+                "outcome",
+                "due_date",
+                "due_date_basis",
+                "original_due_date",
+            ],
+        )
+        item.refresh_from_db(fields=["rework_count"])
+        notify(
+            users=department_users([item.lead_department_id]),
+            kind=NotificationKind.RETURNED,
+            item=item,
+            email=True,
+            exclude=by,
+        )
+    return item
+
+
+@transaction.atomic
+def deputy_request_rate_request(
+    *, pk: int, by: User, rating: Any, comment: str = "", version: int | None = None
+) -> DeputyRequest:
+    """The department rates the request's quality 1–5 (clear problem, facts, a proposed
+    solution, within competence). It may change its rating for seven days; then it is frozen."""
+    item = FLOW.start(
+        pk, by=by, may=permissions.can_rate_request, version=version, action="rate_request"
+    )
+    now = timezone.now()
+    if permissions.rating_is_frozen(item.request_rated_at, now):
+        raise TransitionNotAllowed(_("Ratings are frozen seven days after they are given."))
+    value = _rating(rating)
+    comment = clean_text(comment, field="comment", required=False)
+    if value is not None and value <= 2 and not comment:
+        raise ValidationFailed(_("A rating of 1 or 2 needs a comment."), field="comment")
+    item.request_rating = value
+    item.request_rating_comment = comment
+    item.request_rated_at = item.request_rated_at or now
+    item.request_rated_by = by
+    FLOW.transition(
+        item,
+        "rate_request",
+        by=by,
+        comment=comment,
+        changes={"request_rating": value},
+        extra_fields=[
+            "request_rating",
+            "request_rating_comment",
+            "request_rated_at",
+            "request_rated_by",
+        ],
+    )
+    return item
+
+
+# --- Extensions -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def deputy_request_extension_ask(
+    *, pk: int, by: User, new_due_date: datetime.date, reason: str, version: int | None = None
+) -> Extension:
+    """The lead department asks for a later due date with a reason; staff decide."""
+    item = FLOW.start(
+        pk, by=by, may=permissions.can_ask_extension, version=version, action="ask_extension"
+    )
+    extension = extensions.extension_open(
+        item=item, by=by, new_due_date=new_due_date, reason=reason, rule_code=REQUEST_RULE
+    )
+    notify(users=staff_users(), kind=NotificationKind.EXTENSION_REQUESTED, item=item, exclude=by)
+    return extension
+
+
+@transaction.atomic
+def deputy_request_extension_decide(
+    *,
+    pk: int,
+    extension_id: int,
+    by: User,
+    approve: bool,
+    comment: str = "",
+    version: int | None = None,
+) -> DeputyRequest:
+    """Staff approve or reject an extension. The original due date stays for statistics."""
+    item = FLOW.start(
+        pk, by=by, may=permissions.can_decide_extension, version=version, action="decide_extension"
+    )
+    extension, changes = extensions.extension_decide(
+        item=item, extension_id=extension_id, by=by, approve=approve, comment=comment
+    )
+    fields = ["due_date"] if approve else []
+    FLOW.transition(
+        item,
+        "decide_extension",
+        by=by,
+        comment=extension.comment,
+        changes=changes,
+        extra_fields=fields,
+    )
+    recipients = [
+        extension.requested_by,
+        *department_users([item.lead_department_id], heads_only=True),
+    ]
+    if approve:
+        # The requester is told of an extension (APPC art. 76).
+        recipients += deputy_users(item)
+    notify(
+        users=recipients, kind=NotificationKind.EXTENSION_DECIDED, item=item, email=True, exclude=by
+    )
+    return item
