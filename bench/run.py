@@ -492,7 +492,7 @@ def main() -> None:
     parser.add_argument(
         "--row-budget",
         type=float,
-        default=20.0,
+        default=10.0,
         help="at most this many seconds of timed calls a row",
     )
     parser.add_argument("--only", choices=["small", "large"], help="time one size only")
