@@ -12,8 +12,6 @@ status (400, 403 or 409).
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -29,14 +27,26 @@ from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from maslikhat.core import selectors as core_selectors
-from maslikhat.core import services as core_services
-from maslikhat.core.deadlines import DayInfo, DueDate, WorkingCalendar
+from maslikhat.core.deadlines import WorkingCalendar
+from maslikhat.core.extensions import ExtensionStatus
 from maslikhat.core.forms import (
     AttachmentForm,
     ExtensionAskForm,
     ExtensionDecideForm,
-    ItemActionForm,
     MessageForm,
+)
+from maslikhat.core.item_views import (
+    PAGE_SIZE,
+    ListSorting,
+    PageForms,
+    Tab,
+    attach_badges,
+    deadline_box,
+    history_entries,
+    item_action,
+    list_context,
+    pending_of,
+    read_thread,
 )
 from maslikhat.core.web import (
     ActionSpec,
@@ -45,16 +55,11 @@ from maslikhat.core.web import (
     call_service,
     deadline_badge,
     filter_params,
-    page_calendar,
     query_string,
-    run_item_action,
-    sort_links,
 )
 from maslikhat.directory.actors import Actor, actor_for
-from maslikhat.directory.models import Department
-from requests_app.models import ExtensionStatus
 
-from . import permissions, selectors, services
+from . import permissions, queries, selectors, services
 from .filters import INSTRUCTION_ORDERING_FIELDS
 from .forms import (
     AcceptForm,
@@ -77,7 +82,6 @@ from .models import (
     ReportStatus,
 )
 
-PAGE_SIZE = 25
 _ = gettext_lazy
 S = InstructionStatus
 OPEN = [S.ON_CONTROL.value, S.RETURNED.value]
@@ -103,9 +107,8 @@ def _deadline_badge(
 
 def _with_badges(rows: list[Instruction], today: datetime.date) -> None:
     """Attach the deadline badge and the first line of the text: one calendar for all rows."""
-    calendar = page_calendar(today, (row.due_date for row in rows))
+    attach_badges(rows, today, _deadline_badge)
     for row in rows:
-        row.deadline_badge = _deadline_badge(row, today, calendar)  # type: ignore[attr-defined]
         row.first_line = _first_line(row.text)  # type: ignore[attr-defined]
 
 
@@ -121,21 +124,17 @@ def _first_line(text: str) -> str:
 #: Query parameters that are not filters: they never make the list "filtered".
 NON_FILTER_PARAMS = frozenset({"page", "ordering"})
 
-SORT_LABELS: dict[str, Promise] = {
-    "due_date": _("Due date"),
-    "number": _("Number"),
-    "status": _("Status"),
-    "created_at": _("Created"),
-    "updated_at": _("Last change"),
-}
-SORT_DESCENDING_FIRST = frozenset({"created_at", "updated_at"})
-
-
-@dataclass(frozen=True)
-class Tab:
-    key: str
-    label: str | Promise
-    params: dict[str, list[str]]
+SORTING = ListSorting(
+    fields=INSTRUCTION_ORDERING_FIELDS,
+    labels={
+        "due_date": _("Due date"),
+        "number": _("Number"),
+        "status": _("Status"),
+        "created_at": _("Created"),
+        "updated_at": _("Last change"),
+    },
+    descending_first=frozenset({"created_at", "updated_at"}),
+)
 
 
 TABS: tuple[Tab, ...] = (
@@ -167,34 +166,11 @@ def instruction_list(request: HttpRequest) -> HttpResponse:
     filterset = InstructionListFilter(
         data=params, queryset=selectors.instruction_list(actor=actor), request=request
     )
-    # Values that do not parse are left out of the filtering and shown as errors.
-    page = Paginator(filterset.qs, PAGE_SIZE).get_page(params.get("page"))
-    rows = list(page.object_list)
-    today = timezone.localdate()
-    _with_badges(rows, today)
-
-    current = _filter_params(params)
-    tabs = [
-        {
-            "tab": tab,
-            "url": _query(params, drop=("page", *current), **tab.params),
-            "active": current == {k: sorted(v) for k, v in tab.params.items()},
-        }
-        for tab in TABS
-    ]
-    context = {
-        "audience": _audience(actor),
-        "can_create": permissions.can_create(actor),
-        "filter": filterset,
-        "filter_errors": filterset.is_bound and not filterset.is_valid(),
-        "page": page,
-        "rows": rows,
-        "tabs": tabs,
-        "is_filtered": bool(current),
-        "sort_links": _sort_links(params),
-        "page_query": _query(params, drop=("page",)),
-        "clear_url": _query(params, drop=(*current, "page")),
-    }
+    context = list_context(
+        params, filterset, tabs=TABS, not_filters=NON_FILTER_PARAMS, sorting=SORTING
+    )
+    _with_badges(context["rows"], timezone.localdate())
+    context |= {"audience": _audience(actor), "can_create": permissions.can_create(actor)}
     return render(request, "instructions/list.html", context)
 
 
@@ -215,49 +191,10 @@ HISTORY_LABELS: dict[str, Promise] = {
 }
 
 
-def _status_label(code: str) -> str:
-    try:
-        return str(InstructionStatus(code).label)
-    except ValueError:
-        return code
-
-
-def history_entries(item: Instruction) -> list[dict[str, Any]]:
-    """The item's audit trail in the shape ``templates/core/item_history.html`` reads."""
-    return [
-        {
-            "event": event,
-            "label": HISTORY_LABELS.get(event.action)
-            or services.ACTION_LABELS.get(event.action, event.action),
-            "from_label": _status_label(event.from_status),
-            "to_label": _status_label(event.to_status),
-            "moved": bool(event.from_status and event.from_status != event.to_status),
-        }
-        for event in core_selectors.history_for(item)
-    ]
-
-
-def _due_explanation(item: Instruction) -> dict[str, Any]:
-    """How the due date came about, from ``due_date_basis``: set by staff, or by the rule."""
-    basis = item.due_date_basis or {}
-    extended = item.due_date != item.original_due_date
-    if basis.get("set_by_staff"):
-        return {"set_by_staff": True, "lines": [], "extended": extended}
-    try:
-        computed = DueDate(
-            due=datetime.date.fromisoformat(basis["due"]),
-            start=datetime.date.fromisoformat(basis["start"]),
-            days=int(basis["days"]),
-            unit=str(basis.get("unit", "")),
-            skipped=[
-                DayInfo(datetime.date.fromisoformat(day["date"]), False, day.get("reason", ""))
-                for day in basis.get("skipped", [])
-            ],
-            rule_code=basis.get("rule"),
-        )
-    except (KeyError, TypeError, ValueError):
-        return {"set_by_staff": False, "lines": [], "extended": extended}
-    return {"set_by_staff": False, "lines": computed.explain(), "extended": extended}
+#: The actions offered in the side panel (messages and files sit beside what they add to).
+ASIDE_ACTIONS = frozenset(
+    {"report", "accept", "return", "extension_ask", "extension_decide", "remove"}
+)
 
 
 def _detail_context(
@@ -272,46 +209,26 @@ def _detail_context(
     )
     actions = services.available_actions(actor, item)
     extensions = list(item.extensions.all())
-    pending = next((e for e in extensions if e.status == ExtensionStatus.PENDING), None)
+    pending = pending_of(extensions, ExtensionStatus.PENDING)
     can_write = permissions.can_write_thread(actor, item)
-
-    def form_for(
-        action: str, form_class: type[ItemActionForm], sub_id: int | None = None
-    ) -> ItemActionForm:
-        if bound is not None and bound.action == action and bound.sub_id == sub_id:
-            return bound.form
-        return form_class(initial={"version": item.version})
-
-    shown: dict[str, tuple[bool, type[ItemActionForm]]] = {
-        "report": (bool({"report_interim", "report_final"} & actions), ReportForm),
-        "accept": ("accept" in actions, AcceptForm),
-        "return": ("return" in actions, ReturnForm),
-        "extension_ask": ("ask_extension" in actions and pending is None, ExtensionAskForm),
-        "remove": ("remove_from_control" in actions, RemoveFromControlForm),
-        "message": (can_write, MessageForm),
-        "attachment": (can_write, AttachmentForm),
-    }
-    forms: dict[str, ItemActionForm] = {
-        name: form_for(name, form_class) for name, (visible, form_class) in shown.items() if visible
-    }
+    page_forms = PageForms(item, bound)
+    forms = page_forms.offered(
+        {
+            "report": (bool({"report_interim", "report_final"} & actions), ReportForm),
+            "accept": ("accept" in actions, AcceptForm),
+            "return": ("return" in actions, ReturnForm),
+            "extension_ask": ("ask_extension" in actions and pending is None, ExtensionAskForm),
+            "remove": ("remove_from_control" in actions, RemoveFromControlForm),
+            "message": (can_write, MessageForm),
+            "attachment": (can_write, AttachmentForm),
+        }
+    )
     if "decide_extension" in actions and pending is not None:
-        forms["extension_decide"] = form_for("extension_decide", ExtensionDecideForm, pending.pk)
+        forms["extension_decide"] = page_forms.get(
+            "extension_decide", ExtensionDecideForm, pending.pk
+        )
+    thread = read_thread(item, user)
 
-    # A form that failed for an action no longer offered (the state moved on): its
-    # text is shown read-only so the person can copy it.
-    unsent_text = ""
-    if bound is not None and bound.form not in forms.values():
-        unsent_text = bound.form.typed_text
-
-    thread = list(core_selectors.messages_for(item))
-    last_read = core_selectors.last_read_message_id(item=item, user=user)
-    newest = thread[-1].pk if thread else 0
-    if newest > last_read:
-        core_services.thread_mark_read(item=item, user=user, up_to=newest)
-    for message in thread:
-        message.is_unread = message.pk > last_read and message.author_id != user.pk  # type: ignore[attr-defined]
-
-    today = timezone.localdate()
     reports: list[ExecutionReport] = list(item.reports.all())
     finals = [r for r in reports if r.is_final]
     # Shown beside the decision (accept/return) and beside the report form after a return,
@@ -326,8 +243,9 @@ def _detail_context(
         "item": item,
         "actions": actions,
         "forms": forms,
-        "bound_action": bound.action if bound is not None else "",
-        "unsent_text": unsent_text,
+        "has_aside_actions": bool(set(forms) & ASIDE_ACTIONS),
+        "bound_action": page_forms.bound_action,
+        "unsent_text": page_forms.unsent_text(forms.values()),
         "reports": reports,
         "pending_report": pending_report,
         "returned_report": returned_report,
@@ -336,10 +254,11 @@ def _detail_context(
         "co_departments": list(item.co_departments.all()),
         "thread": thread,
         "attachments": list(core_selectors.attachments_for(item)),
-        "history": history_entries(item),
-        "due": _due_explanation(item),
-        "badge": _deadline_badge(item, today, page_calendar(today, [item.due_date])),
-        "next_report_date": selectors.next_periodic_report_date(item, today),
+        "history": history_entries(
+            item, labels=HISTORY_LABELS, fallback=services.ACTION_LABELS, states=InstructionStatus
+        ),
+        **deadline_box(item, _deadline_badge),
+        "next_report_date": selectors.next_periodic_report_date(item, timezone.localdate()),
         "message_url": reverse("instructions:message", args=[item.pk]),
         "attachment_url": reverse("instructions:attachment", args=[item.pk]),
     }
@@ -423,21 +342,14 @@ ACTIONS: dict[str, ActionSpec] = {
 def instruction_action(
     request: HttpRequest, pk: int, action: str, sub_id: int | None = None
 ) -> HttpResponse:
-    """Parse one action's form, call its service, and go back to the instruction (PRG).
-
-    On an error the person is told why. When they had typed text, the page is
-    rendered again with their form (status 400, 403 or 409) instead of a
-    redirect, so nothing they wrote is lost.
-    """
-    spec = ACTIONS[action]
+    """One action posted from the instruction's page: its service, then back to it."""
     item = selectors.instruction_get_visible(user=request.user, pk=pk)
-    return run_item_action(
+    return item_action(
         request,
         item=item,
         action=action,
-        spec=spec,
-        form=spec.form_class(request.POST, request.FILES),
         sub_id=sub_id,
+        actions=ACTIONS,
         detail_url=reverse("instructions:detail", args=[item.pk]),
         render_detail=lambda bound, status: _render_detail(
             request, item, bound=bound, status=status
@@ -465,7 +377,7 @@ def meeting_list(request: HttpRequest) -> HttpResponse:
         request=request,
     )
     page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    is_filtered = bool(_filter_params(request.GET))
+    is_filtered = bool(filter_params(request.GET, not_filters=NON_FILTER_PARAMS))
     context = {
         "filter": filterset,
         "filter_errors": filterset.is_bound and not filterset.is_valid(),
@@ -473,7 +385,7 @@ def meeting_list(request: HttpRequest) -> HttpResponse:
         "rows": list(page.object_list),
         "is_filtered": is_filtered,
         "can_create": permissions.can_create(actor_for(request.user)),
-        "page_query": _query(request.GET, drop=("page",)),
+        "page_query": query_string(request.GET, drop=("page",)),
     }
     return render(request, "instructions/meetings.html", context)
 
@@ -577,12 +489,7 @@ def _render_protocol(
 @require_http_methods(["GET", "POST"])
 def protocol_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A protocol with its items and instructions; staff put new instructions on control here."""
-    protocol = get_object_or_404(
-        Protocol.objects.select_related(
-            "meeting__commission", "meeting__department", "meeting__convocation"
-        ),
-        pk=pk,
-    )
+    protocol = get_object_or_404(queries.protocols_with_meetings(), pk=pk)
     if request.method != "POST":
         return _render_protocol(request, protocol, None)
     _require_creator(request)
@@ -620,7 +527,7 @@ def discipline(request: HttpRequest) -> HttpResponse:
         # A department also sees instructions it co-executes; grouped by their lead
         # department they would be a partial, misleading count of other departments.
         rows = [row for row in rows if row["lead_department"] == actor.department_id]
-    departments = Department.objects.in_bulk([row["lead_department"] for row in rows])
+    departments = queries.departments_by_id([row["lead_department"] for row in rows])
     list_url = reverse("instructions:list")
     entries = []
     for row in rows:
@@ -631,7 +538,7 @@ def discipline(request: HttpRequest) -> HttpResponse:
             {
                 **row,
                 "name": name,
-                "url": list_url + _query(QueryDict(), lead_department=row["lead_department"]),
+                "url": list_url + query_string(QueryDict(), lead_department=row["lead_department"]),
                 "on_time_share": round(100 * row["on_time"] / decided) if decided else None,
             }
         )
@@ -641,20 +548,3 @@ def discipline(request: HttpRequest) -> HttpResponse:
         for key in ("total", "on_time", "late", "open_overdue", "on_control")
     }
     return render(request, "instructions/discipline.html", {"entries": entries, "totals": totals})
-
-
-def _query(params: QueryDict, *, drop: Iterable[str] = (), **updates: Any) -> str:
-    return query_string(params, drop=drop, **updates)
-
-
-def _filter_params(params: QueryDict) -> dict[str, list[str]]:
-    return filter_params(params, not_filters=NON_FILTER_PARAMS)
-
-
-def _sort_links(params: QueryDict) -> list[dict[str, Any]]:
-    return sort_links(
-        params,
-        fields=INSTRUCTION_ORDERING_FIELDS,
-        labels=SORT_LABELS,
-        descending_first=SORT_DESCENDING_FIRST,
-    )

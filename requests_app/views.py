@@ -10,16 +10,13 @@ the page is rendered again with their form, its errors and the error's status.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import prefetch_related_objects
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -28,27 +25,35 @@ from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from maslikhat.core import selectors as core_selectors
-from maslikhat.core import services as core_services
-from maslikhat.core.deadlines import DayInfo, DayUnit, DueDate
+from maslikhat.core.deadlines import WorkingCalendar
 from maslikhat.core.exceptions import StaleVersion
+from maslikhat.core.extensions import ExtensionStatus
 from maslikhat.core.forms import (
     AttachmentForm,
     ExtensionAskForm,
     ExtensionDecideForm,
-    ItemActionForm,
     MessageForm,
     ReasonForm,
+)
+from maslikhat.core.item_views import (
+    ListSorting,
+    PageForms,
+    Tab,
+    attach_badges,
+    deadline_box,
+    history_entries,
+    item_action,
+    list_context,
+    pending_of,
+    read_thread,
 )
 from maslikhat.core.web import (
     ActionSpec,
     BoundForm,
+    DeadlineBadge,
     call_service,
     deadline_badge,
-    filter_params,
-    page_calendar,
     query_string,
-    run_item_action,
-    sort_links,
 )
 from maslikhat.directory.actors import Actor, actor_for
 
@@ -71,12 +76,10 @@ from .forms import (
 from .models import (
     DEADLINE_STATUSES,
     DeputyRequest,
-    ExtensionStatus,
     RequestStatus,
     ResponseStatus,
 )
 
-PAGE_SIZE = 25
 _ = gettext_lazy
 
 # --- The list -----------------------------------------------------------------------------------
@@ -84,23 +87,18 @@ _ = gettext_lazy
 #: Query parameters that are not filters: they never make a list "filtered".
 NON_FILTER_PARAMS = frozenset({"page", "ordering", "scope"})
 
-SORT_LABELS: dict[str, Promise] = {
-    "submitted_at": _("Submitted"),
-    "due_date": _("Due date"),
-    "number": _("Number"),
-    "status": _("Status"),
-    "updated_at": _("Last change"),
-    "title": _("Title"),
-}
-#: Sorting by these starts with the newest first.
-SORT_DESCENDING_FIRST = frozenset({"submitted_at", "updated_at"})
-
-
-@dataclass(frozen=True)
-class Tab:
-    key: str
-    label: str | Promise
-    params: dict[str, list[str]]
+SORTING = ListSorting(
+    fields=ORDERING_FIELDS,
+    labels={
+        "submitted_at": _("Submitted"),
+        "due_date": _("Due date"),
+        "number": _("Number"),
+        "status": _("Status"),
+        "updated_at": _("Last change"),
+        "title": _("Title"),
+    },
+    descending_first=frozenset({"submitted_at", "updated_at"}),
+)
 
 
 def _list_kind(actor: Actor) -> str:
@@ -153,17 +151,17 @@ def _tabs(kind: str, today: datetime.date) -> list[Tab]:
     ]
 
 
-def _with_badges(rows: list[DeputyRequest], today: datetime.date) -> None:
-    """Attach ``deadline_badge`` to each row: one working-day calendar for the whole page."""
-    calendar = page_calendar(today, (row.due_date for row in rows))
-    for row in rows:
-        row.deadline_badge = deadline_badge(  # type: ignore[attr-defined]
-            due=row.due_date,
-            running=row.status in DEADLINE_STATUSES,
-            late=row.is_overdue,
-            today=today,
-            calendar=calendar,
-        )
+def _badge(
+    item: DeputyRequest, today: datetime.date, calendar: WorkingCalendar | None
+) -> DeadlineBadge | None:
+    """ "N working days left" or "overdue by N" while the department owes the answer."""
+    return deadline_badge(
+        due=item.due_date,
+        running=item.status in DEADLINE_STATUSES,
+        late=item.is_overdue,
+        today=today,
+        calendar=calendar,
+    )
 
 
 @login_required
@@ -178,41 +176,25 @@ def request_list(request: HttpRequest) -> HttpResponse:
     filterset = RequestListFilter(
         data=params, queryset=selectors.deputy_request_list(actor=actor), request=request
     )
-    # Values that do not parse are left out of the filtering and shown as errors.
-    queryset = filterset.qs
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = list(page.object_list)
     today = timezone.localdate()
-    _with_badges(rows, today)
-
-    current = _filter_params(params)
-    tabs = [
-        {
-            "tab": tab,
-            "url": _query(params, drop=("page", *current), **tab.params),
-            "active": current == {k: sorted(v) for k, v in tab.params.items()},
-        }
-        for tab in _tabs(kind, today)
-    ]
+    context = list_context(
+        params,
+        filterset,
+        tabs=_tabs(kind, today),
+        not_filters=NON_FILTER_PARAMS,
+        sorting=SORTING,
+    )
+    attach_badges(context["rows"], today, _badge)
     titles = {"deputy": _("My requests"), "department": _("Inbox"), "council": _("Registry")}
-    context = {
+    context |= {
         "kind": kind,
         "deputy_id": actor.deputy_id,
         "title": titles[kind],
-        "filter": filterset,
-        "filter_errors": filterset.is_bound and not filterset.is_valid(),
-        "page": page,
-        "rows": rows,
-        "tabs": tabs,
-        "is_filtered": bool(current),
-        "sort_links": _sort_links(params),
         "scope": params.get("scope", ""),
         "scope_urls": {
-            "mine": _query(params, drop=("page",), scope="mine"),
-            "all": _query(params, drop=("page",), scope="all"),
+            "mine": query_string(params, drop=("page",), scope="mine"),
+            "all": query_string(params, drop=("page",), scope="all"),
         },
-        "page_query": _query(params, drop=("page",)),
-        "clear_url": _query(params, drop=(*current, "page")),
     }
     return render(request, "requests/list.html", context)
 
@@ -396,40 +378,6 @@ HISTORY_LABELS: dict[str, Promise] = {
 }
 
 
-def _status_label(code: str) -> str:
-    try:
-        return str(RequestStatus(code).label)
-    except ValueError:
-        return code
-
-
-def _due_explanation(item: DeputyRequest) -> dict[str, Any] | None:
-    """How the due date was computed, from ``due_date_basis`` (``DueDate.as_dict()``).
-
-    The stored record is the computation as it was made (the reasons of the
-    skipped days are kept as they were then); it is read back into a ``DueDate``
-    so the explanation is worded, with its plural forms, in the reader's language.
-    """
-    basis = item.due_date_basis or {}
-    try:
-        due = DueDate(
-            due=datetime.date.fromisoformat(basis["due"]),
-            start=datetime.date.fromisoformat(basis["start"]),
-            days=int(basis["days"]),
-            unit=str(basis.get("unit", DayUnit.WORKING)),
-            skipped=[
-                DayInfo(datetime.date.fromisoformat(day["date"]), False, str(day.get("reason", "")))
-                for day in basis.get("skipped", [])
-            ],
-        )
-    except (KeyError, TypeError, ValueError):
-        return None
-    return {
-        "lines": due.explain(),
-        "extended": item.due_date is not None and item.due_date != due.due,
-    }
-
-
 #: The actions offered in the side column (the others sit beside what they act on).
 ASIDE_ACTIONS = frozenset(
     {
@@ -447,12 +395,6 @@ ASIDE_ACTIONS = frozenset(
 )
 
 
-def _auto_id(action: str, sub_id: int | None) -> str:
-    """Element ids unique on the page: several forms have a ``comment`` or a ``reason``."""
-    suffix = f"{sub_id}_" if sub_id is not None else ""
-    return f"id_{action}_{suffix}%s"
-
-
 def _detail_context(
     request: HttpRequest, item: DeputyRequest, bound: BoundForm | None
 ) -> dict[str, Any]:
@@ -460,30 +402,15 @@ def _detail_context(
     actor = actor_for(user)
     actions = services.available_actions(actor, item)
     prefetch_related_objects([item], "co_authors__user")
-
-    def form_for(action: str, form_class: type[ItemActionForm], sub_id: int | None = None) -> Any:
-        if bound is not None and bound.action == action and bound.sub_id == sub_id:
-            return bound.form
-        return form_class(item=item, auto_id=_auto_id(action, sub_id))
+    forms = PageForms(item, bound)
 
     responses = list(selectors.responses_visible(actor=actor, item=item))
     extensions = list(item.extensions.select_related("requested_by", "decided_by"))
-    pending = next((e for e in extensions if e.status == ExtensionStatus.PENDING), None)
+    pending = pending_of(extensions, ExtensionStatus.PENDING)
     is_author = permissions.is_author(actor, item)
     in_thread = permissions.can_write_thread(actor, item)
     show_thread = in_thread or (actor.sees_everything and item.status != RequestStatus.DRAFT)
     can_attach = permissions.can_attach(actor, item)
-
-    thread: list[Any] = []
-    last_read = 0
-    if show_thread:
-        thread = list(core_selectors.messages_for(item))
-        last_read = core_selectors.last_read_message_id(item=item, user=user)
-        newest = thread[-1].pk if thread else 0
-        if newest > last_read:
-            core_services.thread_mark_read(item=item, user=user, up_to=newest)
-    for message in thread:
-        message.is_unread = message.pk > last_read and message.author_id != user.pk
 
     can_approve = "approve_final" in actions
     unsent_responses = []
@@ -493,84 +420,58 @@ def _detail_context(
             continue
         entry: dict[str, Any] = {"response": response, "approve": None, "return": None}
         if can_approve and response.status == ResponseStatus.DRAFT:
-            entry["approve"] = form_for("response_approve", ResponseApproveForm, response.pk)
-            entry["return"] = form_for("response_return", ResponseReturnForm, response.pk)
+            entry["approve"] = forms.get("response_approve", ResponseApproveForm, response.pk)
+            entry["return"] = forms.get("response_return", ResponseReturnForm, response.pk)
             draft_forms.append(entry)
         unsent_responses.append(entry)
-    action_forms: dict[str, Any] = {}
-    shown: dict[str, tuple[bool, type[ItemActionForm] | None]] = {
-        "submit": ("submit" in actions, SubmitForm),
-        "withdraw": ("withdraw" in actions, WithdrawForm),
-        "route": ("route" in actions, RouteForm),
-        "decline": ("decline" in actions, ReasonForm),
-        "assign": ("assign" in actions, AssignForm),
-        "redirect": ("redirect" in actions, ReasonForm),
-        "respond": ("respond" in actions, RespondForm),
-        "evaluate": ("accept" in actions, EvaluateForm),
-        "rate_request": ("rate_request" in actions, RateRequestForm),
-        "extension_ask": ("ask_extension" in actions and pending is None, ExtensionAskForm),
-        "extension_decide": ("decide_extension" in actions and pending is not None, None),
-        "publish": (is_author and item.status != RequestStatus.DRAFT, PublishForm),
-        "message": (in_thread, MessageForm),
-        "attach": (can_attach, AttachmentForm),
-    }
-    for name, (visible, form_class) in shown.items():
-        if visible and form_class is not None:
-            action_forms[name] = form_for(name, form_class)
-    if shown["extension_decide"][0] and pending is not None:
-        action_forms["extension_decide"] = form_for(
+    action_forms = forms.offered(
+        {
+            "submit": ("submit" in actions, SubmitForm),
+            "withdraw": ("withdraw" in actions, WithdrawForm),
+            "route": ("route" in actions, RouteForm),
+            "decline": ("decline" in actions, ReasonForm),
+            "assign": ("assign" in actions, AssignForm),
+            "redirect": ("redirect" in actions, ReasonForm),
+            "respond": ("respond" in actions, RespondForm),
+            "evaluate": ("accept" in actions, EvaluateForm),
+            "rate_request": ("rate_request" in actions, RateRequestForm),
+            "extension_ask": ("ask_extension" in actions and pending is None, ExtensionAskForm),
+            "publish": (is_author and item.status != RequestStatus.DRAFT, PublishForm),
+            "message": (in_thread, MessageForm),
+            "attach": (can_attach, AttachmentForm),
+        }
+    )
+    if "decide_extension" in actions and pending is not None:
+        action_forms["extension_decide"] = forms.get(
             "extension_decide", ExtensionDecideForm, pending.pk
         )
-
-    # A form that failed for an action no longer offered (the state moved on):
-    # its text is shown read-only so the person can copy it.
-    unsent_text = ""
-    if bound is not None and bound.form.text_field:
-        displayed = bound.form in action_forms.values() or any(
-            bound.form in (d["approve"], d["return"]) for d in draft_forms
-        )
-        if not displayed:
-            unsent_text = bound.form.data.get(bound.form.text_field, "")
-
-    history = [
-        {
-            "event": event,
-            "label": HISTORY_LABELS.get(event.action)
-            or services.ACTION_LABELS.get(event.action, event.action),
-            "from_label": _status_label(event.from_status),
-            "to_label": _status_label(event.to_status),
-            "moved": bool(event.from_status and event.from_status != event.to_status),
-        }
-        for event in core_selectors.history_for(item)
+    shown_forms = [
+        *action_forms.values(),
+        *(entry[key] for entry in draft_forms for key in ("approve", "return")),
     ]
-    today = timezone.localdate()
-    badge = deadline_badge(
-        due=item.due_date,
-        running=item.status in DEADLINE_STATUSES,
-        late=item.is_overdue,
-        today=today,
-        calendar=page_calendar(today, [item.due_date]),
-    )
     return {
         "item": item,
         "actions": actions,
         "forms": action_forms,
         "unsent_responses": unsent_responses,
         "has_aside_actions": "edit" in actions or bool(set(action_forms) & ASIDE_ACTIONS),
-        "bound_action": bound.action if bound is not None else "",
-        "unsent_text": unsent_text,
+        "bound_action": forms.bound_action,
+        "unsent_text": forms.unsent_text(shown_forms),
         "sent_responses": [r for r in responses if r.status == ResponseStatus.SENT],
         "extensions": extensions,
         "pending_extension": pending,
-        "thread": thread,
+        "thread": read_thread(item, user) if show_thread else [],
         "show_thread": show_thread,
         "attachments": list(core_selectors.attachments_for(item))
         if show_thread or can_attach
         else [],
         "show_attachments": show_thread or can_attach,
-        "history": history,
-        "due": _due_explanation(item),
-        "badge": badge,
+        "attachment_url": reverse("requests:attach", args=[item.pk]),
+        "message_url": reverse("requests:message", args=[item.pk]),
+        "history": history_entries(
+            item, labels=HISTORY_LABELS, fallback=services.ACTION_LABELS, states=RequestStatus
+        ),
+        **deadline_box(item, _badge),
         "is_author": is_author,
     }
 
@@ -695,38 +596,16 @@ ACTIONS: dict[str, ActionSpec] = {
 def request_action(
     request: HttpRequest, pk: int, action: str, sub_id: int | None = None
 ) -> HttpResponse:
-    """Parse one action's form, call its service, and go back to the request (PRG).
-
-    On an error the person is told why. When they had typed text, the page is
-    rendered again with their form (status 400, 403 or 409) instead of a
-    redirect, so nothing they wrote is lost.
-    """
-    spec = ACTIONS[action]
+    """One action posted from the request's page: its service, then back to the request."""
     item = selectors.deputy_request_get_visible(user=request.user, pk=pk)
-    form = spec.form_class(request.POST, request.FILES, item=item, auto_id=_auto_id(action, sub_id))
-    return run_item_action(
+    return item_action(
         request,
         item=item,
         action=action,
-        spec=spec,
-        form=form,
         sub_id=sub_id,
+        actions=ACTIONS,
         detail_url=reverse("requests:detail", args=[item.pk]),
         render_detail=lambda bound, status: _render_detail(
             request, item, bound=bound, status=status
         ),
-    )
-
-
-def _query(params: QueryDict, *, drop: Iterable[str] = (), **updates: Any) -> str:
-    return query_string(params, drop=drop, **updates)
-
-
-def _filter_params(params: QueryDict) -> dict[str, list[str]]:
-    return filter_params(params, not_filters=NON_FILTER_PARAMS)
-
-
-def _sort_links(params: QueryDict) -> list[dict[str, Any]]:
-    return sort_links(
-        params, fields=ORDERING_FIELDS, labels=SORT_LABELS, descending_first=SORT_DESCENDING_FIRST
     )

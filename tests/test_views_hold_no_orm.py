@@ -1,7 +1,9 @@
 """Pages parse input, read through selectors, present and render: no view module of the
-KPI, the reports (dashboards, exports, the public portal) or the deputy requests touches
-a model manager (``Model.objects``) itself. The reads live in the apps' ``selectors.py``
-(and ``reports/public.py``), where visibility and query budgets are kept."""
+KPI, the reports (dashboards, exports, the public portal), the deputy requests, the
+protocol instructions or the shared item machinery (``maslikhat/core``: the notification
+pages, the item kit) touches a model manager (``Model.objects``) itself. The reads live in
+the apps' ``selectors.py`` (and ``reports/public.py``, ``instructions/queries.py``,
+``maslikhat/core/notifications.py``), where visibility and query budgets are kept."""
 
 from __future__ import annotations
 
@@ -12,13 +14,18 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Apps whose pages are held to the rule.
-APPS = ("kpi", "reports", "requests_app")
+APPS = ("kpi", "reports", "requests_app", "instructions", "maslikhat/core")
 
 
 def view_modules(app: str) -> list[Path]:
     """``views.py``, ``*_views.py`` and every module of a ``views/`` package."""
     base = ROOT / app
-    found = {*base.glob("views.py"), *base.glob("*_views.py"), *base.glob("views/*.py")}
+    found = {
+        *base.glob("views.py"),
+        *base.glob("*_views.py"),
+        *base.glob("views/*.py"),
+        *base.glob("web.py"),
+    }
     return sorted(found)
 
 
@@ -37,7 +44,8 @@ MODULES = [path for app in APPS for path in view_modules(app)]
 def test_the_check_finds_the_view_modules_of_every_app() -> None:
     names = {str(path.relative_to(ROOT)) for path in MODULES}
     assert {"kpi/views/rankings.py", "reports/views.py", "reports/public_views.py"} <= names
-    assert {"requests_app/views.py"} <= names
+    assert {"requests_app/views.py", "instructions/views.py"} <= names
+    assert {"maslikhat/core/notification_views.py", "maslikhat/core/item_views.py"} <= names
 
 
 def test_the_check_sees_a_manager_however_it_is_reached() -> None:

@@ -21,6 +21,7 @@ from .notifications import (
     Notification,
     notification_mark_all_read,
     notification_mark_read,
+    notifications_of,
     unread_count,
 )
 
@@ -32,8 +33,7 @@ PAGE_SIZE = 25
 def notification_list(request: HttpRequest) -> HttpResponse:
     """The user's notifications, newest first; unread ones are highlighted."""
     user: Any = request.user
-    own = Notification.objects.filter(user=user).order_by("-created_at", "-id")
-    page = Paginator(own, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(notifications_of(user), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "core/notifications.html",

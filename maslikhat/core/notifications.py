@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import models, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
@@ -254,3 +254,8 @@ def notification_mark_all_read(*, user: User) -> int:
 
 def unread_count(user: User) -> int:
     return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+def notifications_of(user: User) -> QuerySet[Notification]:
+    """A person's own notifications, newest first (the bell's page)."""
+    return Notification.objects.filter(user=user).order_by("-created_at", "-id")

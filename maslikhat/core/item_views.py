@@ -1,0 +1,244 @@
+"""What the pages of every item kind build the same way: the list page and the item page.
+
+A deputy request and a protocol instruction each have a list (tabs, filters, sorting,
+pages of rows with deadline badges) and an item page (the actions allowed now, the
+thread, the files, the history, the deadline box, the extension panel), and every
+action posted from the item page makes the same round trip. Each kind's ``views.py``
+says what is its own (which tabs, which actions, which template); the building is here.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.paginator import Paginator
+from django.db import models
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.utils import timezone
+from django.utils.functional import Promise
+
+from . import selectors as core_selectors
+from . import services as core_services
+from .deadlines import WorkingCalendar, due_explanation
+from .web import (
+    ActionSpec,
+    BoundForm,
+    DeadlineBadge,
+    filter_params,
+    page_calendar,
+    query_string,
+    run_item_action,
+    sort_links,
+)
+
+PAGE_SIZE = 25
+
+#: A kind's deadline badge of one item: ``badge(item, today, calendar)``.
+BadgeRule = Callable[[Any, datetime.date, WorkingCalendar | None], DeadlineBadge | None]
+
+# --- The list page ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Tab:
+    """A quick filter above a list: its key, its label, the query it sets."""
+
+    key: str
+    label: str | Promise
+    params: dict[str, list[str]]
+
+
+@dataclass(frozen=True)
+class ListSorting:
+    """The sortable columns of a list and how a first click sorts them."""
+
+    fields: Sequence[str]
+    labels: Mapping[str, Any]
+    #: Sorting by these starts with the newest first.
+    descending_first: Collection[str] = ()
+
+
+def list_context(
+    params: QueryDict,
+    filterset: Any,
+    *,
+    tabs: Iterable[Tab],
+    not_filters: Collection[str],
+    sorting: ListSorting,
+    page_size: int = PAGE_SIZE,
+) -> dict[str, Any]:
+    """The context every list page shares: the page of rows, tabs, filters, sort links.
+
+    Filter values that do not parse are left out of the filtering and shown as errors
+    (``filter_errors``); ``is_filtered`` tells the empty state which words to use.
+    """
+    page = Paginator(filterset.qs, page_size).get_page(params.get("page"))
+    current = filter_params(params, not_filters=not_filters)
+    return {
+        "filter": filterset,
+        "filter_errors": filterset.is_bound and not filterset.is_valid(),
+        "page": page,
+        "rows": list(page.object_list),
+        "tabs": [
+            {
+                "tab": tab,
+                "url": query_string(params, drop=("page", *current), **tab.params),
+                "active": current == {k: sorted(v) for k, v in tab.params.items()},
+            }
+            for tab in tabs
+        ],
+        "is_filtered": bool(current),
+        "sort_links": sort_links(
+            params,
+            fields=sorting.fields,
+            labels=sorting.labels,
+            descending_first=sorting.descending_first,
+        ),
+        "page_query": query_string(params, drop=("page",)),
+        "clear_url": query_string(params, drop=(*current, "page")),
+    }
+
+
+def attach_badges(rows: Sequence[Any], today: datetime.date, badge: BadgeRule) -> None:
+    """Give each row its ``deadline_badge``: one working-day calendar for the whole page."""
+    calendar = page_calendar(today, (row.due_date for row in rows))
+    for row in rows:
+        row.deadline_badge = badge(row, today, calendar)
+
+
+# --- The item page ------------------------------------------------------------------------------
+
+
+def choice_label(choices: type[models.TextChoices], code: str) -> str:
+    """The translated label of a stored state, or the code itself for one no longer known."""
+    try:
+        return str(choices(code).label)
+    except ValueError:
+        return code
+
+
+def history_entries(
+    item: Any,
+    *,
+    labels: Mapping[str, Any],
+    fallback: Mapping[str, Any],
+    states: type[models.TextChoices],
+) -> list[dict[str, Any]]:
+    """The item's audit trail in the shape ``templates/core/item_history.html`` reads."""
+    return [
+        {
+            "event": event,
+            "label": labels.get(event.action) or fallback.get(event.action, event.action),
+            "from_label": choice_label(states, event.from_status),
+            "to_label": choice_label(states, event.to_status),
+            "moved": bool(event.from_status and event.from_status != event.to_status),
+        }
+        for event in core_selectors.history_for(item)
+    ]
+
+
+def read_thread(item: Any, user: Any) -> list[Any]:
+    """The item's messages for ``user``: the new ones flagged ``is_unread``, all now read."""
+    thread = list(core_selectors.messages_for(item))
+    last_read = core_selectors.last_read_message_id(item=item, user=user)
+    newest = thread[-1].pk if thread else 0
+    if newest > last_read:
+        core_services.thread_mark_read(item=item, user=user, up_to=newest)
+    for message in thread:
+        message.is_unread = message.pk > last_read and message.author_id != user.pk  # type: ignore[attr-defined]
+    return thread
+
+
+def pending_of(extensions: Iterable[Any], pending: str) -> Any:
+    """The extension still waiting for a decision, if any (at most one at a time)."""
+    return next((e for e in extensions if e.status == pending), None)
+
+
+def deadline_box(item: Any, badge: BadgeRule) -> dict[str, Any]:
+    """The deadline of an item page: its badge and how the due date was computed."""
+    today = timezone.localdate()
+    return {
+        "badge": badge(item, today, page_calendar(today, [item.due_date])),
+        "due": due_explanation(item),
+    }
+
+
+def action_auto_id(action: str, sub_id: int | None) -> str:
+    """Element ids unique on the page: several forms have a ``comment`` or a ``reason``."""
+    suffix = f"{sub_id}_" if sub_id is not None else ""
+    return f"id_{action}_{suffix}%s"
+
+
+class PageForms:
+    """The action forms of one item page: the one that failed is kept, the others are new."""
+
+    def __init__(self, item: Any, bound: BoundForm | None) -> None:
+        self.item = item
+        self.bound = bound
+
+    def get(self, action: str, form_class: type[Any], sub_id: int | None = None) -> Any:
+        bound = self.bound
+        if bound is not None and bound.action == action and bound.sub_id == sub_id:
+            return bound.form
+        return form_class(
+            item=self.item,
+            auto_id=action_auto_id(action, sub_id),
+            initial={"version": self.item.version},
+        )
+
+    def offered(self, shown: Mapping[str, tuple[bool, type[Any] | None]]) -> dict[str, Any]:
+        """The forms of the actions offered now (``name: (visible, form class)``)."""
+        return {
+            name: self.get(name, form_class)
+            for name, (visible, form_class) in shown.items()
+            if visible and form_class is not None
+        }
+
+    @property
+    def bound_action(self) -> str:
+        return self.bound.action if self.bound is not None else ""
+
+    def unsent_text(self, displayed: Iterable[Any]) -> str:
+        """Text of a form that failed for an action no longer offered (the state moved on).
+
+        It is shown read-only so the person can copy it.
+        """
+        bound = self.bound
+        if bound is None or any(form is bound.form for form in displayed):
+            return ""
+        return str(bound.form.typed_text)
+
+
+def item_action(
+    request: HttpRequest,
+    *,
+    item: Any,
+    action: str,
+    sub_id: int | None,
+    actions: Mapping[str, ActionSpec],
+    detail_url: str,
+    render_detail: Callable[[BoundForm, int], HttpResponse],
+) -> HttpResponse:
+    """Parse one action's form, call its service, and go back to the item (PRG).
+
+    On an error the person is told why. When they had typed text, the page is
+    rendered again with their form (status 400, 403 or 409) instead of a
+    redirect, so nothing they wrote is lost.
+    """
+    spec = actions[action]
+    form = spec.form_class(
+        request.POST, request.FILES, item=item, auto_id=action_auto_id(action, sub_id)
+    )
+    return run_item_action(
+        request,
+        item=item,
+        action=action,
+        spec=spec,
+        form=form,
+        sub_id=sub_id,
+        detail_url=detail_url,
+        render_detail=render_detail,
+    )
