@@ -11,6 +11,7 @@ handler404 = "maslikhat.core.api.page_not_found"
 urlpatterns = [
     path("", include("maslikhat.core.urls")),
     path("", include("reports.urls")),
+    path("", include("follows.urls")),
     path("accounts/", include("maslikhat.accounts.urls")),
     path("requests/", include("requests_app.urls", namespace="requests")),
     path("instructions/", include("instructions.urls")),

@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "instructions",
     "kpi",
     "reports",
+    "follows",
     # Last: the demo builds on every app above and none of them imports it.
     "demo",
 ]
@@ -253,6 +254,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "reports-export-jobs-sweep": {
         "task": "reports.export_jobs_sweep",
         "schedule": 60.0,
+    },
+    # Yesterday's public changes to followers, one digest per address and day
+    # (follows/tasks.py; `manage.py send_follow_digests` is the twin).
+    "follows-send-digests": {
+        "task": "follows.send_digests",
+        "schedule": crontab(hour=7, minute=0),
     },
 }
 # A worker building an export holds a lease on the job for this long and renews it with
