@@ -21,7 +21,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, ngettext, pgettext
 
 from maslikhat.core.exceptions import ValidationFailed
 
@@ -38,9 +38,9 @@ MAX_ATTEMPTS = 10
 ADDRESS_SALT = "follows.unsubscribe-address"
 LANGUAGE_CODES = [code for code, _name in settings.LANGUAGES]
 EVENT_TEXTS = {
-    "published": lambda: gettext("published"),
-    "answered": lambda: gettext("answered"),
-    "closed": lambda: gettext("closed"),
+    "published": lambda: pgettext("follow digest event", "published"),
+    "answered": lambda: pgettext("follow digest event", "answered"),
+    "closed": lambda: pgettext("follow digest event", "closed"),
 }
 
 
