@@ -27,9 +27,9 @@ from django.db import connection, models
 from django.db.models import Max, Min, Q
 
 from instructions.models import ExecutionReport, Instruction, Meeting, Protocol, ProtocolItem
+from maslikhat.core.extensions import Extension
 from maslikhat.core.items import ItemType
 from maslikhat.core.threads import AuditEvent, Message
-from requests_app.models import Extension
 
 from .bulk import Progress
 
@@ -77,8 +77,8 @@ def copy_specs() -> list[CopySpec]:
         CopySpec(
             "extension",
             Extension,
-            Q(instruction__isnull=False),
-            {"instruction_id": "instruction"},
+            instruction_rows,
+            {"item_id": "instruction"},
         ),
         CopySpec("event", AuditEvent, instruction_rows, {"item_id": "instruction"}),
         CopySpec("message", Message, instruction_rows, {"item_id": "instruction"}),

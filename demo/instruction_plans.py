@@ -23,9 +23,9 @@ from instructions.models import Meeting, MeetingKind, ReportPeriod, SessionKind
 from instructions.services import INSTRUCTION_RULE
 from maslikhat.accounts.models import User
 from maslikhat.core.deadlines import WorkingCalendar, add_months, calendar_for, get_rule
+from maslikhat.core.extensions import Extension
 from maslikhat.directory.models import Commission, Department, Deputy
 from maslikhat.directory.services import read_reference_data
-from requests_app.models import Extension
 
 from .clock import SimulatedClock
 from .context import DemoContext

@@ -20,16 +20,15 @@ from rest_framework.response import Response as ApiResponse
 
 from maslikhat.accounts.models import User
 from maslikhat.core.exceptions import ActionForbidden
-from maslikhat.core.item_api import ItemSubresourcesMixin
-from maslikhat.directory.actors import actor_for
-from requests_app.api import parse
-from requests_app.serializers import (
+from maslikhat.core.item_api import ItemSubresourcesMixin, parse
+from maslikhat.core.serializers import (
     CommentSerializer,
     ExtensionAskSerializer,
     ExtensionDecideSerializer,
     ExtensionSerializer,
     ReasonSerializer,
 )
+from maslikhat.directory.actors import actor_for
 
 from . import permissions, selectors, services
 from .filters import INSTRUCTION_ORDERING_FIELDS, InstructionFilter, MeetingFilter, ProtocolFilter

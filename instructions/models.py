@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from maslikhat.core.items import ItemType
+from maslikhat.core.threads import ItemRows
 from maslikhat.directory.models import Commission, Convocation, Department, Deputy
 
 
@@ -173,6 +174,8 @@ class Instruction(models.Model):
     """A protocol instruction (протокольное поручение): "on control" until executed."""
 
     ITEM_TYPE = ItemType.INSTRUCTION
+    #: Its extensions of the deadline (``core.Extension``, keyed by item like the thread).
+    extensions = ItemRows("core.Extension")
 
     protocol = models.ForeignKey(
         Protocol, on_delete=models.PROTECT, related_name="instructions", verbose_name=_("protocol")

@@ -16,6 +16,8 @@ from datetime import date
 from django.db.models import Min, Q
 from django.utils import timezone
 
+from maslikhat.core.extensions import Extension, ExtensionStatus
+from maslikhat.core.items import ItemType
 from maslikhat.core.reminders import (
     DUE,
     ESCALATE,
@@ -32,7 +34,6 @@ from maslikhat.core.reminders import (
     local_midnight,
 )
 from maslikhat.directory.recipients import Recipients
-from requests_app.models import Extension, ExtensionStatus
 
 from .models import INSTRUCTION_OPEN_STATUSES, Instruction, ReportPeriod
 from .selectors import periodic_report_dates
@@ -85,7 +86,7 @@ class InstructionReminders(ItemReminders):
         first_periodic = bounds["first_periodic"]
         self.first_periodic = timezone.localdate(first_periodic) if first_periodic else None
         self.instructions: list[Instruction] = []  # due in 3/1/0, overdue, or a periodic report
-        self.extensions: list[Extension] = []  # pending for EXTENSION_AFTER working days
+        self.extended: list[Instruction] = []  # an extension pending EXTENSION_AFTER days
 
     def find(self, windows: Windows) -> None:
         # Periodic reports: the instructions started a whole number of periods before
@@ -104,29 +105,24 @@ class InstructionReminders(ItemReminders):
             .select_related("controller_deputy__user", "controller_commission__chair__user")
             .order_by("id")
         )
-        self.extensions = list(
-            Extension.objects.filter(
-                instruction__isnull=False,
-                status=ExtensionStatus.PENDING,
-                created_at__gte=local_midnight(windows.extension_from),
-                created_at__lt=local_midnight(windows.extension_to),
-            )
-            .select_related("instruction")
-            .order_by("id")
-        )
+        asked = Extension.objects.filter(
+            item_type=ItemType.INSTRUCTION,
+            status=ExtensionStatus.PENDING,
+            created_at__gte=local_midnight(windows.extension_from),
+            created_at__lt=local_midnight(windows.extension_to),
+        ).values("item_id")
+        self.extended = list(Instruction.objects.filter(pk__in=asked).order_by("id"))
 
     def remind(self, windows: Windows, drafts: Drafts, result: SweepResult) -> None:
         day = windows.day
         people = Recipients(
             [item.lead_department_id for item in self.instructions],
-            need_staff=bool(self.extensions)
+            need_staff=bool(self.extended)
             or any(item.due_date in windows.overdue for item in self.instructions),
         )
-        for extension in self.extensions:
+        for instruction in self.extended:
             result.items[EXTENSION] += 1
-            drafts.add(
-                people.staff, REMIND, extension.instruction, Reason(EXTENSION, EXTENSION_AFTER)
-            )
+            drafts.add(people.staff, REMIND, instruction, Reason(EXTENSION, EXTENSION_AFTER))
         for instruction in self.instructions:
             officers = people.officers.get(instruction.lead_department_id, [])
             heads = people.heads.get(instruction.lead_department_id, [])

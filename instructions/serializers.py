@@ -2,7 +2,7 @@
 
 Field names are fixed by the contract. Serializers only parse and present; every
 rule (who, when, which dates) is in ``services``. Bodies shared with
-deputy requests (comment, reason, extensions) reuse ``requests_app.serializers``.
+deputy requests (comment, reason, extensions) are ``maslikhat.core.serializers``.
 """
 
 from __future__ import annotations
@@ -15,10 +15,9 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from maslikhat.core.serializers import PersonField
+from maslikhat.core.serializers import ExtensionSerializer, PersonField, VersionField
 from maslikhat.core.text import TEXT_MAX
 from maslikhat.directory.models import Commission, Convocation, Department, Deputy
-from requests_app.serializers import ExtensionSerializer, VersionField
 
 from .models import (
     ExecutionReport,

@@ -21,6 +21,7 @@ from maslikhat.accounts.models import User
 from maslikhat.core import services as core_services
 from maslikhat.core.deadlines import compute_due_date, get_rule
 from maslikhat.core.exceptions import TransitionNotAllowed, ValidationFailed
+from maslikhat.core.extensions import Extension, ExtensionStatus
 from maslikhat.core.notifications import NotificationKind, notify
 from maslikhat.core.text import clean_text
 from maslikhat.core.threads import Attachment, Message
@@ -28,8 +29,6 @@ from maslikhat.core.workflow import Workflow, check_version, require
 from maslikhat.directory.actors import Actor, actor_for
 from maslikhat.directory.models import Commission, Convocation, Department, Deputy
 from maslikhat.directory.recipients import department_users, staff_users
-from requests_app import extensions
-from requests_app.models import Extension, ExtensionStatus
 
 from . import permissions
 from .models import (
@@ -311,7 +310,7 @@ def instruction_report(
 
 def _close_pending_extensions(item: Instruction, *, by: User) -> None:
     """An instruction that leaves control takes its undecided extension with it."""
-    extensions.close_pending_extensions(
+    core_services.close_pending_extensions(
         item, by=by, comment=_("Closed together with the instruction.")
     )
 
@@ -406,11 +405,14 @@ def instruction_extension_ask(
     *, pk: int, by: User, new_due_date: datetime.date, reason: str, version: int | None = None
 ) -> Extension:
     """The lead department asks for a later due date; staff or the chair decide."""
-    item = FLOW.start(
-        pk, by=by, may=permissions.can_ask_extension, version=version, action="ask_extension"
-    )
-    extension = extensions.extension_open(
-        item=item, by=by, new_due_date=new_due_date, reason=reason, rule_code=INSTRUCTION_RULE
+    item, extension = FLOW.ask_extension(
+        pk,
+        by=by,
+        may=permissions.can_ask_extension,
+        new_due_date=new_due_date,
+        reason=reason,
+        rule_code=INSTRUCTION_RULE,
+        version=version,
     )
     notify(users=staff_users(), kind=NotificationKind.EXTENSION_REQUESTED, item=item, exclude=by)
     return extension
@@ -427,20 +429,14 @@ def instruction_extension_decide(
     version: int | None = None,
 ) -> Instruction:
     """Staff or the chair approve or reject; the original due date stays for statistics."""
-    item = FLOW.start(
-        pk, by=by, may=permissions.can_decide_extension, version=version, action="decide_extension"
-    )
-    extension, changes = extensions.extension_decide(
-        item=item, extension_id=extension_id, by=by, approve=approve, comment=comment
-    )
-    fields = ["due_date"] if approve else []
-    FLOW.transition(
-        item,
-        "decide_extension",
+    item, extension = FLOW.decide_extension(
+        pk,
         by=by,
-        comment=extension.comment,
-        changes=changes,
-        extra_fields=fields,
+        may=permissions.can_decide_extension,
+        extension_id=extension_id,
+        approve=approve,
+        comment=comment,
+        version=version,
     )
     notify(
         users=[

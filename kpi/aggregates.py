@@ -51,11 +51,11 @@ from django.utils import timezone, translation
 
 from instructions.models import Instruction, InstructionStatus
 from maslikhat.core.deadlines import WorkingCalendar
+from maslikhat.core.extensions import Extension, ExtensionStatus
+from maslikhat.core.items import ItemType
 from maslikhat.directory.models import Department, Deputy
 from requests_app.models import (
     DeputyRequest,
-    Extension,
-    ExtensionStatus,
     Outcome,
     RequestStatus,
     Response,
@@ -212,7 +212,9 @@ def department_request_counts(span: Span) -> dict[int, dict[str, Any]]:
     )
     answered = Q(answered_at__isnull=False, answered_at__lt=span.as_of_before)
     extended = Exists(
-        Extension.objects.filter(request=OuterRef("pk"), status=ExtensionStatus.APPROVED)
+        Extension.objects.filter(
+            item_type=ItemType.REQUEST, item_id=OuterRef("pk"), status=ExtensionStatus.APPROVED
+        )
     )
     rated = span.during("rated_at") & Q(rating__isnull=False)
     closed = Q(status=RequestStatus.CLOSED) & span.during("closed_at")

@@ -4,7 +4,7 @@ from django.contrib import admin
 
 from maslikhat.core.admin import AuditedItemAdmin, ReadOnlyRecordAdmin
 
-from .models import DeputyRequest, Extension, RegistrationCounter, Response
+from .models import DeputyRequest, RegistrationCounter, Response
 
 
 class ResponseInline(admin.StackedInline):
@@ -12,14 +12,6 @@ class ResponseInline(admin.StackedInline):
     extra = 0
     can_delete = False
     fields = ("kind", "status", "outcome", "text", "drafted_by", "approved_by", "sent_at")
-    readonly_fields = fields
-
-
-class ExtensionInline(admin.TabularInline):
-    model = Extension
-    extra = 0
-    can_delete = False
-    fields = ("previous_due_date", "new_due_date", "status", "requested_by", "decided_by", "reason")
     readonly_fields = fields
 
 
@@ -43,7 +35,7 @@ class DeputyRequestAdmin(AuditedItemAdmin):
     search_fields = ("number", "title")
     list_select_related = ("author__user", "lead_department")
     editable_fields = ("title", "address")
-    inlines = [ResponseInline, ExtensionInline]
+    inlines = [ResponseInline]
 
 
 @admin.register(RegistrationCounter)

@@ -18,7 +18,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response as ApiResponse
 from rest_framework.serializers import Serializer
 
-from maslikhat.core.item_api import ItemSubresourcesMixin
+from maslikhat.core.item_api import ItemSubresourcesMixin, parse
+from maslikhat.core.serializers import (
+    CommentSerializer,
+    ExtensionAskSerializer,
+    ExtensionDecideSerializer,
+    ExtensionSerializer,
+    ReasonSerializer,
+)
 from maslikhat.directory.actors import actor_for
 
 from . import selectors, services
@@ -26,27 +33,16 @@ from .filters import ORDERING_FIELDS, DeputyRequestFilter
 from .models import DeputyRequest
 from .serializers import (
     AssignSerializer,
-    CommentSerializer,
     DeputyRequestDetailSerializer,
     DeputyRequestSerializer,
     DraftSerializer,
     EvaluateSerializer,
-    ExtensionAskSerializer,
-    ExtensionDecideSerializer,
-    ExtensionSerializer,
     RateRequestSerializer,
-    ReasonSerializer,
     RespondSerializer,
     ResponseSerializer,
     RouteSerializer,
     SimilarQuerySerializer,
 )
-
-
-def parse(serializer_class: type[Serializer], request: Request, **kwargs: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=request.data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 class DeputyRequestViewSet(

@@ -16,12 +16,12 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from maslikhat.accounts.models import User
+from maslikhat.core import services as core_services
 from maslikhat.core.deadlines import compute_due_date, get_rule
 from maslikhat.core.threads import Attachment, Message
 from maslikhat.core.workflow import Workflow
 from maslikhat.directory.actors import actor_for
 
-from .extensions import close_pending_extensions as _close_extensions
 from .models import DeputyRequest, RequestStatus, ResponseKind, ResponseStatus
 
 S = RequestStatus
@@ -154,6 +154,6 @@ def refresh_search_document(item: DeputyRequest) -> None:
 
 def close_pending_extensions(item: DeputyRequest, *, by: User | None) -> None:
     """The department's work on this deadline has ended (final answer, redirect, withdrawal)."""
-    _close_extensions(
+    core_services.close_pending_extensions(
         item, by=by, comment=_("Closed: the department's work on this deadline has ended.")
     )

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from maslikhat.core.items import ItemType
+from maslikhat.core.threads import ItemRows
 from maslikhat.directory.models import (
     Category,
     Convocation,
@@ -68,6 +69,8 @@ class DeputyRequest(models.Model):
     """A deputy's formal written request to an executive body (депутатский запрос)."""
 
     ITEM_TYPE = ItemType.REQUEST
+    #: Its extensions of the deadline (``core.Extension``, keyed by item like the thread).
+    extensions = ItemRows("core.Extension")
 
     number = models.CharField(_("number"), max_length=20, unique=True, null=True, blank=True)
     convocation = models.ForeignKey(
@@ -339,82 +342,3 @@ class Response(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} — {self.request}"
-
-
-class ExtensionStatus(models.TextChoices):
-    PENDING = "pending", _("Awaiting decision")
-    APPROVED = "approved", _("Approved")
-    REJECTED = "rejected", _("Rejected")
-
-
-class Extension(models.Model):
-    """The department's request for a later due date of a deputy request or an instruction.
-
-    Decided by council staff (and, for instructions, the chair) — never by the
-    department that asks. Exactly one of ``request`` and ``instruction`` is set.
-    """
-
-    request = models.ForeignKey(
-        DeputyRequest,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="extensions",
-        verbose_name=_("request"),
-    )
-    instruction = models.ForeignKey(
-        "instructions.Instruction",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="extensions",
-        verbose_name=_("instruction"),
-    )
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name=_("asked by"),
-    )
-    previous_due_date = models.DateField(_("due date before"))
-    new_due_date = models.DateField(_("new due date"))
-    reason = models.TextField(_("reason"))
-    status = models.CharField(
-        _("status"), max_length=10, choices=ExtensionStatus.choices, default=ExtensionStatus.PENDING
-    )
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("decided by"),
-    )
-    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
-    comment = models.TextField(_("decision comment"), blank=True)
-    created_at = models.DateTimeField(_("asked at"), auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("extension")
-        verbose_name_plural = _("extensions")
-        ordering = ["created_at", "id"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["request"],
-                condition=Q(status=ExtensionStatus.PENDING),
-                name="extension_one_pending_per_request",
-            ),
-            models.UniqueConstraint(
-                fields=["instruction"],
-                condition=Q(status=ExtensionStatus.PENDING),
-                name="extension_one_pending_per_instruction",
-            ),
-            models.CheckConstraint(
-                condition=Q(request__isnull=False, instruction__isnull=True)
-                | Q(request__isnull=True, instruction__isnull=False),
-                name="extension_of_exactly_one_item",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.request or self.instruction} → {self.new_due_date}"

@@ -13,6 +13,8 @@ from datetime import date
 
 from django.db.models import Min
 
+from maslikhat.core.extensions import Extension, ExtensionStatus
+from maslikhat.core.items import ItemType
 from maslikhat.core.notifications import NotificationKind
 from maslikhat.core.reminders import (
     DUE,
@@ -32,7 +34,7 @@ from maslikhat.core.reminders import (
 )
 from maslikhat.directory.recipients import Recipients
 
-from .models import DeputyRequest, Extension, ExtensionStatus, RequestStatus
+from .models import DeputyRequest, RequestStatus
 
 # Big text columns a reminder never reads.
 _REQUEST_DEFERRED = (
@@ -55,7 +57,7 @@ class RequestReminders(ItemReminders):
         ).aggregate(oldest=Min("due_date"))["oldest"]
         self.requests: list[DeputyRequest] = []  # due in 3/1/0 or overdue by 1, 6, 11…
         self.answered: list[DeputyRequest] = []  # answered EVALUATE_AFTER working days ago
-        self.extensions: list[Extension] = []  # pending for EXTENSION_AFTER working days
+        self.extended: list[DeputyRequest] = []  # an extension pending EXTENSION_AFTER days
 
     def find(self, windows: Windows) -> None:
         self.requests = list(
@@ -77,23 +79,21 @@ class RequestReminders(ItemReminders):
             .defer(*_REQUEST_DEFERRED)
             .order_by("id")
         )
-        self.extensions = list(
-            Extension.objects.filter(
-                request__isnull=False,
-                status=ExtensionStatus.PENDING,
-                created_at__gte=local_midnight(windows.extension_from),
-                created_at__lt=local_midnight(windows.extension_to),
-            )
-            .select_related("request")
-            .defer(*(f"request__{name}" for name in _REQUEST_DEFERRED))
-            .order_by("id")
+        asked = Extension.objects.filter(
+            item_type=ItemType.REQUEST,
+            status=ExtensionStatus.PENDING,
+            created_at__gte=local_midnight(windows.extension_from),
+            created_at__lt=local_midnight(windows.extension_to),
+        ).values("item_id")
+        self.extended = list(
+            DeputyRequest.objects.filter(pk__in=asked).defer(*_REQUEST_DEFERRED).order_by("id")
         )
 
     def remind(self, windows: Windows, drafts: Drafts, result: SweepResult) -> None:
         day = windows.day
         people = Recipients(
             [item.lead_department_id for item in self.requests],
-            need_staff=bool(self.extensions)
+            need_staff=bool(self.extended)
             or any(item.due_date in windows.overdue for item in self.requests),
         )
         for request in self.requests:
@@ -122,6 +122,6 @@ class RequestReminders(ItemReminders):
                 request,
                 Reason(EVALUATE, EVALUATE_AFTER),
             )
-        for extension in self.extensions:
+        for request in self.extended:
             result.items[EXTENSION] += 1
-            drafts.add(people.staff, REMIND, extension.request, Reason(EXTENSION, EXTENSION_AFTER))
+            drafts.add(people.staff, REMIND, request, Reason(EXTENSION, EXTENSION_AFTER))

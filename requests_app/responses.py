@@ -19,12 +19,13 @@ from django.utils.translation import gettext_lazy as _
 from maslikhat.accounts.models import User
 from maslikhat.core import services as core_services
 from maslikhat.core.exceptions import TransitionNotAllowed, ValidationFailed
+from maslikhat.core.extensions import Extension
 from maslikhat.core.notifications import NotificationKind, notify
 from maslikhat.core.text import clean_text
 from maslikhat.directory.actors import actor_for
 from maslikhat.directory.recipients import department_users, staff_users
 
-from . import extensions, permissions
+from . import permissions
 from .lifecycle import (
     EVALUATION_RULE,
     FLOW,
@@ -37,7 +38,6 @@ from .lifecycle import (
 from .models import (
     CLAIMED_OUTCOMES,
     DeputyRequest,
-    Extension,
     Outcome,
     Response,
     ResponseKind,
@@ -349,11 +349,14 @@ def deputy_request_extension_ask(
     *, pk: int, by: User, new_due_date: datetime.date, reason: str, version: int | None = None
 ) -> Extension:
     """The lead department asks for a later due date with a reason; staff decide."""
-    item = FLOW.start(
-        pk, by=by, may=permissions.can_ask_extension, version=version, action="ask_extension"
-    )
-    extension = extensions.extension_open(
-        item=item, by=by, new_due_date=new_due_date, reason=reason, rule_code=REQUEST_RULE
+    item, extension = FLOW.ask_extension(
+        pk,
+        by=by,
+        may=permissions.can_ask_extension,
+        new_due_date=new_due_date,
+        reason=reason,
+        rule_code=REQUEST_RULE,
+        version=version,
     )
     notify(users=staff_users(), kind=NotificationKind.EXTENSION_REQUESTED, item=item, exclude=by)
     return extension
@@ -370,20 +373,14 @@ def deputy_request_extension_decide(
     version: int | None = None,
 ) -> DeputyRequest:
     """Staff approve or reject an extension. The original due date stays for statistics."""
-    item = FLOW.start(
-        pk, by=by, may=permissions.can_decide_extension, version=version, action="decide_extension"
-    )
-    extension, changes = extensions.extension_decide(
-        item=item, extension_id=extension_id, by=by, approve=approve, comment=comment
-    )
-    fields = ["due_date"] if approve else []
-    FLOW.transition(
-        item,
-        "decide_extension",
+    item, extension = FLOW.decide_extension(
+        pk,
         by=by,
-        comment=extension.comment,
-        changes=changes,
-        extra_fields=fields,
+        may=permissions.can_decide_extension,
+        extension_id=extension_id,
+        approve=approve,
+        comment=comment,
+        version=version,
     )
     recipients = [
         extension.requested_by,

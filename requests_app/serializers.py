@@ -1,6 +1,8 @@
 """API shapes of deputy requests (field names fixed by ``api.md``) and of action bodies.
 
-Serializers only parse and present; every rule is in ``services``.
+Serializers only parse and present; every rule is in ``services``. The bodies and
+shapes both item kinds share (version, comment, reason, extensions) are in
+``maslikhat.core.serializers``.
 """
 
 from __future__ import annotations
@@ -11,10 +13,14 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from maslikhat.accounts.models import User
-from maslikhat.core.serializers import PersonField
+from maslikhat.core.serializers import (
+    ExtensionSerializer,
+    PersonField,
+    VersionField,
+)
 from maslikhat.directory.models import Category, Department, Deputy, District
 
-from .models import DeputyRequest, Extension, Outcome, Response, ResponseKind
+from .models import DeputyRequest, Outcome, Response, ResponseKind
 
 
 class DeputyRequestSerializer(serializers.ModelSerializer):
@@ -96,27 +102,6 @@ class ResponseSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ExtensionSerializer(serializers.ModelSerializer):
-    requested_by = PersonField(read_only=True)
-    decided_by = PersonField(read_only=True)
-
-    class Meta:
-        model = Extension
-        fields = [
-            "id",
-            "previous_due_date",
-            "new_due_date",
-            "reason",
-            "status",
-            "requested_by",
-            "decided_by",
-            "decided_at",
-            "comment",
-            "created_at",
-        ]
-        read_only_fields = fields
-
-
 class DeputyRequestDetailSerializer(DeputyRequestSerializer):
     responses = serializers.SerializerMethodField()
     extensions = ExtensionSerializer(many=True, read_only=True)
@@ -147,17 +132,6 @@ class DeputyRequestDetailSerializer(DeputyRequestSerializer):
 
     def get_available_actions(self, item: DeputyRequest) -> list[str]:
         return sorted(self.context.get("actions", []))
-
-
-class VersionField(serializers.IntegerField):
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("required", False)
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault(
-            "help_text",
-            _("The version you loaded; a stale version gets 409 instead of overwriting."),
-        )
-        super().__init__(**kwargs)
 
 
 class DraftSerializer(serializers.Serializer):
@@ -191,12 +165,6 @@ class RouteSerializer(serializers.Serializer):
     version = VersionField()
 
 
-class ReasonSerializer(serializers.Serializer):
-    # Optional here: the service says when a reason is required (and answers 400 with it).
-    reason = serializers.CharField(max_length=20_000, required=False, allow_blank=True, default="")
-    version = VersionField()
-
-
 class AssignSerializer(serializers.Serializer):
     executor = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
     version = VersionField()
@@ -207,11 +175,6 @@ class RespondSerializer(serializers.Serializer):
     text = serializers.CharField(max_length=20_000)
     outcome = serializers.ChoiceField(choices=Outcome.choices, required=False, allow_null=True)
     planned_date = serializers.DateField(required=False, allow_null=True)
-    version = VersionField()
-
-
-class CommentSerializer(serializers.Serializer):
-    comment = serializers.CharField(max_length=20_000, required=False, allow_blank=True)
     version = VersionField()
 
 
@@ -227,18 +190,6 @@ class EvaluateSerializer(serializers.Serializer):
 
 class RateRequestSerializer(serializers.Serializer):
     rating = serializers.IntegerField(min_value=1, max_value=5)
-    comment = serializers.CharField(max_length=20_000, required=False, allow_blank=True)
-    version = VersionField()
-
-
-class ExtensionAskSerializer(serializers.Serializer):
-    new_due_date = serializers.DateField()
-    reason = serializers.CharField(max_length=20_000)
-    version = VersionField()
-
-
-class ExtensionDecideSerializer(serializers.Serializer):
-    approve = serializers.BooleanField()
     comment = serializers.CharField(max_length=20_000, required=False, allow_blank=True)
     version = VersionField()
 

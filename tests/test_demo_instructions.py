@@ -27,11 +27,11 @@ from instructions.models import (
     ReportStatus,
     SessionKind,
 )
+from maslikhat.core.extensions import Extension, ExtensionStatus
 from maslikhat.core.items import ItemType
 from maslikhat.core.notifications import Notification
 from maslikhat.core.threads import AuditEvent, Message, ThreadReadMark
 from maslikhat.directory.services import read_reference_data
-from requests_app.models import Extension, ExtensionStatus
 
 SEED = 2023
 
@@ -111,7 +111,7 @@ def test_reports_returns_and_extensions_go_through_the_services(context: DemoCon
     deciders = {r.decided_by.username for r in reports.select_related("decided_by") if r.decided_by}
     assert "staff" in deciders and any(name.startswith("deputy") for name in deciders)
 
-    extensions = Extension.objects.filter(instruction__isnull=False)
+    extensions = Extension.objects.filter(item_type="instruction")
     assert set(extensions.values_list("status", flat=True)) == set(ExtensionStatus.values)
     for extension in extensions.exclude(status=ExtensionStatus.PENDING).select_related(
         "decided_by"
@@ -298,7 +298,7 @@ def dump() -> list[tuple[Any, ...]]:
     rows += sorted(
         (
             "extension",
-            *key(instructions[e.instruction_id or 0]),
+            *key(instructions[e.item_id]),
             e.previous_due_date,
             e.new_due_date,
             e.status,
@@ -307,7 +307,7 @@ def dump() -> list[tuple[Any, ...]]:
             e.created_at,
             e.decided_at,
         )
-        for e in Extension.objects.filter(instruction__isnull=False)
+        for e in Extension.objects.filter(item_type="instruction")
     )
     rows += sorted(
         (

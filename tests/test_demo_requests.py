@@ -21,12 +21,12 @@ from demo.context import DemoContext
 from demo.directory import seed_directory
 from demo.management.commands import seed_demo
 from demo.requests import seed_requests
+from maslikhat.core.extensions import Extension
 from maslikhat.core.notifications import Notification
 from maslikhat.core.threads import AuditEvent, Message, ThreadReadMark
 from requests_app import services
 from requests_app.models import (
     DeputyRequest,
-    Extension,
     RegistrationCounter,
     RequestStatus,
     Response,

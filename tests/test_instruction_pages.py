@@ -32,9 +32,9 @@ from instructions.models import (
 )
 from maslikhat.accounts.models import User
 from maslikhat.core.exceptions import StaleVersion
+from maslikhat.core.extensions import Extension, ExtensionStatus
 from maslikhat.core.threads import Attachment, Message
 from maslikhat.directory.models import Commission, Department, Deputy
-from requests_app.models import Extension, ExtensionStatus
 from tests.factories import CommissionFactory, DemoDirectory
 from tests.requests_helpers import pdf_upload
 

@@ -38,16 +38,18 @@ from instructions.models import (
     ReportPeriod,
     ReportStatus,
 )
+from maslikhat.core.extensions import Extension, ExtensionStatus
 from maslikhat.core.items import get_readable_item
 from maslikhat.core.notifications import Notification
 from maslikhat.core.threads import Attachment, AuditEvent, Message, ThreadReadMark
-from requests_app.models import DeputyRequest, Extension, ExtensionStatus
+from requests_app.models import DeputyRequest
 from tests.factories import CommissionFactory, DemoDirectory, make_directory
 from tests.requests_helpers import make_request
 
 LAST_BEFORE_THE_MOVE = ("requests_app", "0005_search_by_audience")
 BEFORE_THE_MOVE: list[tuple[str, str | None]] = [LAST_BEFORE_THE_MOVE, ("instructions", None)]
 MOVED_MODELS = ("meeting", "protocol", "protocolitem", "instruction", "executionreport")
+CORE_BEFORE_THE_MOVE = ("core", "0002_outgoingemail")
 DAY = datetime.date(2026, 3, 2)
 
 
@@ -66,11 +68,13 @@ def old_layout(transactional_db: None) -> Iterator[Apps]:
     executor = _executor()
     executor.migrate(BEFORE_THE_MOVE)
     # Every other app at its newest migration, requests_app just before the move.
+    # Core as it was then too: its extension model came after the move.
     nodes = [
         node
         for node in _executor().loader.graph.leaf_nodes()
-        if node[0] not in ("requests_app", "instructions")
+        if node[0] not in ("requests_app", "instructions", "core")
     ]
+    nodes.append(CORE_BEFORE_THE_MOVE)
     yield _executor().loader.project_state([*nodes, LAST_BEFORE_THE_MOVE]).apps
     executor = _executor()
     executor.migrate(executor.loader.graph.leaf_nodes())
@@ -314,15 +318,14 @@ def test_every_instruction_row_is_found_through_the_new_app_after_the_move(
         ExecutionReport.objects.order_by("pk").values_list("pk", "instruction_id", "text")
     ) == [(r.pk, r.instruction_id, r.text) for r in old["reports"]]
 
-    # Extensions still point at their instruction (or request), now the new app's model.
+    # Extensions still point at their instruction (or request), now keyed by item in core.
     pending, approved, of_request = (Extension.objects.get(pk=e.pk) for e in old["extensions"])
-    assert isinstance(pending.instruction, Instruction)
-    assert pending.instruction.number == old["instructions"][0].number
-    assert approved.instruction is not None and approved.status == ExtensionStatus.APPROVED
-    assert approved.instruction.pk == old["instructions"][1].pk
+    assert (pending.item_type, pending.item_id) == ("instruction", old["instructions"][0].pk)
+    assert approved.item_type == "instruction" and approved.status == ExtensionStatus.APPROVED
+    assert approved.item_id == old["instructions"][1].pk
     assert list(found.extensions.values_list("pk", flat=True)) == [pending.pk]
-    assert of_request.instruction is None
-    assert isinstance(of_request.request, DeputyRequest)
+    assert (of_request.item_type, of_request.item_id) == ("request", old["request"].pk)
+    assert isinstance(DeputyRequest.objects.get(pk=of_request.item_id), DeputyRequest)
 
     # History, thread, files, read marks and notifications find their instruction by kind.
     for instruction in old["instructions"]:

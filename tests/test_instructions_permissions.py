@@ -34,8 +34,8 @@ from rest_framework.test import APIClient
 
 from instructions import services
 from instructions.models import ExecutionReport, Instruction, InstructionStatus, Meeting, Protocol
+from maslikhat.core.extensions import Extension
 from maslikhat.core.threads import Attachment, Message
-from requests_app.models import Extension
 from tests.factories import DemoDirectory
 from tests.instruction_helpers import World, make_instruction, make_world, pdf_upload, refresh
 
@@ -270,7 +270,7 @@ def snapshot(item: Instruction) -> dict[str, Any]:
         "reports": list(
             ExecutionReport.objects.filter(instruction=row).values_list("id", "status")
         ),
-        "extensions": list(Extension.objects.filter(instruction=row).values_list("id", "status")),
+        "extensions": list(Extension.objects.for_item(row).values_list("id", "status")),
         "messages": Message.objects.for_item(row).count(),
         "attachments": Attachment.objects.for_item(row).count(),
     }

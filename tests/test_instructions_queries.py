@@ -29,8 +29,8 @@ from instructions.models import (
     ReportPeriod,
     ReportStatus,
 )
+from maslikhat.core.extensions import Extension, ExtensionStatus
 from maslikhat.core.threads import AuditEvent
-from requests_app.models import Extension, ExtensionStatus
 from tests.factories import DemoDirectory
 from tests.instruction_helpers import World, make_instruction, make_world
 
@@ -164,7 +164,8 @@ def grow(world: World, item: Instruction, count: int, *, start: int) -> None:
     )
     Extension.objects.bulk_create(
         Extension(
-            instruction=item,
+            item_type="instruction",
+            item_id=item.pk,
             requested_by=next(submitters),
             previous_due_date=item.due_date,
             new_due_date=item.due_date + datetime.timedelta(days=1),

@@ -33,8 +33,8 @@ from maslikhat.core.exceptions import (
     TransitionNotAllowed,
     ValidationFailed,
 )
+from maslikhat.core.extensions import Extension, ExtensionStatus
 from maslikhat.core.threads import AuditEvent
-from requests_app.models import Extension, ExtensionStatus
 from tests.factories import DemoDirectory
 from tests.instruction_helpers import (
     ALL_STATUSES,
@@ -118,7 +118,8 @@ def prepare(world: World, action: str, status: str) -> tuple[Instruction, Setup]
             )
         else:  # asked earlier, left pending: the state alone must decide
             extension = Extension.objects.create(
-                instruction=item,
+                item_type="instruction",
+                item_id=item.pk,
                 requested_by=world.d.finance_head,
                 previous_due_date=item.due_date,
                 new_due_date=item.due_date + datetime.timedelta(days=7),
@@ -163,7 +164,7 @@ def rows_beside(item: Instruction) -> dict[str, Any]:
             ExecutionReport.objects.filter(instruction=item).values_list("id", "status")
         ),
         "extensions": list(
-            Extension.objects.filter(instruction=item).values_list("id", "status", "new_due_date")
+            Extension.objects.for_item(item).values_list("id", "status", "new_due_date")
         ),
     }
 
@@ -374,7 +375,7 @@ def test_an_extension_must_be_later_than_the_current_due_date(world: World, days
     with pytest.raises(ValidationFailed) as error:
         ask(world, item, item.due_date + datetime.timedelta(days=days))
     assert error.value.field == "new_due_date"
-    assert not Extension.objects.filter(instruction=item).exists()
+    assert not Extension.objects.for_item(item).exists()
 
 
 def test_an_extension_may_reach_two_months_after_the_original_due_date_and_no_further(
@@ -394,7 +395,7 @@ def test_an_extension_may_reach_two_months_after_the_original_due_date_and_no_fu
     )
     assert too_late.status_code == 400
     assert list(too_late.json()) == ["new_due_date"]
-    assert not Extension.objects.filter(instruction=item).exists()
+    assert not Extension.objects.for_item(item).exists()
     result = client.post(url, {"new_due_date": limit.isoformat(), "reason": "Экспертиза"})
     assert result.status_code == 201, result.content
     assert result.json()["new_due_date"] == "2026-02-28"
@@ -461,9 +462,7 @@ def test_only_one_extension_is_pending_at_a_time(world: World, api_as: Any) -> N
         format="json",
     )
     assert result.status_code == 409
-    assert list(Extension.objects.filter(instruction=item).values_list("id", flat=True)) == [
-        first.pk
-    ]
+    assert list(Extension.objects.for_item(item).values_list("id", flat=True)) == [first.pk]
     services.instruction_extension_decide(
         pk=item.pk, extension_id=first.pk, by=world.d.staff, approve=True
     )

@@ -33,11 +33,10 @@ from kpi.periods import InvalidPeriod
 from kpi.selectors import NoSnapshot, kpi_rankings, weights_in_force
 from maslikhat.core.deadlines import WorkingCalendar
 from maslikhat.core.exceptions import ActionForbidden, ValidationFailed
+from maslikhat.core.extensions import Extension, ExtensionStatus
 from maslikhat.directory.models import Department, Deputy
 from requests_app.models import (
     DeputyRequest,
-    Extension,
-    ExtensionStatus,
     Outcome,
     RequestStatus,
     Response,
@@ -137,7 +136,8 @@ class Rows:
 
     def extension(self, item: DeputyRequest, previous: datetime.date, new: datetime.date) -> None:
         Extension.objects.create(
-            request=item,
+            item_type="request",
+            item_id=item.pk,
             requested_by=self.directory.finance_head,
             previous_due_date=previous,
             new_due_date=new,

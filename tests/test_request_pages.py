@@ -22,14 +22,13 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from maslikhat.accounts.models import User
+from maslikhat.core.extensions import Extension, ExtensionStatus
 from maslikhat.core.notifications import Notification, NotificationKind
 from maslikhat.core.threads import Attachment, Message
 from maslikhat.directory.models import Category, Deputy, District
 from requests_app import services
 from requests_app.models import (
     DeputyRequest,
-    Extension,
-    ExtensionStatus,
     RequestStatus,
     Response,
     ResponseStatus,

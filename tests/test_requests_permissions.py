@@ -26,9 +26,10 @@ import pytest
 from rest_framework.test import APIClient
 
 from maslikhat.accounts.models import User
+from maslikhat.core.extensions import Extension
 from maslikhat.core.threads import Attachment, Message
 from requests_app import services
-from requests_app.models import DeputyRequest, Extension, RequestStatus, Response
+from requests_app.models import DeputyRequest, RequestStatus, Response
 from tests.factories import DemoDirectory
 from tests.requests_helpers import (
     category,
@@ -256,7 +257,7 @@ def snapshot(item: DeputyRequest) -> dict[str, Any]:
         "request_rating": row.request_rating,
         "title": row.title,
         "responses": list(Response.objects.filter(request=row).values_list("id", "status")),
-        "extensions": list(Extension.objects.filter(request=row).values_list("id", "status")),
+        "extensions": list(Extension.objects.for_item(row).values_list("id", "status")),
         "messages": Message.objects.for_item(row).count(),
         "attachments": Attachment.objects.for_item(row).count(),
     }

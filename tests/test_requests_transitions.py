@@ -27,12 +27,11 @@ from maslikhat.core.exceptions import (
     TransitionNotAllowed,
     ValidationFailed,
 )
+from maslikhat.core.extensions import Extension, ExtensionStatus
 from maslikhat.core.threads import AuditEvent
 from requests_app import services
 from requests_app.models import (
     DeputyRequest,
-    Extension,
-    ExtensionStatus,
     Outcome,
     RegistrationCounter,
     RequestStatus,
@@ -153,7 +152,8 @@ def prepare(directory: DemoDirectory, action: str, status: str) -> tuple[DeputyR
         else:
             today = timezone.localdate()
             extension = Extension.objects.create(
-                request=item,
+                item_type="request",
+                item_id=item.pk,
                 requested_by=directory.finance_exec,
                 previous_due_date=item.due_date or today,
                 new_due_date=(item.due_date or today) + datetime.timedelta(days=7),
@@ -633,7 +633,7 @@ def test_an_extension_must_be_later_than_the_current_due_date(directory: DemoDir
         with pytest.raises(ValidationFailed) as error:
             ask(directory, item, day)
         assert error.value.field == "new_due_date"
-    assert not Extension.objects.filter(request=item).exists()
+    assert not Extension.objects.for_item(item).exists()
 
 
 def test_an_extension_may_reach_two_months_after_the_original_due_date_and_no_further(
@@ -665,7 +665,7 @@ def test_only_one_extension_is_pending_at_a_time(directory: DemoDirectory, api_a
         format="json",
     )
     assert result.status_code == 409 and result.json()["detail"]
-    assert Extension.objects.filter(request=item).count() == 1
+    assert Extension.objects.for_item(item).count() == 1
 
 
 def test_an_approved_extension_moves_the_due_date_and_keeps_the_original(

@@ -20,6 +20,7 @@ from django.http import HttpRequest
 
 from . import services
 from .deadlines import CalendarDay, DeadlineRule
+from .extensions import Extension
 
 #: The action code of an administrator's correction in an item's history.
 ADMIN_EDIT_ACTION = "admin_edit"
@@ -134,3 +135,12 @@ class CalendarDayAdmin(admin.ModelAdmin):
     list_filter = ("kind",)
     search_fields = ("name_ru", "name_kk", "name_en")
     date_hierarchy = "date"
+
+
+@admin.register(Extension)
+class ExtensionAdmin(ReadOnlyRecordAdmin):
+    """Extensions of every item kind, as the services wrote them: asked, decided, kept."""
+
+    list_display = ("item_type", "item_id", "new_due_date", "status", "requested_by", "created_at")
+    list_filter = ("item_type", "status")
+    list_select_related = ("requested_by",)

@@ -17,6 +17,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import Serializer
 
 from . import selectors, services
 from .items import item_kind
@@ -27,6 +28,13 @@ from .serializers import (
     MessageCreateSerializer,
     MessageSerializer,
 )
+
+
+def parse(serializer_class: type[Serializer], request: Request, **kwargs: Any) -> dict[str, Any]:
+    """The action's body, validated by ``serializer_class`` (a 400 with the field errors)."""
+    serializer = serializer_class(data=request.data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
 
 
 class ItemSubresourcesMixin:

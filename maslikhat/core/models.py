@@ -42,6 +42,7 @@ class TranslatedName(models.Model):
 # here (after ``TranslatedName``, which they build on) registers them with the app.
 from .deadlines import CalendarDay, CalendarDayKind, DayUnit, DeadlineRule  # noqa: E402
 from .digests import OutgoingEmail  # noqa: E402
+from .extensions import Extension, ExtensionStatus  # noqa: E402
 from .notifications import Notification  # noqa: E402
 from .threads import Attachment, AuditEvent, Message, ThreadReadMark  # noqa: E402
 
@@ -52,6 +53,8 @@ __all__ = [
     "CalendarDayKind",
     "DayUnit",
     "DeadlineRule",
+    "Extension",
+    "ExtensionStatus",
     "Message",
     "Notification",
     "OutgoingEmail",

@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from .extensions import Extension
 from .notifications import Notification
 from .threads import Attachment, AuditEvent, Message
 
@@ -85,3 +89,61 @@ class NotificationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Notification
         fields = ["id", "kind", "item_type", "item_id", "text", "link", "created_at", "read_at"]
+
+
+# --- Shared by every item kind: the extension record and the bodies of actions ----------
+
+
+class ExtensionSerializer(serializers.ModelSerializer):
+    requested_by = PersonField(read_only=True)
+    decided_by = PersonField(read_only=True)
+
+    class Meta:
+        model = Extension
+        fields = [
+            "id",
+            "previous_due_date",
+            "new_due_date",
+            "reason",
+            "status",
+            "requested_by",
+            "decided_by",
+            "decided_at",
+            "comment",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class VersionField(serializers.IntegerField):
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault(
+            "help_text",
+            _("The version you loaded; a stale version gets 409 instead of overwriting."),
+        )
+        super().__init__(**kwargs)
+
+
+class ReasonSerializer(serializers.Serializer):
+    # Optional here: the service says when a reason is required (and answers 400 with it).
+    reason = serializers.CharField(max_length=20_000, required=False, allow_blank=True, default="")
+    version = VersionField()
+
+
+class CommentSerializer(serializers.Serializer):
+    comment = serializers.CharField(max_length=20_000, required=False, allow_blank=True)
+    version = VersionField()
+
+
+class ExtensionAskSerializer(serializers.Serializer):
+    new_due_date = serializers.DateField()
+    reason = serializers.CharField(max_length=20_000)
+    version = VersionField()
+
+
+class ExtensionDecideSerializer(serializers.Serializer):
+    approve = serializers.BooleanField()
+    comment = serializers.CharField(max_length=20_000, required=False, allow_blank=True)
+    version = VersionField()

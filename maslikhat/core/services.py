@@ -1,17 +1,23 @@
-"""Writes of the shared item machinery: history, thread messages, read marks, attachments.
+"""Writes of the shared item machinery: history, thread messages, read marks, attachments,
+extensions of a deadline.
 
 Called by the services of each item kind inside their transactions; never by views.
 """
 
 from __future__ import annotations
 
+import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .exceptions import ValidationFailed
+from .deadlines import get_rule, max_extension_date
+from .exceptions import TransitionNotAllowed, ValidationFailed
+from .extensions import Extension, ExtensionStatus
+from .text import clean_text
 from .threads import Attachment, AuditEvent, Message, ThreadReadMark
 from .uploads import generated_storage_name, inspect_upload, safe_original_name
 
@@ -111,3 +117,90 @@ def attachment_add(
         default_storage.delete(name)
         raise
     return attachment
+
+
+# --- Extensions of a deadline ---------------------------------------------------------
+# They run inside the item service's transaction, on an item it has locked and
+# after it has checked who acts and that the item's state allows it.
+
+
+def extension_open(
+    *, item: Any, by: User, new_due_date: datetime.date, reason: str, rule_code: str
+) -> Extension:
+    """Record the department's request for ``new_due_date`` and audit it.
+
+    The new date must be later than the current one and within the rule's maximum
+    counted from the ORIGINAL due date; one request awaits a decision at a time.
+    """
+    reason = clean_text(reason, field="reason", required=True)
+    current, original = item.due_date, item.original_due_date
+    assert current is not None and original is not None  # an item whose deadline runs
+    if new_due_date <= current:
+        raise ValidationFailed(
+            _("The new due date must be later than the current one."), field="new_due_date"
+        )
+    limit = max_extension_date(rule=get_rule(rule_code), original_due=original)
+    if new_due_date > limit:
+        raise ValidationFailed(
+            _("An extension may not go beyond %(date)s.") % {"date": limit.strftime("%d.%m.%Y")},
+            field="new_due_date",
+        )
+    if Extension.objects.for_item(item).filter(status=ExtensionStatus.PENDING).exists():
+        raise TransitionNotAllowed(_("An extension is already awaiting a decision."))
+    extension = Extension.objects.create(
+        item_type=item.ITEM_TYPE,
+        item_id=item.pk,
+        requested_by=by,
+        previous_due_date=current,
+        new_due_date=new_due_date,
+        reason=reason,
+    )
+    audit_record(
+        item=item,
+        actor=by,
+        action="extension_asked",
+        from_status=item.status,
+        changes={"extension": extension.pk, "new_due_date": new_due_date.isoformat()},
+        comment=reason,
+    )
+    return extension
+
+
+def extension_decide(
+    *, item: Any, extension_id: int, by: User, approve: bool, comment: str
+) -> tuple[Extension, dict[str, Any]]:
+    """Approve or reject a pending extension of ``item``; an approval moves ``due_date``.
+
+    The original due date is never touched: statistics count against it. Returns
+    the extension and the changes for the item's audit event; the caller saves
+    ``due_date`` with its transition.
+    """
+    extension = Extension.objects.select_for_update().for_item(item).filter(pk=extension_id).first()
+    if extension is None:
+        raise TransitionNotAllowed(_("This extension does not belong to the item."))
+    if extension.status != ExtensionStatus.PENDING:
+        raise TransitionNotAllowed(_("This extension has already been decided."))
+    if extension.previous_due_date != item.due_date:
+        # The deadline it would extend is gone (a new cycle after rework).
+        raise TransitionNotAllowed(_("This extension no longer applies to the current due date."))
+    comment = clean_text(comment, field="comment", required=not approve)
+    extension.status = ExtensionStatus.APPROVED if approve else ExtensionStatus.REJECTED
+    extension.decided_by = by
+    extension.decided_at = timezone.now()
+    extension.comment = comment
+    extension.save(update_fields=["status", "decided_by", "decided_at", "comment"])
+    changes: dict[str, Any] = {"extension": extension.pk, "approved": bool(approve)}
+    if approve:
+        changes["due_date"] = [item.due_date.isoformat(), extension.new_due_date.isoformat()]
+        item.due_date = extension.new_due_date
+    return extension, changes
+
+
+def close_pending_extensions(item: Any, *, by: User | None, comment: Any) -> None:
+    """The deadline an undecided extension was about has ended: close it, do not leave it."""
+    Extension.objects.for_item(item).filter(status=ExtensionStatus.PENDING).update(
+        status=ExtensionStatus.REJECTED,
+        decided_by=by,
+        decided_at=timezone.now(),
+        comment=str(comment),
+    )

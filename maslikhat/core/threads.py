@@ -6,6 +6,11 @@ requests and protocol instructions alike. Nothing here is ever hard-deleted.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from operator import attrgetter
+from typing import Any
+
+from django.apps import apps
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -16,6 +21,55 @@ from .items import ItemType
 class ItemRowQuerySet(models.QuerySet):
     def for_item(self, item: models.Model) -> ItemRowQuerySet:
         return self.filter(item_type=item.ITEM_TYPE, item_id=item.pk)  # type: ignore[attr-defined]
+
+
+class ItemRowsManager(models.Manager[Any]):
+    """``item.<name>`` for an item: its rows of one ``ItemRow`` model, like a reverse relation.
+
+    ``.all()``, ``.filter()``, ``.select_related()`` read the item's rows, and
+    ``prefetch_related("<name>")`` (and ``"<name>__user_field"``) reads them for many
+    items in one query, as it would through a foreign key.
+    """
+
+    def __init__(self, model: type[models.Model], instance: Any, cache_name: str) -> None:
+        super().__init__()
+        self.model = model
+        self.instance = instance
+        self.cache_name = cache_name
+
+    def _apply_rel_filters(self, queryset: models.QuerySet) -> models.QuerySet:
+        return queryset.filter(item_type=self.instance.ITEM_TYPE, item_id=self.instance.pk)
+
+    def get_queryset(self) -> models.QuerySet:
+        cache = getattr(self.instance, "_prefetched_objects_cache", {})
+        if self.cache_name in cache:
+            return cache[self.cache_name]
+        return self._apply_rel_filters(self.model._default_manager.get_queryset())
+
+    def get_prefetch_querysets(
+        self, instances: Sequence[Any], querysets: Sequence[models.QuerySet] | None = None
+    ) -> tuple[models.QuerySet, Any, Any, bool, str, bool]:
+        rows = querysets[0] if querysets else self.model._default_manager.get_queryset()
+        rows = rows.filter(
+            item_type=instances[0].ITEM_TYPE, item_id__in={item.pk for item in instances}
+        )
+        return rows, attrgetter("item_id"), attrgetter("pk"), False, self.cache_name, False
+
+
+class ItemRows:
+    """A class attribute of an item model: ``extensions = ItemRows("core.Extension")``."""
+
+    def __init__(self, model_label: str) -> None:
+        self.model_label = model_label
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        return ItemRowsManager(apps.get_model(self.model_label), instance, self.name)
 
 
 class ItemRow(models.Model):

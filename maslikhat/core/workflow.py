@@ -12,6 +12,7 @@ its own table, labels and fields and hands them to one ``Workflow``.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Generic, TypeVar
 
@@ -21,6 +22,7 @@ from django.utils.functional import Promise
 
 from . import services as core_services
 from .exceptions import ActionForbidden, StaleVersion, TransitionNotAllowed
+from .extensions import Extension
 
 #: action -> (the states it is allowed in, the state it leads to; ``None`` keeps the state).
 Transitions = Mapping[str, tuple[frozenset[str], str | None]]
@@ -143,6 +145,54 @@ class Workflow(Generic[ItemT]):
             changes=changes,
             comment=comment,
         )
+
+    def ask_extension(
+        self,
+        pk: int,
+        *,
+        by: Any,
+        may: Callable[[Any, Any], bool],
+        new_due_date: datetime.date,
+        reason: str,
+        rule_code: str,
+        version: int | None = None,
+    ) -> tuple[ItemT, Extension]:
+        """The department asks for a later due date (the ``ask_extension`` action):
+        the item locked and checked, the extension recorded against ``rule_code``'s limit.
+        The caller, inside the same transaction, tells whoever decides."""
+        item = self.start(pk, by=by, may=may, version=version, action="ask_extension")
+        extension = core_services.extension_open(
+            item=item, by=by, new_due_date=new_due_date, reason=reason, rule_code=rule_code
+        )
+        return item, extension
+
+    def decide_extension(
+        self,
+        pk: int,
+        *,
+        by: Any,
+        may: Callable[[Any, Any], bool],
+        extension_id: int,
+        approve: bool,
+        comment: str = "",
+        version: int | None = None,
+    ) -> tuple[ItemT, Extension]:
+        """Approve or reject a pending extension (the ``decide_extension`` action): an
+        approval moves ``due_date`` (never the original one), saved with the transition
+        and its audit event. The caller, in the same transaction, tells those concerned."""
+        item = self.start(pk, by=by, may=may, version=version, action="decide_extension")
+        extension, changes = core_services.extension_decide(
+            item=item, extension_id=extension_id, by=by, approve=approve, comment=comment
+        )
+        self.transition(
+            item,
+            "decide_extension",
+            by=by,
+            comment=extension.comment,
+            changes=changes,
+            extra_fields=["due_date"] if approve else [],
+        )
+        return item, extension
 
     def available(
         self, actor: Any, item: Any, checks: Mapping[str, Callable[[Any, Any], bool]]

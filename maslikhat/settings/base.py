@@ -402,7 +402,7 @@ SPECTACULAR_SETTINGS = {
         "RequestStatusEnum": "requests_app.models.RequestStatus",
         "ResponseStatusEnum": "requests_app.models.ResponseStatus",
         "ResponseKindEnum": "requests_app.models.ResponseKind",
-        "ExtensionStatusEnum": "requests_app.models.ExtensionStatus",
+        "ExtensionStatusEnum": "maslikhat.core.extensions.ExtensionStatus",
         "OutcomeEnum": "requests_app.models.Outcome",
         "DepartmentKindEnum": "maslikhat.directory.models.DepartmentKind",
         "NotificationKindEnum": "maslikhat.core.notifications.NotificationKind",
