@@ -1,9 +1,9 @@
 """What the KPI pages show, made from what the selectors read: plain data in, words out.
 
 A score becomes a cell ("83% (62–94%)" with "5 answers due" under it), a period key a
-label ("July 2026", "Q3 2026", "Last 90 days"), a ranking the rows and sortable columns
-of its table, an entity's history the trend chart and the table under it. Nothing here
-reads the database or computes a score: every number comes from a stored snapshot
+label ("июль 2026", "III квартал 2026", "Последние 90 дней"), a ranking the rows and
+sortable columns of its table, an entity's history the trend chart and the table under
+it. Nothing here reads the database or computes a score: every number comes from a stored snapshot
 (``kpi/selectors.py``), and the pages (``kpi/views/``) only parse input, read, present
 and render.
 """
@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 from django.urls import reverse
 from django.utils import formats
 from django.utils.functional import Promise
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import get_language, gettext, ngettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from maslikhat.directory.actors import Actor
@@ -159,23 +159,46 @@ def cells_of(kind: str, components: Mapping[str, Any]) -> list[Cell]:
 # --- Periods -------------------------------------------------------------------------------------
 
 
+ROMAN = ((10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I"))
+
+
+def roman(number: int) -> str:
+    """4 → "IV", 8 → "VIII": quarters and convocations are numbered so in Russian and Kazakh."""
+    digits = []
+    for value, letters in ROMAN:
+        while number >= value:
+            digits.append(letters)
+            number -= value
+    return "".join(digits)
+
+
+#: Where quarters are numbered in Roman numerals ("IV квартал 2026") and month names are
+#: written in lower case ("июль 2026"); elsewhere "Q4 2026" and "July 2026".
+ROMAN_NUMBERING_LANGUAGES = frozenset({"ru", "kk"})
+
+
 def period_label(key: str) -> str:
-    """``2026-07`` → "July 2026", ``2026-Q3`` → "Q3 2026", ``rolling90`` → "Last 90 days"."""
+    """A period key in words, in the active language: ``2026-07`` → "июль 2026",
+    ``2026-Q4`` → "IV квартал 2026", ``2026`` → "2026 год", ``rolling90`` → "Последние
+    90 дней", ``conv-8`` → "VIII созыв". A key that cannot be read is shown as it is."""
     try:
         period = Period.parse(key)
     except InvalidPeriod:
         return key
+    local = (get_language() or "").split("-")[0] in ROMAN_NUMBERING_LANGUAGES
     if period.kind == MONTH and period.year and period.month:
-        return formats.date_format(datetime.date(period.year, period.month, 1), "F Y")
-    if period.kind == QUARTER:
-        return gettext("Q%(quarter)s %(year)s") % {"quarter": period.quarter, "year": period.year}
+        label = formats.date_format(datetime.date(period.year, period.month, 1), "F Y")
+        return label.lower() if local else label
+    if period.kind == QUARTER and period.quarter:
+        number = roman(period.quarter) if local else str(period.quarter)
+        return gettext("Q%(quarter)s %(year)s") % {"quarter": number, "year": period.year}
     if period.kind == YEAR:
-        return str(period.year)
+        return pgettext("a calendar year as a period", "%(year)s") % {"year": period.year}
     if period.kind == ROLLING and period.days:
         return ngettext("Last %(days)d day", "Last %(days)d days", period.days) % {
             "days": period.days
         }
-    return gettext("Convocation %(number)s, the whole term") % {"number": period.convocation}
+    return gettext("%(roman)s convocation") % {"roman": roman(int(period.convocation or 0))}
 
 
 @dataclass(frozen=True)
@@ -292,18 +315,21 @@ def sorted_lines(lines: list[RankingLine], sort: str) -> list[RankingLine]:
     """
     descending = sort.startswith("-")
     key = sort.lstrip("-")
+    # Entities with too few rated items have no rank and no score: always last.
+    ranked = [line for line in lines if not line.insufficient_data]
+    unranked = [line for line in lines if line.insufficient_data]
     if key in ("", "rank"):
-        return lines if not descending else list(reversed(lines))
+        return (ranked if not descending else list(reversed(ranked))) + unranked
 
     def value(line: RankingLine) -> float | None:
         if key == "composite":
             return line.composite
         return next((cell.value for cell in line.cells if cell.key == key), None)
 
-    present = [line for line in lines if value(line) is not None]
-    missing = [line for line in lines if value(line) is None]
+    present = [line for line in ranked if value(line) is not None]
+    missing = [line for line in ranked if value(line) is None]
     present.sort(key=lambda line: value(line) or 0.0, reverse=descending)
-    return present + missing
+    return present + missing + unranked
 
 
 def sort_columns(kind: str, params: Mapping[str, Any], current: str) -> list[dict[str, Any]]:

@@ -170,9 +170,9 @@ def latest_done_run(period: str | Period, as_of: datetime.date | None = None) ->
 def kpi_rankings(kind: str, period: str | Period, as_of: datetime.date | None = None) -> Rankings:
     """The ranking of ``kind`` for ``period`` from its latest finished snapshot.
 
-    Rows come ranked first (rank 1..k), then the entities with not enough data by
-    composite. Raises ``InvalidPeriod`` (400) for a period that cannot be read and
-    ``NoSnapshot`` (404) when it was never computed.
+    Rows come ranked first (rank 1..k), then the entities with not enough data (their
+    composite is None: too few rated items make no score). Raises ``InvalidPeriod`` (400)
+    for a period that cannot be read and ``NoSnapshot`` (404) when it was never computed.
     """
     _check_kind(kind)
     run = latest_done_run(period, as_of)
@@ -195,7 +195,9 @@ def kpi_rankings(kind: str, period: str | Period, as_of: datetime.date | None = 
         RankingRow(
             entity=labels.get(s.entity_id, {"id": s.entity_id, "name": ""}),
             components=s.components,
-            composite=s.composite,
+            # Too few rated items: no score is shown anywhere (page, API, export, PDF),
+            # only how many items there were and "not enough data".
+            composite=None if s.insufficient_data else s.composite,
             rank=s.rank,
             insufficient_data=s.insufficient_data,
             rated_items=s.rated_items,
@@ -268,7 +270,10 @@ def kpi_entity_history(kind: str, entity_id: int, periods: str = "month") -> Ent
     latest: dict[str, dict[str, Any]] = {}
     for row in snapshots:  # one entity's snapshots: a few dozen at most
         latest.setdefault(row["period"], dict(row))
-    points = [HistoryPoint(**row) for row in latest.values()]
+    for point in latest.values():  # too few rated items: no score, as in the rankings
+        if point["insufficient_data"]:
+            point["composite"] = None
+    points = [HistoryPoint(**point) for point in latest.values()]
     return EntityHistory(kind=kind, entity=entity, points=points)
 
 
@@ -296,13 +301,13 @@ _DEPARTMENT_COMPONENTS = (
             "answers count; an approved extension does not move the due date and is shown "
             "separately."
         ),
-        "x = on time / due",
+        _("x = on time / due"),
     ),
     (
         "speed",
         _("Speed"),
         _("Median working days from routing to the final answer (not in the composite)."),
-        "median(working days)",
+        _("median(working days)"),
     ),
     (
         "quality",
@@ -313,18 +318,23 @@ _DEPARTMENT_COMPONENTS = (
         ),
         "x = (q − 1) / 4",
     ),
-    ("rework", _("Rework"), _("Share of final answers returned for rework."), "x = 1 − share"),
+    (
+        "rework",
+        _("Rework"),
+        _("Share of final answers returned for rework."),
+        _("x = 1 − share"),
+    ),
     (
         "resolution",
         _("Resolution"),
         _("(Resolved + ½ · partially resolved) / closed requests."),
-        "x = share",
+        _("x = share"),
     ),
     (
         "discipline",
         _("Discipline"),
         _("Instructions executed by their deadline / instructions due in the period."),
-        "x = share",
+        _("x = share"),
     ),
     (
         "open_overdue",
@@ -333,7 +343,7 @@ _DEPARTMENT_COMPONENTS = (
             "Requests in progress past their due date at the snapshot moment "
             "(not in the composite)."
         ),
-        "count",
+        _("count"),
     ),
 )
 _DEPUTY_COMPONENTS = (
@@ -341,7 +351,7 @@ _DEPUTY_COMPONENTS = (
         "requests",
         _("Requests"),
         _("Requests filed in the period, authored or co-authored."),
-        "x = n / max over deputies",
+        _("x = n / max over deputies"),
     ),
     (
         "request_quality",
@@ -356,19 +366,19 @@ _DEPUTY_COMPONENTS = (
         "follow_through",
         _("Follow-through"),
         _("Share of final answers the deputy evaluated within 10 working days."),
-        "x = share",
+        _("x = share"),
     ),
     (
         "resolution",
         _("Resolution"),
         _("Share of the deputy's closed requests that were resolved or partially resolved."),
-        "x = share",
+        _("x = share"),
     ),
     (
         "activity",
         _("Activity"),
         _("Receptions of citizens, reports to voters and field visits recorded in the period."),
-        "x = n / max over deputies",
+        _("x = n / max over deputies"),
     ),
 )
 _SAFEGUARDS = (
@@ -390,7 +400,7 @@ _SAFEGUARDS = (
 def methodology() -> dict[str, Any]:
     """The methodology page's content: components, formulas, weights in force, safeguards."""
 
-    def section(kind: str, components: tuple[tuple[str, Any, Any, str], ...]) -> dict[str, Any]:
+    def section(kind: str, components: tuple[tuple[str, Any, Any, Any], ...]) -> dict[str, Any]:
         weights = weights_in_force(kind)
         return {
             "composite": "100 × Σ wᵢ·xᵢ / Σ wᵢ",
@@ -402,7 +412,7 @@ def methodology() -> dict[str, Any]:
                     "key": key,
                     "label": str(label),
                     "definition": str(definition),
-                    "normalisation": normalisation,
+                    "normalisation": str(normalisation),
                     "weight": weights.weights.get(key),
                     "in_composite": key in weights.weights,
                 }

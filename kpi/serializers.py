@@ -10,6 +10,7 @@ from rest_framework import serializers
 
 from .calculators import DEPARTMENT, DEPUTY
 from .models import ActivityKind, DeputyActivity, FlagStatus, RaterFlag, SurveyAnswer, SurveyRound
+from .presenters import period_label
 
 
 # Several models of the portal have a "kind", and drf-spectacular names every enum after its
@@ -52,7 +53,10 @@ class RankingRowSerializer(serializers.Serializer):
             "low/high; composite terms also score (0–1)."
         )
     )
-    composite = serializers.FloatField(allow_null=True)
+    composite = serializers.FloatField(
+        allow_null=True,
+        help_text=_("0–100; null when insufficient_data: too few rated items make no score."),
+    )
     rank = serializers.IntegerField(allow_null=True)
     insufficient_data = serializers.BooleanField()
     rated_items = serializers.IntegerField()
@@ -66,6 +70,9 @@ class RankingRowSerializer(serializers.Serializer):
 class RankingsSerializer(serializers.Serializer):
     kind = KpiKindField()
     period = serializers.CharField()
+    period_label = serializers.SerializerMethodField(
+        help_text=_("The period in words, in the language asked for (IV квартал 2026).")
+    )
     as_of = serializers.DateField()
     period_start = serializers.DateField()
     period_end = serializers.DateField()
@@ -76,14 +83,23 @@ class RankingsSerializer(serializers.Serializer):
     def get_count(self, obj: Any) -> int:
         return len(obj.rows)
 
+    def get_period_label(self, obj: Any) -> str:
+        return period_label(obj.period)
+
 
 class HistoryPointSerializer(serializers.Serializer):
     period = serializers.CharField()
+    period_label = serializers.SerializerMethodField(
+        help_text=_("The period in words, in the language asked for.")
+    )
     as_of = serializers.DateField()
     composite = serializers.FloatField(allow_null=True)
     rank = serializers.IntegerField(allow_null=True)
     insufficient_data = serializers.BooleanField()
     components = serializers.DictField()
+
+    def get_period_label(self, obj: Any) -> str:
+        return period_label(obj.period)
 
 
 class EntityHistorySerializer(serializers.Serializer):

@@ -4,18 +4,22 @@ score cells (``kpi/presenters.py``). No database: snapshots' dicts in, words out
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from django.utils import translation
 
 from kpi.calculators import DEPARTMENT, DEPUTY
 from kpi.presenters import (
+    RankingLine,
     cells_of,
     choose_period,
     component_cell,
     parse_period,
     period_choice,
     period_label,
+    roman,
+    sorted_lines,
 )
 
 
@@ -36,16 +40,66 @@ def english() -> Iterator[None]:
         ("2026", "2026"),
         ("rolling90", "Last 90 days"),
         ("rolling1", "Last 1 day"),
-        ("conv-8", "Convocation 8, the whole term"),
+        ("conv-8", "VIII convocation"),
     ],
 )
 def test_each_kind_of_period_reads_as_words(key: str, label: str) -> None:
     assert period_label(key) == label
 
 
-def test_a_month_is_named_in_the_readers_language() -> None:
+@pytest.mark.parametrize(
+    ("key", "label"),
+    [
+        ("2026-07", "июль 2026"),
+        ("2026-Q4", "IV квартал 2026"),
+        ("2026-Q1", "I квартал 2026"),
+        ("rolling90", "Последние 90 дней"),
+        ("rolling1", "Последний 1 день"),
+        ("conv-8", "VIII созыв"),
+    ],
+)
+def test_periods_read_as_russian_words_with_roman_quarters_and_convocations(
+    key: str, label: str
+) -> None:
     with translation.override("ru"):
-        assert period_label("2026-07") == "Июль 2026"
+        assert period_label(key) == label
+
+
+@pytest.mark.parametrize(
+    ("key", "label"),
+    [
+        ("2026-07", "шілде 2026"),
+        ("2026-Q4", "2026 ж. IV-тоқсан"),
+        ("rolling90", "Соңғы 90 күн"),
+        ("conv-8", "VIII сайланым"),
+    ],
+)
+def test_periods_read_as_kazakh_words(key: str, label: str) -> None:
+    with translation.override("kk"):
+        assert period_label(key) == label
+
+
+@pytest.mark.parametrize("language", ["ru", "kk", "en"])
+def test_no_period_label_shows_its_raw_key(language: str) -> None:
+    with translation.override(language):
+        for key in ("2026-07", "2026-Q4", "2026", "rolling90", "conv-8"):
+            label = period_label(key)
+            assert label != key or key == "2026"
+            assert "Q4" not in label or language == "en"
+            assert "rolling" not in label and "conv-" not in label
+
+
+def test_quarters_and_convocations_count_in_roman_numerals() -> None:
+    assert [roman(n) for n in (1, 2, 3, 4, 7, 8, 9, 14)] == [
+        "I",
+        "II",
+        "III",
+        "IV",
+        "VII",
+        "VIII",
+        "IX",
+        "XIV",
+    ]
 
 
 def test_a_key_that_is_no_period_is_shown_as_it_is() -> None:
@@ -165,3 +219,35 @@ def test_a_snapshot_becomes_one_cell_per_component_in_the_methodologys_order() -
     by_key = {cell.key: cell for cell in cells}
     assert by_key["request_quality"].text == "4.00"
     assert all(cell.text == "—" for key, cell in by_key.items() if key != "request_quality")
+
+
+# --- Sorting the rankings ------------------------------------------------------------------------
+
+
+def _line(entity_id: int, rank: int | None, composite: float | None, timeliness: float) -> Any:
+    components = {"timeliness": {"value": timeliness, "n": 5, "low": 0.1, "high": 0.9}}
+    return RankingLine(
+        entity_id=entity_id,
+        name=f"#{entity_id}",
+        url="",
+        rank=rank,
+        insufficient_data=rank is None,
+        rated_items=5 if rank else 1,
+        composite=composite,
+        cells=cells_of(DEPARTMENT, components),
+    )
+
+
+@pytest.mark.parametrize("sort", ["", "rank", "-rank", "composite", "-composite", "-timeliness"])
+def test_entities_with_not_enough_data_sort_last_whatever_the_column(sort: str) -> None:
+    lines = [_line(1, 1, 80.0, 0.5), _line(2, 2, 60.0, 0.4), _line(3, None, None, 1.0)]
+    ordered = [line.entity_id for line in sorted_lines(lines, sort)]
+    assert ordered[-1] == 3
+    assert sorted(ordered[:2]) == [1, 2]
+
+
+def test_ranked_entities_still_sort_by_the_column_asked_for() -> None:
+    lines = [_line(1, 1, 80.0, 0.4), _line(2, 2, 60.0, 0.5), _line(3, None, None, 1.0)]
+    assert [line.entity_id for line in sorted_lines(lines, "-timeliness")] == [2, 1, 3]
+    assert [line.entity_id for line in sorted_lines(lines, "composite")] == [2, 1, 3]
+    assert [line.entity_id for line in sorted_lines(lines, "-rank")] == [2, 1, 3]

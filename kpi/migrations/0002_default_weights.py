@@ -1,4 +1,4 @@
-"""Version 1 of the composite weights: kpi.md's for departments, ours for deputies."""
+"""Version 1 of the composite weights: the defaults of the methodology."""
 
 from django.db import migrations
 
@@ -28,7 +28,7 @@ def create_defaults(apps, schema_editor):
                 kind=kind,
                 version=1,
                 weights=weights,
-                note="Defaults of the methodology (kpi.md).",
+                note="The default weights of the methodology.",
                 is_current=True,
             )
 
