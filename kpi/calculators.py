@@ -35,7 +35,7 @@ DEPARTMENT = "department"
 DEPUTY = "deputy"
 
 DEFAULT_WEIGHTS: dict[str, dict[str, float]] = {
-    # kpi.md: 0.35·timeliness + 0.25·(quality−1)/4 + 0.15·(1−rework) + 0.15·discipline
+    # The methodology: 0.35·timeliness + 0.25·(quality−1)/4 + 0.15·(1−rework) + 0.15·discipline
     # + 0.10·resolution.
     DEPARTMENT: {
         "timeliness": 0.35,
@@ -156,7 +156,7 @@ class DepartmentInputs:
 
 
 def department_components(inputs: DepartmentInputs, *, prior: float | None) -> dict[str, Any]:
-    """Every department component of kpi.md, with its n (and interval for shares)."""
+    """Every department component of the methodology, with its n (and interval for shares)."""
     return {
         "timeliness": share(
             inputs.answered_on_time,
@@ -216,7 +216,7 @@ class DeputyInputs:
 
 
 def deputy_components(inputs: DeputyInputs, *, prior: float | None) -> dict[str, Any]:
-    """Every deputy component of kpi.md, with its n (and interval for shares)."""
+    """Every deputy component of the methodology, with its n (and interval for shares)."""
     return {
         "requests": {"value": inputs.requests_filed, "n": inputs.requests_filed},
         "request_quality": rating_component(

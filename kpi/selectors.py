@@ -103,7 +103,7 @@ def _weights_version(row: KpiWeights) -> WeightsVersion:
 
 
 def weights_in_force(kind: str) -> WeightsVersion:
-    """The current weights of ``kind`` (the defaults of kpi.md while none is stored)."""
+    """The current weights of ``kind`` (the methodology's defaults while none is stored)."""
     _check_kind(kind)
     row = KpiWeights.objects.filter(kind=kind, is_current=True).select_related("created_by").first()
     if row is None:
