@@ -46,7 +46,7 @@ from maslikhat.core.deadlines import max_extension_date
 from maslikhat.core.items import ItemType
 from maslikhat.core.notifications import Notification
 from maslikhat.directory.models import Department
-from requests_app import services
+from requests_app import responses, services
 from requests_app.models import DeputyRequest, Outcome, RequestStatus, Response, ResponseKind
 
 from .clock import NOTIFICATIONS_UNREAD_DAYS, in_app_only
@@ -120,6 +120,7 @@ class DemoYear(RequestYearPlanner):
         with (
             mock.patch("django.utils.timezone.now", self.clock),
             mock.patch.object(services, "notify", in_app_only(services.notify)),
+            mock.patch.object(responses, "notify", in_app_only(responses.notify)),
         ):
             while heap:
                 moment, index, steps = heapq.heappop(heap)

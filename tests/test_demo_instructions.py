@@ -118,7 +118,8 @@ def test_reports_returns_and_extensions_go_through_the_services(context: DemoCon
     ):
         assert extension.decided_by is not None
         assert extension.decided_by.username in ("staff", "chair")
-    extended = Instruction.objects.filter(extensions__status=ExtensionStatus.APPROVED).distinct()
+    approved = extensions.filter(status=ExtensionStatus.APPROVED).values("item_id")
+    extended = Instruction.objects.filter(pk__in=approved)
     assert extended and all(i.due_date > i.original_due_date for i in extended)
     assert Message.objects.filter(item_type=ItemType.INSTRUCTION).exists()
 
