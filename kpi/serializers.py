@@ -71,7 +71,7 @@ class RankingsSerializer(serializers.Serializer):
     kind = KpiKindField()
     period = serializers.CharField()
     period_label = serializers.SerializerMethodField(
-        help_text=_("The period in words, in the language asked for (IV квартал 2026).")
+        help_text=_("The period in words, in the language asked for.")
     )
     as_of = serializers.DateField()
     period_start = serializers.DateField()
