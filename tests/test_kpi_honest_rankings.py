@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -172,3 +173,28 @@ def test_the_public_methodology_names_its_periods_in_words(computed: DemoDirecto
     html = reader("ru").get("/public/methodology/").content.decode()
     assert "III квартал 2026" in html and "VIII созыв" in html
     assert "conv-8" not in html and "rolling90" not in html
+
+
+def test_the_pdf_report_prints_no_score_for_not_enough_data(
+    computed: DemoDirectory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reports import pdf
+
+    tables: list[list[list[Any]]] = []
+    original = pdf._table
+
+    def spy(header: list[str], rows: list[list[Any]], *args: Any) -> Any:
+        tables.append([header, *rows])
+        return original(header, rows, *args)
+
+    monkeypatch.setattr(pdf, "_table", spy)
+    client = Client()
+    client.force_login(computed.chair)
+    response = client.get(reverse("reports:quarterly-report", args=[Q3]))
+    assert response.status_code == 200 and response.content.startswith(b"%PDF")
+    ranking = next(table for table in tables if "0–100" in str(table[0]))  # the departments
+    by_name = {row[1]: row for row in ranking[1:]}
+    assert by_name[computed.finance.name][2] == "58,6"
+    mobility = by_name[computed.mobility.name]
+    assert mobility[2] == "—" and mobility[3] == 1
+    assert [row[1] for row in ranking[1:]][-1] == computed.mobility.name
