@@ -13,7 +13,7 @@ progress written to the job every 2,000 rows) in child processes, and reports:
 - the peak resident memory of a child exporting 10% of the rows and of one exporting all of
   them: constant memory means the two are about the same.
 
-Target (``quality.md``): 100k-row Excel export in ≤ 20 s with constant memory.
+Target (``docs/quality.md``): 100k-row Excel export in ≤ 20 s with constant memory.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Forms of the instruction pages: they parse what a person typed; every rule is in the services.
 
-Field names are the API's (``api.md``): a form post and an API call read the same.
+Field names are the API's (``docs/api.md``): a form post and an API call read the same.
 Each action form knows the keyword arguments of its service (``service_kwargs``);
 the hidden ``version`` is the instruction's version when the page was loaded, so a
 stale page gets the service's "changed by someone else" answer instead of

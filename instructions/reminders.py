@@ -1,6 +1,6 @@
 """Protocol instructions' part of the daily reminder sweep (``maslikhat/core/reminders.py``).
 
-The rows of kpi.md's table that concern an instruction: due in 3, 1, 0 working
+The rows of docs/kpi.md's table that concern an instruction: due in 3, 1, 0 working
 days (the lead department's officers), overdue by 1, 6, 11, … (its heads and staff;
 from the second escalation the controlling deputy and the controlling
 commission's chair too), a periodic report due (the officers), an extension

@@ -1,4 +1,4 @@
-"""API shapes of meetings, protocols and protocol instructions (``api.md``) and action bodies.
+"""API shapes of meetings, protocols and protocol instructions (``docs/api.md``) and action bodies.
 
 Field names are fixed by the contract. Serializers only parse and present; every
 rule (who, when, which dates) is in ``services``. Bodies shared with

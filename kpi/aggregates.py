@@ -196,7 +196,7 @@ def department_request_counts(span: Span) -> dict[int, dict[str, Any]]:
     """Timeliness, quality, resolution and open-overdue counts per lead department.
 
     - due: routed requests whose ORIGINAL due date fell in the period; an extension does
-      not move them (kpi.md); answered on time: the final answer (``answered_at``; interim
+      not move them (docs/kpi.md); answered on time: the final answer (``answered_at``; interim
       answers never set it) came by that date, and by ``as_of``;
     - extended / answered by the extended due date: shown beside timeliness;
     - ratings: the deputies' 1–5 ratings given in the period;

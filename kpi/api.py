@@ -1,7 +1,7 @@
 """``/api/v1/kpi/…``: rankings, history, weights, methodology, rater flags, activities, survey.
 
 Rankings, history, the methodology, the weights in force and the survey report are public
-(domain.md: the public sees KPI rankings and the methodology). Each endpoint parses its
+(docs/domain.md: the public sees KPI rankings and the methodology). Each endpoint parses its
 input, calls one selector or service and returns the result; a period the API cannot read
 is a 400 that says which forms are accepted, a period never computed a 404 that says to
 run ``compute_kpi`` (rankings are never computed on demand by a public request).

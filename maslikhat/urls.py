@@ -1,4 +1,4 @@
-"""The portal's URL map. Page addresses and API paths are fixed by ``api.md``."""
+"""The portal's URL map. Page addresses and API paths are fixed by ``docs/api.md``."""
 
 from django.contrib import admin
 from django.urls import include, path

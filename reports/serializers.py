@@ -1,4 +1,4 @@
-"""API shapes of the reports: the summary and export jobs (field names fixed by ``api.md``)."""
+"""API shapes of the reports: the summary and export jobs (field names fixed by ``docs/api.md``)."""
 
 from __future__ import annotations
 

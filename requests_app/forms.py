@@ -1,6 +1,6 @@
 """Forms of the request pages: they parse what a person typed; every rule is in ``services``.
 
-Field names are the API's (``api.md``), so a form post and an API call read the same.
+Field names are the API's (``docs/api.md``), so a form post and an API call read the same.
 Each action form knows the keyword arguments of its service (``service_kwargs``);
 the hidden ``version`` is the item's version when the page was loaded, so a stale
 page gets the service's "changed by someone else" answer instead of overwriting.

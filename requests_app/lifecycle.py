@@ -1,6 +1,6 @@
 """The deputy request's lifecycle: its transition table, and what every service shares.
 
-``TRANSITIONS`` is the state machine of ``domain.md`` in one table; ``FLOW`` (a
+``TRANSITIONS`` is the state machine of ``docs/domain.md`` in one table; ``FLOW`` (a
 ``maslikhat.core.workflow.Workflow``) locks a request, checks who acts, the
 version and the table, and writes the audit event of each move. The services
 (``services.py``: drafts, routing, withdrawal, the thread; ``responses.py``:
@@ -27,7 +27,7 @@ from .models import DeputyRequest, RequestStatus, ResponseKind, ResponseStatus
 S = RequestStatus
 
 #: The lifecycle in one table: action -> (states it is allowed in, state it leads to;
-#: None keeps the state). ``domain.md`` draws the same machine.
+#: None keeps the state). ``docs/domain.md`` draws the same machine.
 TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
     "edit": (frozenset({S.DRAFT}), None),
     "submit": (frozenset({S.DRAFT}), S.SUBMITTED),

@@ -1,6 +1,6 @@
 """Deputy requests' part of the daily reminder sweep (``maslikhat/core/reminders.py``).
 
-The rows of kpi.md's table that concern a request: due in 3, 1, 0 working days
+The rows of docs/kpi.md's table that concern a request: due in 3, 1, 0 working days
 (the executor, else the department's officers, and the head), overdue by 1, 6,
 11, … (the head and staff; from the second escalation the author too), answered
 ``EVALUATE_AFTER`` days ago and not evaluated (the author), an extension undecided

@@ -1,4 +1,4 @@
-"""API shapes of deputy requests (field names fixed by ``api.md``) and of action bodies.
+"""API shapes of deputy requests (field names fixed by ``docs/api.md``) and of action bodies.
 
 Serializers only parse and present; every rule is in ``services``. The bodies and
 shapes both item kinds share (version, comment, reason, extensions) are in

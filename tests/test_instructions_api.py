@@ -1,6 +1,6 @@
-"""``/api/v1/meetings/``, ``/protocols/`` and ``/instructions/`` as ``api.md`` describes them.
+"""``/api/v1/meetings/``, ``/protocols/`` and ``/instructions/`` as ``docs/api.md`` describes them.
 
-- the scenario of ``api.md`` end to end, through the API only;
+- the scenario of ``docs/api.md`` end to end, through the API only;
 - the shapes: field names, the detail with reports, extensions, the deadline's basis
   and the caller's ``available_actions``; filters, search and ordering;
 - periodic report dates (monthly, quarterly, month-end clamping) and the next one;
@@ -69,7 +69,7 @@ def world(directory: DemoDirectory) -> World:
     return make_world(directory)
 
 
-# --- The api.md scenario, end to end -------------------------------------------------------
+# --- The docs/api.md scenario, end to end -------------------------------------------------------
 
 
 def test_the_instruction_scenario_of_the_api_contract_end_to_end(world: World, api_as: Any) -> None:

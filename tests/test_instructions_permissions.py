@@ -2,7 +2,7 @@
 
 One declared table (``TABLE``: endpoint × persona -> status) drives the generated
 tests. The instruction is finance's, with mobility as co-executor, controlled by a
-commission chaired by carol and by the deputy alice. The rules (``domain.md``):
+commission chaired by carol and by the deputy alice. The rules (``docs/domain.md``):
 
 - meetings and protocols are council business: every signed-in user reads them;
   only staff create them, and instructions (everybody else 403);

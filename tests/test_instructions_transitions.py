@@ -74,7 +74,7 @@ ENTITLED: dict[str, str] = {
     "remove_from_control": "staff",
 }
 #: Actions of the table no service or endpoint offers yet (staff create instructions
-#: and remove them from control; editing an instruction is not in ``api.md``).
+#: and remove them from control; editing an instruction is not in ``docs/api.md``).
 WITHOUT_SERVICE = {"edit"}
 #: Actions that add a row beside the instruction and do not bump its version.
 NO_VERSION_BUMP = {"ask_extension"}

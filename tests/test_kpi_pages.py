@@ -310,7 +310,7 @@ def test_a_department_page_shows_its_components_trend_and_weights(computed, as_u
     for value in composite["data"]:
         if value is not None:
             assert f"{value:.1f}" in table
-    # The weights used: the defaults of kpi.md.
+    # The weights used: the defaults of docs/kpi.md.
     assert 'data-weight="timeliness">0.35<' in html
     assert "vendor/chartjs/chart.umd.min.js" in html and "js/kpi.js" in html
 

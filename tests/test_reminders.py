@@ -1,4 +1,4 @@
-"""The daily reminder sweep: every row of kpi.md's table, working days, digests, idempotency.
+"""The daily reminder sweep: every row of docs/kpi.md's table, working days, digests, idempotency.
 
 Items are created through the services at frozen clocks (``time_machine``) and the
 sweep is run for explicit days of November 2026, a month without holidays:

@@ -1,8 +1,8 @@
-"""The ``/api/v1/requests/`` contract of ``api.md``, end to end with the personas.
+"""The ``/api/v1/requests/`` contract of ``docs/api.md``, end to end with the personas.
 
 The full scenario (draft → submit → route → assign → final answer → approve →
 rework → answer again → approve → accept with a rating → the department rates the
-request) checks the fields ``api.md`` names at every step; then bad input (always a
+request) checks the fields ``docs/api.md`` names at every step; then bad input (always a
 400 with field errors, never a 500), overdue items, filters, ordering and paging.
 """
 
@@ -38,7 +38,7 @@ MONDAY = datetime.datetime(2026, 4, 13, 10, 0, tzinfo=ALMATY)
 ON_SQLITE = settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
 NUMBER = re.compile(r"^DZ-\d{4}-\d{5}$")
 
-#: Every field ``api.md`` lists for a deputy request.
+#: Every field ``docs/api.md`` lists for a deputy request.
 CONTRACT_FIELDS = {
     "id",
     "number",

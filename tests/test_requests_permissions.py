@@ -1,7 +1,7 @@
 """Who may do what through ``/api/v1/requests/``: one declared table drives the tests.
 
 Each row of ``TABLE`` is an endpoint (an action in the state where it is allowed)
-and the status each persona gets. The rules behind the numbers (``domain.md``):
+and the status each persona gets. The rules behind the numbers (``docs/domain.md``):
 
 - a deputy sees own requests (authored, co-authored) and published ones, never
   another deputy's private request (404) and nobody's draft but their own;

@@ -5,7 +5,7 @@ a file, a request for more time and its decision, a reason or a comment. Each ac
 form knows the keyword arguments of its service (``service_kwargs``); the hidden
 ``version`` is the item's version when the page was loaded, so a stale page gets the
 service's "changed by someone else" answer instead of overwriting what somebody else
-did in the meantime. Field names are the API's (``api.md``).
+did in the meantime. Field names are the API's (``docs/api.md``).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The daily reminder sweep (напоминания и эскалация): kpi.md, "Reminders and escalation".
+"""The daily reminder sweep (напоминания и эскалация): docs/kpi.md, "Reminders and escalation".
 
 Every working day at 09:00 beat runs ``reminders_sweep`` for the day (and
 ``manage.py run_reminders`` runs it by hand). The sweep keeps no timers: it derives

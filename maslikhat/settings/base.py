@@ -239,7 +239,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "requests.auto_close_unevaluated",
         "schedule": crontab(hour=8, minute=30),
     },
-    # Reminders and escalation (kpi.md); the task itself skips non-working days.
+    # Reminders and escalation (docs/kpi.md); the task itself skips non-working days.
     "requests-reminders-sweep": {
         "task": "requests.reminders_sweep",
         "schedule": crontab(hour=9, minute=0),
