@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from maslikhat.core.items import ItemType
@@ -234,7 +235,10 @@ class DeputyRequest(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.number or _('draft')} «{self.title}»"
+        if self.number:
+            return f"{self.number} «{self.title}»"
+        # Translators: a deputy request not yet submitted, so without a number.
+        return gettext("Draft «%(title)s»") % {"title": self.title}
 
     @property
     def label(self) -> str:
