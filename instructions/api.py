@@ -12,7 +12,7 @@ from typing import Any, cast
 
 from django.db.models import QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import filters, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -20,12 +20,9 @@ from rest_framework.response import Response as ApiResponse
 
 from maslikhat.accounts.models import User
 from maslikhat.core.exceptions import ActionForbidden
-from maslikhat.core.item_api import ItemSubresourcesMixin, parse
+from maslikhat.core.item_api import ItemActionsMixin, parse
 from maslikhat.core.serializers import (
     CommentSerializer,
-    ExtensionAskSerializer,
-    ExtensionDecideSerializer,
-    ExtensionSerializer,
     ReasonSerializer,
 )
 from maslikhat.directory.actors import actor_for
@@ -102,8 +99,18 @@ class ProtocolViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return ApiResponse(ProtocolSerializer(row).data, status=status.HTTP_201_CREATED)
 
 
+@extend_schema_view(
+    extensions=extend_schema(
+        description="The extensions asked (GET); the lead department asks for a later due date "
+        "(POST)."
+    ),
+    decide_extension=extend_schema(
+        responses=InstructionDetailSerializer,
+        description="Staff or the chair approve or reject (a rejection needs a ``comment``).",
+    ),
+)
 class InstructionViewSet(
-    ItemSubresourcesMixin,
+    ItemActionsMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
@@ -114,30 +121,19 @@ class InstructionViewSet(
     filterset_class = InstructionFilter
     ordering_fields = INSTRUCTION_ORDERING_FIELDS
     ordering = ["due_date", "id"]
+    detail_serializer_class = InstructionDetailSerializer
+    extension_ask_service = services.instruction_extension_ask
+    extension_decide_service = services.instruction_extension_decide
 
     def get_queryset(self) -> QuerySet[Instruction]:
         return selectors.instruction_list(actor=actor_for(self.request.user))
 
-    def get_object(self) -> Instruction:
-        return selectors.instruction_get_visible(user=self.request.user, pk=self.kwargs["pk"])
+    def visible_item(self, pk: Any) -> Instruction:
+        # The selector prefetches the reports' and extensions' people.
+        return selectors.instruction_get_visible(user=self.request.user, pk=pk)
 
-    def _load(self, item: Instruction, *, reread: bool = True) -> Instruction:
-        """The item as the caller sees it (re-read after a change, so annotations are
-        current); the selector prefetches the reports' and extensions' people."""
-        if reread:
-            item = selectors.instruction_get_visible(user=self.request.user, pk=item.pk)
-        return item
-
-    def detail_response(
-        self, item: Instruction, *, code: int = status.HTTP_200_OK, reread: bool = True
-    ) -> ApiResponse:
-        """The item as its detail page shows it, with the caller's ``available_actions``."""
-        item = self._load(item, reread=reread)
-        context = {
-            "request": self.request,
-            "actions": services.available_actions(actor_for(self.request.user), item),
-        }
-        return ApiResponse(InstructionDetailSerializer(item, context=context).data, status=code)
+    def detail_context(self, item: Any) -> dict[str, Any]:
+        return {"actions": services.available_actions(actor_for(self.request.user), item)}
 
     @extend_schema(responses=InstructionDetailSerializer)
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> ApiResponse:
@@ -199,44 +195,7 @@ class InstructionViewSet(
         )
         return self.detail_response(item)
 
-    # --- Extensions and removal -----------------------------------------------------------
-
-    @extend_schema(methods=["GET"], responses=ExtensionSerializer(many=True))
-    @extend_schema(
-        methods=["POST"], request=ExtensionAskSerializer, responses={201: ExtensionSerializer}
-    )
-    @action(detail=True, methods=["get", "post"], filter_backends=[], pagination_class=None)
-    def extensions(self, request: Request, pk: str | None = None) -> ApiResponse:
-        """The extensions asked (GET); the lead department asks for a later due date (POST)."""
-        item = self.get_object()
-        if request.method == "GET":
-            rows = item.extensions.all()
-            return ApiResponse(ExtensionSerializer(rows, many=True).data)
-        data = parse(ExtensionAskSerializer, request)
-        extension = services.instruction_extension_ask(pk=item.pk, by=_user(request), **data)
-        return ApiResponse(ExtensionSerializer(extension).data, status=status.HTTP_201_CREATED)
-
-    @extend_schema(
-        request=ExtensionDecideSerializer,
-        responses=InstructionDetailSerializer,
-        parameters=[OpenApiParameter("eid", int, OpenApiParameter.PATH)],
-    )
-    @action(detail=True, methods=["post"], url_path=r"extensions/(?P<eid>\d+)/decide")
-    def decide_extension(
-        self, request: Request, pk: str | None = None, eid: str | None = None
-    ) -> ApiResponse:
-        """Staff or the chair approve or reject (a rejection needs a ``comment``)."""
-        item = self.get_object()
-        data = parse(ExtensionDecideSerializer, request)
-        services.instruction_extension_decide(
-            pk=item.pk,
-            extension_id=int(eid or 0),
-            by=_user(request),
-            approve=data["approve"],
-            comment=data.get("comment", ""),
-            version=data.get("version"),
-        )
-        return self.detail_response(item)
+    # --- Removal (the extensions are ``ItemActionsMixin``'s) ---------------------------------
 
     @extend_schema(request=ReasonSerializer, responses=InstructionDetailSerializer)
     @action(detail=True, methods=["post"], url_path="remove-from-control")

@@ -10,20 +10,15 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import Http404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response as ApiResponse
-from rest_framework.serializers import Serializer
 
-from maslikhat.core.item_api import ItemSubresourcesMixin, parse
+from maslikhat.core.item_api import ItemActionsMixin, parse
 from maslikhat.core.serializers import (
     CommentSerializer,
-    ExtensionAskSerializer,
-    ExtensionDecideSerializer,
-    ExtensionSerializer,
     ReasonSerializer,
 )
 from maslikhat.directory.actors import actor_for
@@ -45,8 +40,9 @@ from .serializers import (
 )
 
 
+@extend_schema_view(decide_extension=extend_schema(responses=DeputyRequestDetailSerializer))
 class DeputyRequestViewSet(
-    ItemSubresourcesMixin,
+    ItemActionsMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
@@ -55,34 +51,22 @@ class DeputyRequestViewSet(
     filterset_class = DeputyRequestFilter
     ordering_fields = ORDERING_FIELDS
     ordering = ["-submitted_at", "-id"]
+    detail_serializer_class = DeputyRequestDetailSerializer
+    extension_ask_service = services.deputy_request_extension_ask
+    extension_decide_service = services.deputy_request_extension_decide
 
     def get_queryset(self) -> QuerySet[DeputyRequest]:
         return selectors.deputy_request_list(actor=actor_for(self.request.user))
 
-    def get_object(self) -> DeputyRequest:
-        return selectors.deputy_request_get_visible(user=self.request.user, pk=self.kwargs["pk"])
+    def visible_item(self, pk: Any) -> DeputyRequest:
+        return selectors.deputy_request_get_visible(user=self.request.user, pk=pk)
 
-    def detail_response(
-        self, item: DeputyRequest, *, code: int = status.HTTP_200_OK
-    ) -> ApiResponse:
-        """The item as its detail page shows it, re-read so annotations are current.
-
-        After an action that takes the item out of the caller's sight (a
-        department redirecting it back to staff) the answer is the item as the
-        action left it, with no actions, rather than a 404 for a done action.
-        """
-        try:
-            item = selectors.deputy_request_get_visible(user=self.request.user, pk=item.pk)
-        except Http404:
-            item.refresh_from_db()
-            return ApiResponse(DeputyRequestSerializer(item).data, status=code)
+    def detail_context(self, item: Any) -> dict[str, Any]:
         actor = actor_for(self.request.user)
-        context = {
-            "request": self.request,
+        return {
             "responses": list(selectors.responses_visible(actor=actor, item=item)),
             "actions": services.available_actions(actor, item),
         }
-        return ApiResponse(DeputyRequestDetailSerializer(item, context=context).data, status=code)
 
     @extend_schema(responses=DeputyRequestDetailSerializer)
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> ApiResponse:
@@ -101,14 +85,6 @@ class DeputyRequestViewSet(
         data = parse(DraftSerializer, request, partial=True)
         item = services.deputy_request_update_draft(pk=item.pk, by=request.user, **data)  # type: ignore[arg-type]
         return self.detail_response(item)
-
-    def _act(
-        self, service: Any, serializer_class: type[Serializer] | None = None, **extra: Any
-    ) -> ApiResponse:
-        item = self.get_object()
-        data = parse(serializer_class, self.request) if serializer_class else {}
-        result = service(pk=item.pk, by=self.request.user, **data, **extra)
-        return self.detail_response(item if not isinstance(result, DeputyRequest) else result)
 
     @extend_schema(request=CommentSerializer, responses=DeputyRequestDetailSerializer)
     @action(detail=True, methods=["post"])
@@ -199,34 +175,6 @@ class DeputyRequestViewSet(
             version=data.get("version"),
         )
         return ApiResponse(ResponseSerializer(response).data)
-
-    @extend_schema(methods=["GET"], responses=ExtensionSerializer(many=True))
-    @extend_schema(
-        methods=["POST"], request=ExtensionAskSerializer, responses={201: ExtensionSerializer}
-    )
-    @action(detail=True, methods=["get", "post"], filter_backends=[], pagination_class=None)
-    def extensions(self, request: Request, pk: str | None = None) -> ApiResponse:
-        item = self.get_object()
-        if request.method == "GET":
-            return ApiResponse(ExtensionSerializer(item.extensions.all(), many=True).data)
-        data = parse(ExtensionAskSerializer, request)
-        extension = services.deputy_request_extension_ask(pk=item.pk, by=request.user, **data)  # type: ignore[arg-type]
-        return ApiResponse(ExtensionSerializer(extension).data, status=status.HTTP_201_CREATED)
-
-    @extend_schema(
-        request=ExtensionDecideSerializer,
-        responses=DeputyRequestDetailSerializer,
-        parameters=[OpenApiParameter("eid", int, OpenApiParameter.PATH)],
-    )
-    @action(detail=True, methods=["post"], url_path=r"extensions/(?P<eid>\d+)/decide")
-    def decide_extension(
-        self, request: Request, pk: str | None = None, eid: str | None = None
-    ) -> ApiResponse:
-        return self._act(
-            services.deputy_request_extension_decide,
-            ExtensionDecideSerializer,
-            extension_id=int(eid or 0),
-        )
 
     @extend_schema(
         parameters=[SimilarQuerySerializer], responses=DeputyRequestSerializer(many=True)
