@@ -66,7 +66,11 @@ SCOPE_PARAMETER = OpenApiParameter(
     OpenApiParameter.QUERY,
     required=False,
     enum=["mine", "all"],
-    description="Deputies: own requests (mine, the default) or also others' published ones.",
+    description=(
+        "Deputies: own requests only (mine) or also others' published ones (all). Without "
+        "it the summary counts a deputy's own requests; an export holds what the list "
+        "/api/v1/requests/ holds with the same query."
+    ),
 )
 FORMAT_PARAMETER = OpenApiParameter(
     "format",
@@ -74,7 +78,11 @@ FORMAT_PARAMETER = OpenApiParameter(
     OpenApiParameter.QUERY,
     required=False,
     enum=ExportFormat.values,
-    description="xlsx (default) or csv (UTF-8 with BOM).",
+    description=(
+        "xlsx (default); csv: CSV for Excel (semicolon-separated, UTF-8 with BOM: opens as "
+        "columns in a Russian or Kazakh Excel); csv-comma: standard comma-separated CSV "
+        "(UTF-8 with BOM)."
+    ),
 )
 ORDERING_PARAMETER = OpenApiParameter(
     "ordering", OpenApiTypes.STR, OpenApiParameter.QUERY, required=False

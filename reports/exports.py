@@ -5,14 +5,22 @@ Constant memory whatever the number of rows:
 - rows are read with ``values_list(...).iterator(chunk_size=2000)``: plain tuples, a
   server-side cursor on PostgreSQL, never model instances with lazy relations;
 - Excel is written by openpyxl in write-only mode (rows stream to a temporary file);
-- CSV is UTF-8 with a BOM (Excel then reads Cyrillic correctly), comma-separated,
-  quoted where needed.
+- CSV is UTF-8 with a BOM (Excel then reads Cyrillic correctly), quoted where needed.
+  ``format=csv`` (the page's "CSV for Excel" button) is separated by semicolons: Excel in
+  a Russian or Kazakh locale takes ``;`` as the list separator and opens the file as
+  columns; ``format=csv-comma`` is the standard comma-separated file for other programs.
+
+Besides the row's own fields a file carries what is kept beside it, read a chunk of rows
+at a time (one query per chunk and kind, never one per row): the co-executing
+departments, every evaluation of a request's answers, an instruction's extensions and
+reports.
 
 Headers are translated in the language of the person who asked; dates read dd.mm.yyyy (real
 dates in Excel, formatted so). Text that a spreadsheet would take for a formula (``=``,
 ``+``, ``-``, ``@`` first) is written as text: a title cannot run code on a staff member's PC.
-Visibility and filters are the lists' own: ``reports.selectors.filtered_requests`` and
-``instruction_visible`` with ``InstructionFilter``.
+Visibility and filters are the lists' own: ``reports.selectors.filtered_requests`` (with no
+default scope: an empty query is the API list's empty query) and ``instruction_visible``
+with ``InstructionFilter``, so a file holds exactly the rows of the list with the same query.
 """
 
 from __future__ import annotations
@@ -21,12 +29,24 @@ import csv
 import datetime
 import os
 import tempfile
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Any, Protocol
 
-from django.db.models import CharField, F, QuerySet, Value
+from django.db.models import (
+    CharField,
+    Count,
+    F,
+    IntegerField,
+    Max,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Coalesce, Concat, NullIf
 from django.http import QueryDict
 from django.utils import timezone
@@ -38,11 +58,12 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from instructions.filters import INSTRUCTION_ORDERING_FIELDS, InstructionFilter
-from instructions.models import InstructionStatus, ReportPeriod
+from instructions.models import ExecutionReport, Instruction, InstructionStatus, ReportPeriod
 from instructions.selectors import instruction_visible
 from instructions.selectors import with_overdue as instruction_with_overdue
+from maslikhat.core.extensions import Extension, ExtensionStatus
 from maslikhat.directory.actors import Actor
-from requests_app.models import Outcome, RequestStatus
+from requests_app.models import DeputyRequest, Outcome, RequestStatus, Response
 
 from .models import ExportFormat, ExportKind
 from .selectors import (
@@ -65,7 +86,16 @@ DATE_FORMAT = "DD.MM.YYYY"
 CONTENT_TYPES = {
     ExportFormat.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     ExportFormat.CSV: "text/csv; charset=utf-8",
+    ExportFormat.CSV_COMMA: "text/csv; charset=utf-8",
 }
+#: The file name's extension of each format (both CSVs are ``.csv``).
+EXTENSIONS = {
+    ExportFormat.XLSX: "xlsx",
+    ExportFormat.CSV: "csv",
+    ExportFormat.CSV_COMMA: "csv",
+}
+#: The separator of each CSV format.
+DELIMITERS = {ExportFormat.CSV: ";", ExportFormat.CSV_COMMA: ","}
 
 
 class RowWriter(Protocol):
@@ -121,11 +151,11 @@ class XlsxWriter:
 
 
 class CsvWriter:
-    """UTF-8 with a BOM, comma-separated, quoted where needed, dates dd.mm.yyyy."""
+    """UTF-8 with a BOM, ``delimiter``-separated, quoted where needed, dates dd.mm.yyyy."""
 
-    def __init__(self, path: Path, headers: list[str]) -> None:
+    def __init__(self, path: Path, headers: list[str], delimiter: str = ";") -> None:
         self.file = open(path, "w", encoding="utf-8-sig", newline="")  # noqa: SIM115
-        self.writer = csv.writer(self.file)
+        self.writer = csv.writer(self.file, delimiter=delimiter)
         self.writer.writerow(headers)
 
     @staticmethod
@@ -157,7 +187,12 @@ def _sheet_title(title: str) -> str:
 
 @dataclass
 class ExportSpec:
-    """The rows of one export: headers, a values_list queryset (or rows) and a row converter."""
+    """The rows of one export: headers, a values_list queryset (or rows) and a row converter.
+
+    ``beside``, when given, reads what is kept beside a chunk of rows (their ids are the
+    rows' first values) in a fixed number of queries; its value for a row is appended to
+    the row before ``convert`` sees it.
+    """
 
     kind: str
     title: str
@@ -166,6 +201,7 @@ class ExportSpec:
     rows: QuerySet[Any] | list[tuple[Any, ...]]
     convert: Callable[[tuple[Any, ...]], list[Any]]
     file_stem: str
+    beside: Callable[[list[int]], Mapping[int, Any]] | None = None
 
     def count(self, limit: int | None = None) -> int:
         """The number of rows (bounded by ``limit + 1`` when given: cheap on huge tables)."""
@@ -179,7 +215,19 @@ class ExportSpec:
     def iterate(self) -> Iterator[tuple[Any, ...]]:
         if isinstance(self.rows, list):
             return iter(self.rows)
-        return self.rows.iterator(chunk_size=CHUNK_SIZE)
+        rows = self.rows.iterator(chunk_size=CHUNK_SIZE)
+        if self.beside is None:
+            return rows
+        return self._with_beside(rows, self.beside)
+
+    @staticmethod
+    def _with_beside(
+        rows: Iterator[tuple[Any, ...]], beside: Callable[[list[int]], Mapping[int, Any]]
+    ) -> Iterator[tuple[Any, ...]]:
+        while chunk := list(islice(rows, CHUNK_SIZE)):
+            extra = beside([row[0] for row in chunk])
+            for row in chunk:
+                yield (*row, extra.get(row[0]))
 
 
 def _name_expression(prefix: str, language: str) -> Any:
@@ -206,10 +254,61 @@ def _person(value: str | None) -> str:
     return " ".join((value or "").split())
 
 
+def _co_departments(
+    through: Any, owner: str, ids: list[int], language: str
+) -> dict[int, list[str]]:
+    """The co-executing departments' names of the items ``ids``: one query."""
+    names: dict[int, list[str]] = defaultdict(list)
+    rows = (
+        through.objects.filter(**{f"{owner}__in": ids})
+        .annotate(x_name=_name_expression("department", language))
+        .order_by(owner, "x_name")
+        .values_list(owner, "x_name")
+    )
+    for item_id, name in rows:
+        names[item_id].append(name or "")
+    return names
+
+
+@dataclass
+class RequestBeside:
+    """What a request's row carries from beside it: co-executors and answers' evaluations."""
+
+    co_departments: list[str]
+    evaluations: list[tuple[str, int | None]]
+
+
+def _request_beside(language: str) -> Callable[[list[int]], Mapping[int, RequestBeside]]:
+    def read(ids: list[int]) -> Mapping[int, RequestBeside]:
+        co = _co_departments(
+            DeputyRequest.co_departments.through, "deputyrequest_id", ids, language
+        )
+        evaluations: dict[int, list[tuple[str, int | None]]] = defaultdict(list)
+        # Every evaluation is kept on the answer it judged (accepted or returned for rework).
+        rows = (
+            Response.objects.filter(request_id__in=ids, evaluated_at__isnull=False)
+            .exclude(evaluation="")
+            .order_by("request_id", "evaluated_at", "id")
+            .values_list("request_id", "evaluation", "evaluation_rating")
+        )
+        for request_id, evaluation, rating in rows:
+            evaluations[request_id].append((evaluation, rating))
+        return {
+            item_id: RequestBeside(co.get(item_id, []), evaluations.get(item_id, []))
+            for item_id in ids
+        }
+
+    return read
+
+
 def request_export(*, actor: Actor, params: Params, language: str) -> ExportSpec:
-    """The deputy requests of the list with ``params``, as ``actor`` may see them."""
+    """The deputy requests of the list with ``params``, as ``actor`` may see them.
+
+    The same rows as ``GET /api/v1/requests/`` with the same query: no scope is implied
+    (a deputy's empty query is every request visible to them); ``scope=mine`` narrows.
+    """
     data = as_query_dict(params)
-    filtered = filtered_requests(actor=actor, params=data, strict=True)
+    filtered = filtered_requests(actor=actor, params=data, strict=True, default_scope=None)
     qs = ordered_for_export(filtered.queryset, data.get("ordering"))
     qs = qs.annotate(
         x_category=_name_expression("category", language),
@@ -218,6 +317,7 @@ def request_export(*, actor: Actor, params: Params, language: str) -> ExportSpec
         x_author=_person_expression("author__user__"),
         x_executor=_person_expression("executor__"),
     ).values_list(
+        "id",
         "number",
         "submitted_at",
         "title",
@@ -233,6 +333,8 @@ def request_export(*, actor: Actor, params: Params, language: str) -> ExportSpec
         "overdue",
         "outcome",
         "rating",
+        "rework_count",
+        "request_rating",
     )
     with override(language):
         headers = [
@@ -243,6 +345,7 @@ def request_export(*, actor: Actor, params: Params, language: str) -> ExportSpec
             gettext("District"),
             gettext("Author"),
             gettext("Lead department"),
+            gettext("Co-executors"),
             gettext("Executor"),
             gettext("Status"),
             gettext("Due date"),
@@ -250,15 +353,26 @@ def request_export(*, actor: Actor, params: Params, language: str) -> ExportSpec
             gettext("Answered"),
             gettext("Overdue"),
             gettext("Outcome"),
+            gettext("Returned for rework (times)"),
+            gettext("Evaluations of the answers"),
             gettext("Deputy's rating"),
+            gettext("Department's rating of the request"),
         ]
         statuses = {value: str(label) for value, label in RequestStatus.choices}
         outcomes = {value: str(label) for value, label in Outcome.choices}
+        decisions = {"accept": gettext("accepted"), "rework": gettext("returned for rework")}
         yes, no = gettext("yes"), gettext("no")
         title = gettext("Deputy requests")
 
+    def evaluations_text(evaluations: list[tuple[str, int | None]]) -> str:
+        return "; ".join(
+            f"{'—' if rating is None else rating} ({decisions.get(decision, decision)})"
+            for decision, rating in evaluations
+        )
+
     def convert(row: tuple[Any, ...]) -> list[Any]:
         (
+            _id,
             number,
             submitted,
             title_text,
@@ -274,7 +388,11 @@ def request_export(*, actor: Actor, params: Params, language: str) -> ExportSpec
             overdue,
             outcome,
             rating,
+            rework_count,
+            request_rating,
+            beside,
         ) = row
+        beside = beside or RequestBeside([], [])
         return [
             number or "",
             _local_date(submitted),
@@ -283,6 +401,7 @@ def request_export(*, actor: Actor, params: Params, language: str) -> ExportSpec
             district or "",
             _person(author),
             department or "",
+            "; ".join(beside.co_departments),
             _person(executor),
             statuses.get(status, status),
             due,
@@ -290,17 +409,21 @@ def request_export(*, actor: Actor, params: Params, language: str) -> ExportSpec
             _local_date(answered),
             yes if overdue else no,
             outcomes.get(outcome, "") if outcome else "",
+            rework_count or 0,
+            evaluations_text(beside.evaluations),
             rating,
+            request_rating,
         ]
 
     return ExportSpec(
         kind=ExportKind.REQUESTS,
         title=title,
         headers=headers,
-        widths=[16, 12, 60, 24, 22, 30, 30, 26, 16, 12, 12, 12, 10, 20, 10],
+        widths=[16, 12, 60, 24, 22, 30, 30, 30, 26, 16, 12, 12, 12, 10, 20, 12, 30, 10, 12],
         rows=qs,
         convert=convert,
         file_stem="requests",
+        beside=_request_beside(language),
     )
 
 
@@ -317,11 +440,36 @@ def instruction_export(*, actor: Actor, params: Params, language: str) -> Export
         qs = qs.order_by(ordering, "-id" if ordering.startswith("-") else "id")
     else:
         qs = qs.order_by("due_date", "id")
+    approved = Extension.objects.filter(
+        item_type=Instruction.ITEM_TYPE, item_id=OuterRef("pk"), status=ExtensionStatus.APPROVED
+    ).order_by()
+    reports = ExecutionReport.objects.filter(instruction_id=OuterRef("pk")).order_by()
     qs = qs.annotate(
         x_department=_name_expression("lead_department", language),
         x_commission=_name_expression("controller_commission", language),
         x_deputy=_person_expression("controller_deputy__user__"),
+        x_extensions=Coalesce(
+            Subquery(
+                approved.values("item_id").annotate(n=Count("id")).values("n"),
+                output_field=IntegerField(),
+            ),
+            0,
+        ),
+        x_extended_to=Subquery(
+            approved.values("item_id").annotate(last=Max("new_due_date")).values("last")
+        ),
+        x_reports=Coalesce(
+            Subquery(
+                reports.values("instruction_id").annotate(n=Count("id")).values("n"),
+                output_field=IntegerField(),
+            ),
+            0,
+        ),
+        x_last_report=Subquery(
+            reports.values("instruction_id").annotate(last=Max("submitted_at")).values("last")
+        ),
     ).values_list(
+        "id",
         "number",
         "protocol__number",
         "protocol__date",
@@ -336,6 +484,10 @@ def instruction_export(*, actor: Actor, params: Params, language: str) -> Export
         "reported_at",
         "executed_at",
         "overdue",
+        "x_extensions",
+        "x_extended_to",
+        "x_reports",
+        "x_last_report",
     )
     with override(language):
         headers = [
@@ -344,6 +496,7 @@ def instruction_export(*, actor: Actor, params: Params, language: str) -> Export
             gettext("Protocol date"),
             gettext("Text"),
             gettext("Lead department"),
+            gettext("Co-executors"),
             gettext("Controller"),
             gettext("Due date"),
             gettext("Original due date"),
@@ -352,6 +505,10 @@ def instruction_export(*, actor: Actor, params: Params, language: str) -> Export
             gettext("Reported"),
             gettext("Executed"),
             gettext("Overdue"),
+            gettext("Extensions granted"),
+            gettext("Extended to"),
+            gettext("Reports"),
+            gettext("Last report"),
         ]
         statuses = {value: str(label) for value, label in InstructionStatus.choices}
         periods = {value: str(label) for value, label in ReportPeriod.choices}
@@ -360,6 +517,7 @@ def instruction_export(*, actor: Actor, params: Params, language: str) -> Export
 
     def convert(row: tuple[Any, ...]) -> list[Any]:
         (
+            _id,
             number,
             protocol_number,
             protocol_date,
@@ -374,6 +532,11 @@ def instruction_export(*, actor: Actor, params: Params, language: str) -> Export
             reported,
             executed,
             overdue,
+            extensions,
+            extended_to,
+            reports_count,
+            last_report,
+            co_departments,
         ) = row
         text = _clean_text(text or "")
         if len(text) > INSTRUCTION_TEXT_LIMIT:
@@ -385,6 +548,7 @@ def instruction_export(*, actor: Actor, params: Params, language: str) -> Export
             protocol_date,
             text,
             department or "",
+            "; ".join(co_departments or []),
             controller,
             due,
             original_due,
@@ -393,17 +557,39 @@ def instruction_export(*, actor: Actor, params: Params, language: str) -> Export
             _local_date(reported),
             _local_date(executed),
             yes if overdue else no,
+            extensions or 0,
+            _as_date(extended_to),
+            reports_count or 0,
+            _local_date(_as_datetime(last_report)),
         ]
 
     return ExportSpec(
         kind=ExportKind.INSTRUCTIONS,
         title=title,
         headers=headers,
-        widths=[10, 14, 12, 70, 30, 30, 12, 12, 16, 18, 12, 12, 10],
+        widths=[10, 14, 12, 70, 30, 30, 30, 12, 12, 16, 18, 12, 12, 10, 12, 12, 10, 12],
         rows=qs,
         convert=convert,
         file_stem="instructions",
+        beside=lambda ids: _co_departments(
+            Instruction.co_departments.through, "instruction_id", ids, language
+        ),
     )
+
+
+def _as_date(value: Any) -> datetime.date | None:
+    """A subquery's date (SQLite hands back text)."""
+    if value is None or isinstance(value, datetime.date):
+        return value
+    return datetime.date.fromisoformat(str(value)[:10])
+
+
+def _as_datetime(value: Any) -> datetime.datetime | None:
+    """A subquery's moment (SQLite hands back text, in UTC)."""
+    if value is None or isinstance(value, datetime.datetime):
+        return value
+    parsed = datetime.datetime.fromisoformat(str(value))
+    return parsed if timezone.is_aware(parsed) else parsed.replace(tzinfo=datetime.UTC)
 
 
 def kpi_export(*, params: Params, language: str) -> ExportSpec:
@@ -498,10 +684,10 @@ def write_export(
     writer: RowWriter
     if fmt == ExportFormat.XLSX:
         writer = XlsxWriter(path, spec.headers, spec.title, spec.widths)
-    elif fmt == ExportFormat.CSV:
-        writer = CsvWriter(path, spec.headers)
+    elif fmt in DELIMITERS:
+        writer = CsvWriter(path, spec.headers, DELIMITERS[fmt])  # type: ignore[index]
     else:
-        raise InvalidFilters({"format": [gettext("Choose xlsx or csv.")]})
+        raise InvalidFilters({"format": [gettext("Choose xlsx, csv or csv-comma.")]})
     written = 0
     try:
         for row in spec.iterate():
@@ -518,7 +704,7 @@ def write_export(
 
 def write_to_temporary_file(spec: ExportSpec, fmt: str) -> Path:
     """A small export written to a temporary file (the caller streams and deletes it)."""
-    handle, name = tempfile.mkstemp(prefix="export-", suffix=f".{fmt}")
+    handle, name = tempfile.mkstemp(prefix="export-", suffix=f".{extension(fmt)}")
     os.close(handle)
     path = Path(name)
     try:
@@ -531,13 +717,18 @@ def write_to_temporary_file(spec: ExportSpec, fmt: str) -> Path:
 
 def file_name(spec: ExportSpec, fmt: str, today: datetime.date | None = None) -> str:
     today = today or timezone.localdate()
-    return f"{spec.file_stem}-{today:%Y-%m-%d}.{fmt}"
+    return f"{spec.file_stem}-{today:%Y-%m-%d}.{extension(fmt)}"
+
+
+def extension(fmt: str) -> str:
+    """The file name's extension of format ``fmt``."""
+    return EXTENSIONS.get(fmt, fmt)  # type: ignore[call-overload]
 
 
 def parse_format(value: str | None) -> str:
     fmt = (value or ExportFormat.XLSX).strip().lower()
     if fmt not in ExportFormat.values:
-        raise InvalidFilters({"format": [gettext("Choose xlsx or csv.")]})
+        raise InvalidFilters({"format": [gettext("Choose xlsx, csv or csv-comma.")]})
     return fmt
 
 

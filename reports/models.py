@@ -17,8 +17,12 @@ class ExportKind(models.TextChoices):
 
 
 class ExportFormat(models.TextChoices):
+    """``csv`` is the CSV that Excel opens as columns in a Russian or Kazakh locale
+    (semicolons, UTF-8 with a BOM); ``csv-comma`` is the standard comma-separated one."""
+
     XLSX = "xlsx", _("Excel (.xlsx)")
-    CSV = "csv", _("CSV (.csv)")
+    CSV = "csv", _("CSV for Excel (semicolons)")
+    CSV_COMMA = "csv-comma", _("CSV, comma-separated")
 
 
 class ExportStatus(models.TextChoices):
@@ -49,7 +53,7 @@ class ExportJob(models.Model):
         verbose_name=_("user"),
     )
     kind = models.CharField(_("what"), max_length=16, choices=ExportKind.choices)
-    format = models.CharField(_("format"), max_length=8, choices=ExportFormat.choices)
+    format = models.CharField(_("format"), max_length=12, choices=ExportFormat.choices)
     params = models.JSONField(_("filters"), default=dict, blank=True)
     language = models.CharField(_("language"), max_length=8, default="ru")
     status = models.CharField(

@@ -143,18 +143,22 @@ def filtered_requests(
     params: Params,
     strict: bool = False,
     today: datetime.date | None = None,
+    default_scope: str | None = "mine",
 ) -> FilteredRequests:
     """The requests ``actor`` may see, with ``overdue`` annotated, after the list's filters.
 
-    A deputy's reports count their own requests (authored or co-authored) unless
-    ``scope=all`` asks for the published requests of others too — the same default as the
-    deputy's list page. ``strict``: invalid values raise ``InvalidFilters`` (the API);
+    ``scope`` is one of the list's filters (``mine``: a deputy's own requests, authored
+    or co-authored; ``all``: others' published ones too). ``default_scope`` applies when
+    the query names none: the dashboards and the summary count a deputy's own requests,
+    as the deputy's list page does; the exports pass ``None`` and take the query as the
+    API list does. ``strict``: invalid values raise ``InvalidFilters`` (the API);
     otherwise they are left out of the filtering, as the HTML lists do.
     """
     data = as_query_dict(params)
     base = with_overdue(deputy_request_visible(actor), today)
-    if actor.deputy_id is not None and data.get("scope") != "all":
-        base = own_requests(base, actor.deputy_id)
+    if default_scope and not data.get("scope"):
+        data = data.copy()
+        data["scope"] = default_scope
     filterset = ReportRequestFilter(data=data, queryset=base, actor=actor)
     if strict and not filterset.is_valid():
         raise InvalidFilters(filterset.errors)

@@ -27,6 +27,7 @@ from .exports import (
     CONTENT_TYPES,
     ExportSpec,
     export_spec,
+    extension,
     file_name,
     parameters_without_controls,
     write_export,
@@ -100,7 +101,7 @@ def export_job_create(
         language=language,
     )
     # The file's name is not guessable: the download view checks the owner anyway.
-    job.file_path = f"{EXPORTS_DIR}/{job.pk}-{secrets.token_hex(8)}.{fmt}"
+    job.file_path = f"{EXPORTS_DIR}/{job.pk}-{secrets.token_hex(8)}.{extension(fmt)}"
     job.save(update_fields=["file_path"])
     # After commit: the worker must find the row it is asked to build.
     transaction.on_commit(lambda: enqueue_export(job.pk))

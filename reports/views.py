@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -100,9 +100,19 @@ def dashboard_deputy(request: HttpRequest) -> HttpResponse:
 
 def _export(request: HttpRequest, kind: str) -> HttpResponseBase:
     """Small exports download at once; large ones become a job with a progress page."""
+    params: QueryDict = request.GET
+    if (
+        kind == ExportKind.REQUESTS
+        and actor_for(request.user).is_deputy
+        and not params.get("scope")
+    ):
+        # The deputy's list page shows their own requests unless asked for all
+        # (requests_app.views.request_list): its export holds the same rows.
+        params = params.copy()
+        params["scope"] = "mine"
     try:
-        fmt = parse_format(request.GET.get("format"))
-        result = export_start(by=request.user, kind=kind, params=request.GET, fmt=fmt)
+        fmt = parse_format(params.get("format"))
+        result = export_start(by=request.user, kind=kind, params=params, fmt=fmt)
     except selectors.InvalidFilters as exc:
         return render(request, "reports/export_error.html", {"errors": exc.errors}, status=400)
     if result.job is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from maslikhat.directory.actors import ANONYMOUS, Actor, actor_for
@@ -50,6 +50,11 @@ class DeputyRequestFilter(django_filters.FilterSet):
         field_name="submitted_at", lookup_expr="date__lte", label=_("Submitted by")
     )
     search = django_filters.CharFilter(method="filter_search", label=_("Search"))
+    scope = django_filters.ChoiceFilter(
+        choices=[("mine", _("My requests")), ("all", _("Also published requests of others"))],
+        method="filter_scope",
+        label=_("Show"),
+    )
 
     class Meta:
         model = DeputyRequest
@@ -84,6 +89,18 @@ class DeputyRequestFilter(django_filters.FilterSet):
 
     def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return search_requests(queryset, value, actor=self.search_actor())
+
+    def filter_scope(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        """``scope=mine``: a deputy's own requests (authored or co-authored) only; the list,
+        the summary and the exports read it alike. Without it a deputy sees every request
+        visible to them (own and others' published ones)."""
+        deputy_id = self.search_actor().deputy_id
+        if value != "mine" or deputy_id is None:
+            return queryset
+        co_authored = DeputyRequest.co_authors.through.objects.filter(
+            deputyrequest_id=OuterRef("pk"), deputy_id=deputy_id
+        )
+        return queryset.filter(Q(author_id=deputy_id) | Exists(co_authored))
 
 
 #: ``?ordering=`` values of the lists (API and HTML).

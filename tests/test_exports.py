@@ -68,7 +68,7 @@ def xlsx_rows(content: bytes) -> list[tuple[Any, ...]]:
 
 def csv_rows(content: bytes) -> list[list[str]]:
     assert content.startswith(b"\xef\xbb\xbf"), "UTF-8 with a BOM, so Excel reads Cyrillic"
-    return list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+    return list(csv.reader(io.StringIO(content.decode("utf-8-sig")), delimiter=";"))
 
 
 def numbers_of(rows: list[Any]) -> set[str]:
@@ -100,7 +100,7 @@ def test_a_staff_excel_export_holds_every_registered_request(
     assert len(rows) - 1 == DeputyRequest.objects.exclude(status=S.DRAFT).count()
 
 
-def test_a_csv_export_is_utf8_with_bom_comma_separated_and_dates_dd_mm_yyyy(
+def test_a_csv_export_is_utf8_with_bom_semicolon_separated_and_dates_dd_mm_yyyy(
     directory: DemoDirectory, some_requests: list[DeputyRequest]
 ) -> None:
     response = api(directory.staff).get(REQUESTS_EXPORT, {"format": "csv"})
@@ -114,11 +114,11 @@ def test_a_csv_export_is_utf8_with_bom_comma_separated_and_dates_dd_mm_yyyy(
     assert any("Запрос" in row[2] for row in rows[1:])
 
 
-def test_a_deputys_export_holds_only_their_requests(
+def test_a_deputys_export_of_their_own_scope_holds_only_their_requests(
     directory: DemoDirectory, some_requests: list[DeputyRequest]
 ) -> None:
     for fmt, reader in (("xlsx", xlsx_rows), ("csv", csv_rows)):
-        response = api(directory.bob.user).get(REQUESTS_EXPORT, {"format": fmt})
+        response = api(directory.bob.user).get(REQUESTS_EXPORT, {"format": fmt, "scope": "mine"})
         assert response.status_code == 200
         rows = reader(body(response))
         own = DeputyRequest.objects.filter(author=directory.bob) | DeputyRequest.objects.filter(
@@ -383,7 +383,7 @@ def test_a_large_html_export_opens_the_progress_page(
 def test_a_job_sees_what_its_owner_may_see(
     directory: DemoDirectory, some_requests: list[DeputyRequest], small_sync_limit: None
 ) -> None:
-    response = api(directory.alice.user).get(REQUESTS_EXPORT, {"format": "csv"})
+    response = api(directory.alice.user).get(REQUESTS_EXPORT, {"format": "csv", "scope": "mine"})
     assert response.status_code == 202
     export_build(response.json()["id"])
     download = api(directory.alice.user).get(
