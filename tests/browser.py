@@ -12,6 +12,8 @@ import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from tests.conftest import skip_or_fail
@@ -29,8 +31,15 @@ CHROMIUM_ARGS = [
 
 
 @contextmanager
-def browser_page(live_server_url: str, *, width: int = 1280, height: int = 900) -> Iterator[tuple]:
-    """Yield ``(page, blocked)``: a page kept to the live server, and the URLs tried elsewhere."""
+def browser_page(
+    live_server_url: str, *, width: int = 1280, height: int = 900, bypass_csp: bool = False
+) -> Iterator[tuple]:
+    """Yield ``(page, blocked)``: a page kept to the live server, and the URLs tried elsewhere.
+
+    ``bypass_csp`` lets a test inject its own script (the accessibility checker) into pages
+    whose Content-Security-Policy allows only the portal's own files; the portal's policy
+    itself does not change.
+    """
     if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
         skip_or_fail(f"Chromium not found at {CHROMIUM}")
     try:
@@ -58,7 +67,9 @@ def browser_page(live_server_url: str, *, width: int = 1280, height: int = 900) 
         )
         try:
             context = browser.new_context(
-                viewport={"width": width, "height": height}, locale="ru-RU"
+                viewport={"width": width, "height": height},
+                locale="ru-RU",
+                bypass_csp=bypass_csp,
             )
             context.route("**/*", guard)
             page = context.new_page()
@@ -70,3 +81,35 @@ def browser_page(live_server_url: str, *, width: int = 1280, height: int = 900) 
                 os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
             else:
                 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+AXE_SCRIPT = (
+    Path(__file__).resolve().parent.parent / "static" / "vendor" / "axe-core" / "axe.min.js"
+)
+AXE_TAGS = ["wcag2a", "wcag2aa"]
+BLOCKING_IMPACTS = ("serious", "critical")
+
+
+def axe_violations(page: Any) -> list[dict[str, Any]]:
+    """Run axe-core (vendored for the tests only) on the page: its WCAG 2 A and AA violations.
+
+    The script is injected by the test (``browser_page(..., bypass_csp=True)``), never
+    referenced by a template. Each violation is ``{id, impact, help, targets}``.
+    """
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE_SCRIPT))
+    return page.evaluate(
+        """async (tags) => {
+            const result = await axe.run(document, {runOnly: {type: "tag", values: tags}});
+            return result.violations.map(v => ({
+                id: v.id, impact: v.impact, help: v.help,
+                targets: v.nodes.map(n => n.target.join(" ")),
+            }));
+        }""",
+        AXE_TAGS,
+    )
+
+
+def blocking(violations: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The violations that fail the accessibility test: impact serious or critical."""
+    return [v for v in violations if v["impact"] in BLOCKING_IMPACTS]
