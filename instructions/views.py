@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext, gettext_lazy
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from maslikhat.core import selectors as core_selectors
 from maslikhat.core.deadlines import WorkingCalendar
@@ -37,13 +37,13 @@ from maslikhat.core.forms import (
 )
 from maslikhat.core.item_views import (
     PAGE_SIZE,
+    ItemPage,
     ListSorting,
     PageForms,
     Tab,
     attach_badges,
     deadline_box,
     history_entries,
-    item_action,
     list_context,
     pending_of,
     read_thread,
@@ -70,6 +70,7 @@ from .forms import (
     ProtocolForm,
     RemoveFromControlForm,
     ReportForm,
+    ReportPublishForm,
     ReturnForm,
 )
 from .models import (
@@ -261,27 +262,8 @@ def _detail_context(
         "next_report_date": selectors.next_periodic_report_date(item, timezone.localdate()),
         "message_url": reverse("instructions:message", args=[item.pk]),
         "attachment_url": reverse("instructions:attachment", args=[item.pk]),
+        "can_publish_reports": permissions.can_edit(actor, item),
     }
-
-
-def _render_detail(
-    request: HttpRequest,
-    item: Instruction,
-    *,
-    bound: BoundForm | None = None,
-    status: int = 200,
-) -> HttpResponse:
-    return render(
-        request, "instructions/detail.html", _detail_context(request, item, bound), status=status
-    )
-
-
-@login_required
-@require_GET
-def instruction_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """The instruction with its reports, extensions, thread, files, history and actions."""
-    item = selectors.instruction_get_visible(user=request.user, pk=pk)
-    return _render_detail(request, item)
 
 
 # --- Actions -----------------------------------------------------------------------------------
@@ -325,6 +307,17 @@ ACTIONS: dict[str, ActionSpec] = {
         services.instruction_remove_from_control,
         _("The instruction was removed from control."),
     ),
+    "publish_report": ActionSpec(
+        ReportPublishForm,
+        services.instruction_report_publish,
+        lambda report: (
+            gettext("The report is shown on the public portal.")
+            if report.is_public
+            else gettext("The report was withdrawn from the public portal.")
+        ),
+        sub_kwarg="report_id",
+        anchor="reports",
+    ),
     "message": ActionSpec(
         MessageForm, services.instruction_message_post, _("The message was sent."), anchor="thread"
     ),
@@ -337,24 +330,21 @@ ACTIONS: dict[str, ActionSpec] = {
 }
 
 
-@login_required
-@require_POST
-def instruction_action(
-    request: HttpRequest, pk: int, action: str, sub_id: int | None = None
-) -> HttpResponse:
-    """One action posted from the instruction's page: its service, then back to it."""
-    item = selectors.instruction_get_visible(user=request.user, pk=pk)
-    return item_action(
-        request,
-        item=item,
-        action=action,
-        sub_id=sub_id,
-        actions=ACTIONS,
-        detail_url=reverse("instructions:detail", args=[item.pk]),
-        render_detail=lambda bound, status: _render_detail(
-            request, item, bound=bound, status=status
-        ),
-    )
+PAGE = ItemPage(
+    template="instructions/detail.html",
+    detail_url="instructions:detail",
+    visible=selectors.instruction_get_visible,
+    context=_detail_context,
+    actions=ACTIONS,
+)
+instruction_detail = PAGE.detail_view(
+    "instruction_detail",
+    "The instruction with its reports, extensions, thread, files, history and actions.",
+)
+instruction_action = PAGE.action_view(
+    "instruction_action",
+    "One action posted from the instruction's page: its service, then back to it.",
+)
 
 
 # --- Meetings and protocols ----------------------------------------------------------------------

@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext, gettext_lazy
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from maslikhat.core import selectors as core_selectors
 from maslikhat.core.deadlines import WorkingCalendar
@@ -36,13 +36,13 @@ from maslikhat.core.forms import (
     ReasonForm,
 )
 from maslikhat.core.item_views import (
+    ItemPage,
     ListSorting,
     PageForms,
     Tab,
     attach_badges,
     deadline_box,
     history_entries,
-    item_action,
     list_context,
     pending_of,
     read_thread,
@@ -476,26 +476,6 @@ def _detail_context(
     }
 
 
-def _render_detail(
-    request: HttpRequest,
-    item: DeputyRequest,
-    *,
-    bound: BoundForm | None = None,
-    status: int = 200,
-) -> HttpResponse:
-    return render(
-        request, "requests/detail.html", _detail_context(request, item, bound), status=status
-    )
-
-
-@login_required
-@require_GET
-def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """The request with its answers, thread, files, history and the actions allowed now."""
-    item = selectors.deputy_request_get_visible(user=request.user, pk=pk)
-    return _render_detail(request, item)
-
-
 # --- Actions ------------------------------------------------------------------------------------
 
 
@@ -591,21 +571,18 @@ ACTIONS: dict[str, ActionSpec] = {
 }
 
 
-@login_required
-@require_POST
-def request_action(
-    request: HttpRequest, pk: int, action: str, sub_id: int | None = None
-) -> HttpResponse:
-    """One action posted from the request's page: its service, then back to the request."""
-    item = selectors.deputy_request_get_visible(user=request.user, pk=pk)
-    return item_action(
-        request,
-        item=item,
-        action=action,
-        sub_id=sub_id,
-        actions=ACTIONS,
-        detail_url=reverse("requests:detail", args=[item.pk]),
-        render_detail=lambda bound, status: _render_detail(
-            request, item, bound=bound, status=status
-        ),
-    )
+PAGE = ItemPage(
+    template="requests/detail.html",
+    detail_url="requests:detail",
+    visible=selectors.deputy_request_get_visible,
+    context=_detail_context,
+    actions=ACTIONS,
+)
+request_detail = PAGE.detail_view(
+    "request_detail",
+    "The request with its answers, thread, files, history and the actions allowed now.",
+)
+request_action = PAGE.action_view(
+    "request_action",
+    "One action posted from the request's page: its service, then back to the request.",
+)

@@ -14,11 +14,15 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import models
 from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
+from django.views.decorators.http import require_GET, require_POST
 
 from . import selectors as core_selectors
 from . import services as core_services
@@ -242,3 +246,77 @@ def item_action(
         detail_url=detail_url,
         render_detail=render_detail,
     )
+
+
+#: A kind's item page context: ``context(request, item, bound)`` (``bound`` is the form an
+#: action post failed with, shown again).
+DetailContext = Callable[[HttpRequest, Any, BoundForm | None], dict[str, Any]]
+#: The page view of one item, and the view of an action posted from it.
+DetailView = Callable[[HttpRequest, int], HttpResponse]
+ActionView = Callable[..., HttpResponse]
+
+
+@dataclass(frozen=True)
+class ItemPage:
+    """One kind's item page and the actions posted from it: the views are built here.
+
+    ``visible(user=, pk=)`` is the kind's selector (a 404 for an item the person may not
+    see); ``context`` builds what ``template`` shows; ``actions`` says, for each action
+    posted from the page, its form, its one service and what success says;
+    ``detail_url`` names the page's route (where an action redirects back to).
+    """
+
+    template: str
+    detail_url: str
+    visible: Callable[..., Any]
+    context: DetailContext
+    actions: Mapping[str, ActionSpec]
+
+    def render(
+        self,
+        request: HttpRequest,
+        item: Any,
+        *,
+        bound: BoundForm | None = None,
+        status: int = 200,
+    ) -> HttpResponse:
+        """The item page, with the form an action failed with when there is one."""
+        context = self.context(request, item, bound)
+        return render(request, self.template, context, status=status)
+
+    def detail_view(self, name: str, doc: str) -> DetailView:
+        """The page of one item (GET, signed in)."""
+
+        def view(request: HttpRequest, pk: int) -> HttpResponse:
+            return self.render(request, self.visible(user=request.user, pk=pk))
+
+        return login_required(require_GET(_named(view, name, doc)))
+
+    def action_view(self, name: str, doc: str) -> ActionView:
+        """One action posted from the item page (POST, signed in): its service, then back
+        to the item; the route gives ``action`` (and ``sub_id`` for a sub-object's action)."""
+
+        def view(
+            request: HttpRequest, pk: int, action: str, sub_id: int | None = None
+        ) -> HttpResponse:
+            item = self.visible(user=request.user, pk=pk)
+            return item_action(
+                request,
+                item=item,
+                action=action,
+                sub_id=sub_id,
+                actions=self.actions,
+                detail_url=reverse(self.detail_url, args=[item.pk]),
+                render_detail=lambda bound, status: self.render(
+                    request, item, bound=bound, status=status
+                ),
+            )
+
+        return login_required(require_POST(_named(view, name, doc)))
+
+
+def _named(view: Any, name: str, doc: str) -> Any:
+    """A built view under the name and description its kind gives it."""
+    view.__name__ = view.__qualname__ = name
+    view.__doc__ = doc
+    return view
