@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import feeds, views
 
 app_name = "follows"
 
@@ -11,4 +11,5 @@ urlpatterns = [
     path("public/follow/confirm/<str:token>/", views.confirm, name="confirm"),
     path("public/follow/unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("public/feeds/requests.atom", views.requests_feed, name="feed-requests"),
+    path("public/feeds/instructions.atom", feeds.instructions_feed, name="feed-instructions"),
 ]

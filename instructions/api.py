@@ -11,9 +11,10 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django.db.models import QuerySet
+from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import filters, mixins, status, viewsets
+from rest_framework import filters, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response as ApiResponse
@@ -97,6 +98,17 @@ class ProtocolViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         protocol = services.protocol_create(by=_user(request), **data)
         row = self.get_queryset().get(pk=protocol.pk)
         return ApiResponse(ProtocolSerializer(row).data, status=status.HTTP_201_CREATED)
+
+
+class ReportPublishSerializer(serializers.Serializer):
+    """Show an execution report on the public portal (``true``) or withdraw it (``false``)."""
+
+    public = serializers.BooleanField(default=True)
+
+
+class ReportPublishedSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    is_public = serializers.BooleanField()
 
 
 @extend_schema_view(
@@ -210,6 +222,34 @@ class InstructionViewSet(
             version=data.get("version"),
         )
         return self.detail_response(item)
+
+    # --- Publication of a report on the public portal ---------------------------------------
+
+    @extend_schema(
+        request=ReportPublishSerializer,
+        responses=ReportPublishedSerializer,
+        description="Staff publish one execution report on the public instruction page "
+        "(``public: true``) or withdraw it (``public: false``); the history records it. "
+        "Reports are internal until published.",
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"reports/(?P<report_id>[0-9]+)/publish",
+        url_name="report-publish",
+    )
+    def report_publish(
+        self, request: Request, pk: str | None = None, report_id: str | None = None
+    ) -> ApiResponse:
+        """Staff show a report on the public portal, or withdraw it."""
+        item = self.get_object()
+        if not item.reports.filter(pk=int(report_id or 0)).exists():
+            raise Http404
+        data = parse(ReportPublishSerializer, request)
+        report = services.instruction_report_publish(
+            pk=item.pk, report_id=int(report_id or 0), by=_user(request), public=data["public"]
+        )
+        return ApiResponse(ReportPublishedSerializer(report).data)
 
     # --- Discipline -----------------------------------------------------------------------
 

@@ -267,3 +267,12 @@ class MeetingListFilter(MeetingFilter):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         style_filter_widgets(self)
+
+
+class ReportPublishForm(ItemActionForm):
+    """Staff show an execution report on the public portal, or withdraw it (the button sent)."""
+
+    public = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def service_kwargs(self) -> dict[str, Any]:
+        return {"public": bool(self.cleaned_data.get("public"))}

@@ -354,6 +354,9 @@ class ExecutionReport(models.Model):
     )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     comment = models.TextField(_("controller's comment"), blank=True)
+    #: Reports are internal until staff publish them on the public instruction page
+    #: (``services.instruction_report_publish``).
+    is_public = models.BooleanField(_("published"), default=False)
 
     class Meta:
         db_table = "requests_app_executionreport"

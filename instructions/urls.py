@@ -29,6 +29,7 @@ urlpatterns = [
     _action("<int:pk>/extensions/", "extension_ask", "extension_ask"),
     _action("<int:pk>/extensions/<int:sub_id>/decide/", "extension_decide", "extension_decide"),
     _action("<int:pk>/remove-from-control/", "remove", "remove"),
+    _action("<int:pk>/reports/<int:sub_id>/publish/", "publish_report", "report_publish"),
     _action("<int:pk>/messages/", "message", "message"),
     _action("<int:pk>/attachments/", "attachment", "attachment"),
 ]

@@ -25,15 +25,22 @@ from dataclasses import dataclass
 from typing import Any
 
 import django_filters
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, TextChoices
 from django.db.models.functions import TruncMonth
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from instructions.models import Meeting
+from instructions.models import (
+    ExecutionReport,
+    Instruction,
+    InstructionStatus,
+    Meeting,
+    MeetingKind,
+)
+from maslikhat.core.extensions import Extension, ExtensionStatus
 from maslikhat.directory.actors import ANONYMOUS
-from maslikhat.directory.models import Category, Convocation, Deputy, District
+from maslikhat.directory.models import Category, Convocation, Department, Deputy, District
 from requests_app.models import (
     DeputyRequest,
     Outcome,
@@ -333,4 +340,156 @@ def public_home(today: datetime.date | None = None) -> dict[str, Any]:
         "totals": _registered().aggregate(**_counts()),
         "latest": latest,
         "upcoming": public_plan(today)[:5],
+    }
+
+
+# --- Protocol instructions ----------------------------------------------------------------------
+#
+# What the maslikhat ordered the akimat at its sessions and commission meetings, and whether it
+# was done. The public reads an instruction's number, protocol and meeting, text, the lead and
+# co-executor departments, the controlling commission, the due date (and the original one), the
+# public status, the approved extensions (new date and reason) and the date it was accepted as
+# executed or removed from control. The execution reports, and the controller's returns written
+# on them, are internal until staff publish one (``ExecutionReport.is_public``); the thread, the
+# files, the officers' names and the removal reason never appear. The states of the work between
+# the department and its controller (reported, returned) read "on control" here.
+
+#: The meetings whose instructions are public: council sessions and commission meetings.
+PUBLIC_MEETING_KINDS = (MeetingKind.SESSION, MeetingKind.COMMISSION)
+
+
+class PublicInstructionStatus(TextChoices):
+    ON_CONTROL = "on_control", _("On control")
+    EXECUTED = "executed", _("Executed")
+    REMOVED = "removed", _("Removed from control")
+
+
+#: The states of an instruction behind each public status.
+PUBLIC_INSTRUCTION_STATES: dict[str, tuple[str, ...]] = {
+    PublicInstructionStatus.ON_CONTROL: (
+        InstructionStatus.ON_CONTROL,
+        InstructionStatus.REPORTED,
+        InstructionStatus.RETURNED,
+    ),
+    PublicInstructionStatus.EXECUTED: (InstructionStatus.EXECUTED,),
+    PublicInstructionStatus.REMOVED: (InstructionStatus.REMOVED_FROM_CONTROL,),
+}
+
+
+def public_instruction_status(item: Instruction) -> str:
+    """The public status of an instruction (``PublicInstructionStatus``)."""
+    for public_status, states in PUBLIC_INSTRUCTION_STATES.items():
+        if item.status in states:
+            return public_status
+    return PublicInstructionStatus.ON_CONTROL
+
+
+def public_meetings() -> QuerySet[Meeting]:
+    """Sessions and commission meetings: the meetings whose instructions the public reads."""
+    return (
+        Meeting.objects.filter(kind__in=PUBLIC_MEETING_KINDS)
+        .select_related("commission")
+        .order_by("-date", "-id")
+    )
+
+
+def public_instructions() -> QuerySet[Instruction]:
+    """Every instruction of a session or a commission meeting, with what its public rows show."""
+    return (
+        Instruction.objects.filter(protocol__meeting__kind__in=PUBLIC_MEETING_KINDS)
+        .select_related("protocol__meeting", "lead_department", "controller_commission")
+        .prefetch_related("co_departments")
+    )
+
+
+class PublicInstructionFilter(django_filters.FilterSet):
+    """The public instruction list's filters: words or a number, department, meeting, status."""
+
+    search = django_filters.CharFilter(method="filter_search", label=_("Search"))
+    department = django_filters.ModelChoiceFilter(
+        queryset=Department.objects.order_by("name_ru", "pk"),
+        method="filter_department",
+        label=_("Department"),
+    )
+    meeting = django_filters.ModelChoiceFilter(
+        queryset=public_meetings(),
+        field_name="protocol__meeting",
+        label=_("Meeting"),
+    )
+    status = django_filters.ChoiceFilter(
+        choices=PublicInstructionStatus.choices, method="filter_status", label=_("Status")
+    )
+
+    class Meta:
+        model = Instruction
+        fields = ["search", "department", "meeting", "status"]
+
+    def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        words = (value or "").strip()
+        if not words:
+            return queryset
+        return queryset.filter(Q(number__iexact=words) | Q(text__icontains=words))
+
+    def filter_department(
+        self, queryset: QuerySet, name: str, value: Department | None
+    ) -> QuerySet:
+        # The department's instructions are those it leads and those it co-executes.
+        if value is None:
+            return queryset
+        co_executes = Instruction.co_departments.through.objects.filter(
+            instruction_id=OuterRef("pk"), department_id=value.pk
+        )
+        return queryset.filter(Q(lead_department_id=value.pk) | Exists(co_executes))
+
+    def filter_status(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        states = PUBLIC_INSTRUCTION_STATES.get(value)
+        return queryset if states is None else queryset.filter(status__in=states)
+
+
+def public_instruction_list(params: Params) -> PublicInstructionFilter:
+    """The public instruction list (and its feed): newest protocol first."""
+    return PublicInstructionFilter(
+        data=as_query_dict(params),
+        queryset=public_instructions().order_by("-protocol__date", "-protocol_id", "-id"),
+    )
+
+
+def public_instruction(pk: Any) -> dict[str, Any]:
+    """One public instruction: approved extensions and published reports; 404 otherwise."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError) as exc:
+        raise Http404 from exc
+    item = public_instructions().filter(pk=pk).first()
+    if item is None:
+        raise Http404
+    extensions = list(
+        Extension.objects.filter(
+            item_type=Instruction.ITEM_TYPE, item_id=item.pk, status=ExtensionStatus.APPROVED
+        )
+        .only("previous_due_date", "new_due_date", "reason", "decided_at")
+        .order_by("decided_at", "id")
+    )
+    reports = list(
+        ExecutionReport.objects.filter(instruction_id=item.pk, is_public=True)
+        .select_related("department")
+        .only(
+            "text",
+            "is_final",
+            "status",
+            "comment",
+            "submitted_at",
+            "decided_at",
+            "department__name_ru",
+            "department__name_kk",
+            "department__name_en",
+        )
+        .order_by("submitted_at", "id")
+    )
+    return {
+        "item": item,
+        "public_status": public_instruction_status(item),
+        "co_departments": list(item.co_departments.all()),
+        "extensions": extensions,
+        "reports": reports,
     }

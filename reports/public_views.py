@@ -158,3 +158,52 @@ def plan(request: HttpRequest) -> HttpResponse:
     return render(
         request, "public/plan.html", {"meetings": public.public_plan(), "section": "plan"}
     )
+
+
+def _style_public_filter(form: forms.Form) -> None:
+    for name, field in form.fields.items():
+        widget = field.widget
+        widget.attrs["class"] = (
+            "form-select" if isinstance(widget, forms.Select) else "form-control"
+        )
+        widget.attrs["id"] = f"public-{name}"
+
+
+@require_GET
+def instruction_list(request: HttpRequest) -> HttpResponse:
+    """Instructions of sessions and commission meetings: searchable, filterable, paginated."""
+    filterset = public.public_instruction_list(request.GET)
+    form = filterset.form
+    _style_public_filter(form)
+    form.fields["search"].widget.attrs.update(
+        {"type": "search", "placeholder": gettext("Words from the text, or a number")}
+    )
+    rows_qs = filterset.qs if filterset.is_valid() else filterset.queryset.none()
+    page = BoundedCountPaginator(rows_qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    labels = dict(public.PublicInstructionStatus.choices)
+    for row in rows:
+        row.public_status = public.public_instruction_status(row)
+        row.public_status_label = labels[row.public_status]
+    params = [(k, v) for k, values in request.GET.lists() if k != "page" for v in values if v]
+    query = urlencode(params)
+    context = {
+        "filter": filterset,
+        "page": page,
+        "rows": rows,
+        "page_query": "?" + query if params else "?",
+        "feed_query": "?" + query if params else "",
+        "is_filtered": bool(params),
+        "section": "instructions",
+    }
+    return render(request, "public/instructions.html", context)
+
+
+@require_GET
+def instruction_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One instruction: executors, dates, approved extensions, reports staff published."""
+    data = public.public_instruction(pk)
+    data["public_status_label"] = dict(public.PublicInstructionStatus.choices)[
+        data["public_status"]
+    ]
+    return render(request, "public/instruction.html", {**data, "section": "instructions"})

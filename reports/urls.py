@@ -35,4 +35,10 @@ urlpatterns = [
     path("public/deputies/", public_views.deputy_list, name="public-deputies"),
     path("public/deputies/<int:pk>/", public_views.deputy_detail, name="public-deputy"),
     path("public/plan/", public_views.plan, name="public-plan"),
+    path("public/instructions/", public_views.instruction_list, name="public-instructions"),
+    path(
+        "public/instructions/<int:pk>/",
+        public_views.instruction_detail,
+        name="public-instruction",
+    ),
 ]
