@@ -31,15 +31,27 @@ CHROMIUM_ARGS = [
 
 
 @contextmanager
-def browser_page(
-    live_server_url: str, *, width: int = 1280, height: int = 900, bypass_csp: bool = False
-) -> Iterator[tuple]:
-    """Yield ``(page, blocked)``: a page kept to the live server, and the URLs tried elsewhere.
+def browser_page(live_server_url: str, *, width: int = 1280, height: int = 900) -> Iterator[tuple]:
+    """Yield ``(page, blocked)``: a page kept to the live server, and the URLs tried elsewhere."""
+    with _launch(live_server_url, width=width, height=height, bypass_csp=False) as opened:
+        yield opened
 
-    ``bypass_csp`` lets a test inject its own script (the accessibility checker) into pages
-    whose Content-Security-Policy allows only the portal's own files; the portal's policy
-    itself does not change.
+
+@contextmanager
+def checked_browser_page(
+    live_server_url: str, *, width: int = 1280, height: int = 900
+) -> Iterator[tuple]:
+    """Like ``browser_page``, but the test may inject its own script (the accessibility checker).
+
+    The portal's Content-Security-Policy allows only the portal's own files; this page lets
+    the test's injected ``<script>`` run without changing the policy the portal sends.
     """
+    with _launch(live_server_url, width=width, height=height, bypass_csp=True) as opened:
+        yield opened
+
+
+@contextmanager
+def _launch(live_server_url: str, *, width: int, height: int, bypass_csp: bool) -> Iterator[tuple]:
     if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
         skip_or_fail(f"Chromium not found at {CHROMIUM}")
     try:
@@ -93,7 +105,7 @@ BLOCKING_IMPACTS = ("serious", "critical")
 def axe_violations(page: Any) -> list[dict[str, Any]]:
     """Run axe-core (vendored for the tests only) on the page: its WCAG 2 A and AA violations.
 
-    The script is injected by the test (``browser_page(..., bypass_csp=True)``), never
+    The script is injected by the test (on a ``checked_browser_page``), never
     referenced by a template. Each violation is ``{id, impact, help, targets}``.
     """
     if not page.evaluate("typeof window.axe !== 'undefined'"):

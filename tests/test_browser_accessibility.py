@@ -18,7 +18,7 @@ from django.utils import timezone
 from instructions.models import Instruction
 from kpi import services as kpi_services
 from requests_app.models import DeputyRequest, RegistrationCounter, RequestStatus
-from tests.browser import axe_violations, blocking, browser_page
+from tests.browser import axe_violations, blocking, checked_browser_page
 from tests.factories import DemoDirectory, DistrictFactory
 from tests.instruction_helpers import make_instruction, make_world
 from tests.requests_helpers import category, make_request
@@ -111,7 +111,7 @@ def check(page: Any, url: str, language: str, found: list[str], seen: list[str])
 def test_the_checker_reports_a_field_without_a_label_and_unreadable_text(
     live_server, directory: DemoDirectory
 ) -> None:
-    with browser_page(live_server.url, bypass_csp=True) as (page, blocked):
+    with checked_browser_page(live_server.url) as (page, blocked):
         page.goto(f"{live_server.url}/public/")
         # The same page, spoiled: the search field loses its name, a paragraph its contrast.
         page.evaluate(
@@ -137,7 +137,7 @@ def test_public_pages_have_no_serious_accessibility_violations(
     base = live_server.url
     found: list[str] = []
     seen: list[str] = []
-    with browser_page(base, bypass_csp=True) as (page, blocked):
+    with checked_browser_page(base) as (page, blocked):
         optional = [p for p in OPTIONAL_PUBLIC_PAGES if page.goto(f"{base}{p}").status == 200]
         for language in LANGUAGES:
             page.context.clear_cookies()
@@ -168,7 +168,7 @@ def test_the_first_signed_in_pages_have_no_serious_accessibility_violations(
     base = live_server.url
     found: list[str] = []
     seen: list[str] = []
-    with browser_page(base, bypass_csp=True) as (page, blocked):
+    with checked_browser_page(base) as (page, blocked):
         for language in LANGUAGES:
             for username in PERSONAS:
                 log_in(page, base, username, language)
