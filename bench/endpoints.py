@@ -344,6 +344,31 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "Public deputy", "reports:public-deputy", "/public/deputies/{deputy}/", "public", "detail"
     ),
     _page("Public plan", "reports:public-plan", "/public/plan/", "public", "page"),
+    _page(
+        "Public instructions",
+        "reports:public-instructions",
+        "/public/instructions/",
+        "public",
+        "list",
+    ),
+    _page(
+        "Public instruction",
+        "reports:public-instruction",
+        "/public/instructions/{public_instruction}/",
+        "public",
+        "detail",
+    ),
+    _page("Follow form", "follows:follow", "/public/follow/", "public", "page"),
+    _page(
+        "Requests feed", "follows:feed-requests", "/public/feeds/requests.atom", "public", "list"
+    ),
+    _page(
+        "Instructions feed",
+        "follows:feed-instructions",
+        "/public/feeds/instructions.atom",
+        "public",
+        "list",
+    ),
 )
 
 #: URL patterns not timed, and why. Besides these, ``tests/test_bench.py`` leaves out the
@@ -360,6 +385,8 @@ NOT_TIMED: dict[str, str] = {
     "kpi:flag-review": "a POST: staff review a rater flag",
     "kpi:survey-open": "a POST: staff open a survey round",
     "kpi:survey-close": "a POST: staff close a survey round",
+    "follows:confirm": "a one-time link from a confirmation e-mail",
+    "follows:unsubscribe": "a one-time link from a digest e-mail",
     "requests:edit": "the form of a draft, the same page as requests:new",
     "reports:export-job": "one export job of its owner; jobs are not part of the demo data",
     "reports:export-job-status": "one export job of its owner",

@@ -234,6 +234,13 @@ def database_facts(name: str) -> dict[str, Any]:
                 "SELECT max(id) FROM requests_app_deputyrequest "
                 "WHERE is_public AND status = 'closed'"
             ),
+            # Instructions of sessions and commissions are on the public portal.
+            "public_instruction": one(
+                "SELECT max(i.id) FROM requests_app_instruction i "
+                "JOIN requests_app_protocol p ON p.id = i.protocol_id "
+                "JOIN requests_app_meeting m ON m.id = p.meeting_id "
+                "WHERE m.kind IN ('session', 'commission')"
+            ),
             "quarter": f"{today.year}-Q{(today.month - 1) // 3 + 1}",
         }
     return facts
