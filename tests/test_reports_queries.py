@@ -38,8 +38,9 @@ DEPARTMENT_BUDGET = SESSION + 9
 DEPUTY_BUDGET = SESSION + 7
 #: Summary API: the six summary queries (a deputy adds the actor).
 SUMMARY_BUDGET = SESSION + 6
-#: A small export: the bounded count and the rows.
-EXPORT_BUDGET = SESSION + 2
+#: A small export: the bounded count, the rows, and per chunk of rows their co-executors and
+#: their answers' evaluations.
+EXPORT_BUDGET = SESSION + 4
 #: The PDF: the summary (6), instruction counters, a KPI run lookup per ranking (2).
 PDF_BUDGET = SESSION + 9
 
