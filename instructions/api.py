@@ -243,11 +243,13 @@ class InstructionViewSet(
     ) -> ApiResponse:
         """Staff show a report on the public portal, or withdraw it."""
         item = self.get_object()
-        if not item.reports.filter(pk=int(report_id or 0)).exists():
+        report_pk = int(report_id or 0)
+        # A number no row can have (beyond the database's integers) is simply not found.
+        if report_pk > 2**31 - 1 or not item.reports.filter(pk=report_pk).exists():
             raise Http404
         data = parse(ReportPublishSerializer, request)
         report = services.instruction_report_publish(
-            pk=item.pk, report_id=int(report_id or 0), by=_user(request), public=data["public"]
+            pk=item.pk, report_id=report_pk, by=_user(request), public=data["public"]
         )
         return ApiResponse(ReportPublishedSerializer(report).data)
 

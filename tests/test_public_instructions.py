@@ -321,6 +321,8 @@ def test_a_report_of_another_instruction_is_not_found(api_as, world: World) -> N
     assert response.status_code == 404
     report.refresh_from_db()
     assert not report.is_public
+    beyond = f"/api/v1/instructions/{item.pk}/reports/{10**20}/publish/"
+    assert api_as(world.d.staff).post(beyond, {}, format="json").status_code == 404
 
 
 def test_staff_publish_from_the_instruction_page(client: Client, world: World) -> None:
