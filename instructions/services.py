@@ -21,11 +21,11 @@ from maslikhat.accounts.models import User
 from maslikhat.core import services as core_services
 from maslikhat.core.deadlines import compute_due_date, get_rule
 from maslikhat.core.exceptions import TransitionNotAllowed, ValidationFailed
-from maslikhat.core.extensions import Extension, ExtensionStatus
+from maslikhat.core.extensions import ExtensionStatus
 from maslikhat.core.notifications import NotificationKind, notify
 from maslikhat.core.text import clean_text
 from maslikhat.core.threads import Attachment, Message
-from maslikhat.core.workflow import Workflow, check_version, require
+from maslikhat.core.workflow import ExtensionSteps, Workflow, check_version, require
 from maslikhat.directory.actors import Actor, actor_for
 from maslikhat.directory.models import Commission, Convocation, Department, Deputy
 from maslikhat.directory.recipients import department_users, staff_users
@@ -400,55 +400,16 @@ def instruction_return(
 # --- Extensions and removal ------------------------------------------------------------------
 
 
-@transaction.atomic
-def instruction_extension_ask(
-    *, pk: int, by: User, new_due_date: datetime.date, reason: str, version: int | None = None
-) -> Extension:
-    """The lead department asks for a later due date; staff or the chair decide."""
-    item, extension = FLOW.ask_extension(
-        pk,
-        by=by,
-        may=permissions.can_ask_extension,
-        new_due_date=new_due_date,
-        reason=reason,
-        rule_code=INSTRUCTION_RULE,
-        version=version,
-    )
-    notify(users=staff_users(), kind=NotificationKind.EXTENSION_REQUESTED, item=item, exclude=by)
-    return extension
-
-
-@transaction.atomic
-def instruction_extension_decide(
-    *,
-    pk: int,
-    extension_id: int,
-    by: User,
-    approve: bool,
-    comment: str = "",
-    version: int | None = None,
-) -> Instruction:
-    """Staff or the chair approve or reject; the original due date stays for statistics."""
-    item, extension = FLOW.decide_extension(
-        pk,
-        by=by,
-        may=permissions.can_decide_extension,
-        extension_id=extension_id,
-        approve=approve,
-        comment=comment,
-        version=version,
-    )
-    notify(
-        users=[
-            extension.requested_by,
-            *department_users([item.lead_department_id], heads_only=True),
-        ],
-        kind=NotificationKind.EXTENSION_DECIDED,
-        item=item,
-        email=True,
-        exclude=by,
-    )
-    return item
+EXTENSIONS: ExtensionSteps[Instruction] = ExtensionSteps(
+    FLOW,
+    may_ask=permissions.can_ask_extension,
+    may_decide=permissions.can_decide_extension,
+    rule_code=INSTRUCTION_RULE,
+)
+#: The lead department asks for a later due date; staff or the chair decide.
+instruction_extension_ask = EXTENSIONS.ask
+#: Staff or the chair approve or reject; the original due date stays for statistics.
+instruction_extension_decide = EXTENSIONS.decide
 
 
 @transaction.atomic
@@ -523,41 +484,3 @@ def available_actions(actor: Actor, item: Instruction) -> set[str]:
     ):
         actions.discard("decide_extension")
     return actions
-
-
-# --- Publication of reports on the public portal ---------------------------------------------
-
-#: Publishing a report changes no state: staff may do it in every state of the instruction.
-TRANSITIONS["publish_report"] = (frozenset(InstructionStatus.values), None)
-TRANSITIONS["unpublish_report"] = (frozenset(InstructionStatus.values), None)
-ACTION_LABELS["publish_report"] = _("Publish the report")
-ACTION_LABELS["unpublish_report"] = _("Withdraw the report from the public portal")
-
-
-@transaction.atomic
-def instruction_report_publish(
-    *, pk: int, report_id: int, by: User, public: bool = True, version: int | None = None
-) -> ExecutionReport:
-    """Staff show (or hide again) one execution report on the public instruction page.
-
-    Reports, and the controller's returns written on them, are internal until then.
-    The instruction's history records who published or withdrew which report.
-    """
-    item = FLOW.start(pk, by=by, may=permissions.can_edit, version=version)
-    missing = ValidationFailed(_("Choose a report of this instruction."), field="report_id")
-    if not str(report_id).isdigit():
-        raise missing
-    report = item.reports.select_for_update().filter(pk=int(report_id)).first()
-    if report is None:
-        raise missing
-    public = bool(public)
-    if report.is_public != public:
-        report.is_public = public
-        report.save(update_fields=["is_public"])
-    FLOW.transition(
-        item,
-        "publish_report" if public else "unpublish_report",
-        by=by,
-        changes={"report": report.pk, "is_public": public},
-    )
-    return report

@@ -19,11 +19,11 @@ from django.utils.translation import gettext_lazy as _
 from maslikhat.accounts.models import User
 from maslikhat.core import services as core_services
 from maslikhat.core.exceptions import TransitionNotAllowed, ValidationFailed
-from maslikhat.core.extensions import Extension
 from maslikhat.core.notifications import NotificationKind, notify
 from maslikhat.core.text import clean_text
+from maslikhat.core.workflow import ExtensionSteps
 from maslikhat.directory.actors import actor_for
-from maslikhat.directory.recipients import department_users, staff_users
+from maslikhat.directory.recipients import department_users
 
 from . import permissions
 from .lifecycle import (
@@ -344,52 +344,15 @@ def deputy_request_rate_request(
 # --- Extensions -----------------------------------------------------------------------
 
 
-@transaction.atomic
-def deputy_request_extension_ask(
-    *, pk: int, by: User, new_due_date: datetime.date, reason: str, version: int | None = None
-) -> Extension:
-    """The lead department asks for a later due date with a reason; staff decide."""
-    item, extension = FLOW.ask_extension(
-        pk,
-        by=by,
-        may=permissions.can_ask_extension,
-        new_due_date=new_due_date,
-        reason=reason,
-        rule_code=REQUEST_RULE,
-        version=version,
-    )
-    notify(users=staff_users(), kind=NotificationKind.EXTENSION_REQUESTED, item=item, exclude=by)
-    return extension
-
-
-@transaction.atomic
-def deputy_request_extension_decide(
-    *,
-    pk: int,
-    extension_id: int,
-    by: User,
-    approve: bool,
-    comment: str = "",
-    version: int | None = None,
-) -> DeputyRequest:
-    """Staff approve or reject an extension. The original due date stays for statistics."""
-    item, extension = FLOW.decide_extension(
-        pk,
-        by=by,
-        may=permissions.can_decide_extension,
-        extension_id=extension_id,
-        approve=approve,
-        comment=comment,
-        version=version,
-    )
-    recipients = [
-        extension.requested_by,
-        *department_users([item.lead_department_id], heads_only=True),
-    ]
-    if approve:
-        # The requester is told of an extension (APPC art. 76).
-        recipients += deputy_users(item)
-    notify(
-        users=recipients, kind=NotificationKind.EXTENSION_DECIDED, item=item, email=True, exclude=by
-    )
-    return item
+EXTENSIONS: ExtensionSteps[DeputyRequest] = ExtensionSteps(
+    FLOW,
+    may_ask=permissions.can_ask_extension,
+    may_decide=permissions.can_decide_extension,
+    rule_code=REQUEST_RULE,
+    # The requester is told of an extension (APPC art. 76).
+    told_of_approval=deputy_users,
+)
+#: The lead department asks for a later due date with a reason; staff decide.
+deputy_request_extension_ask = EXTENSIONS.ask
+#: Staff approve or reject an extension. The original due date stays for statistics.
+deputy_request_extension_decide = EXTENSIONS.decide

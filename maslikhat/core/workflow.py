@@ -16,13 +16,16 @@ import datetime
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Generic, TypeVar
 
-from django.db import models
+from django.db import models, transaction
 from django.db.models import F
 from django.utils.functional import Promise
+
+from maslikhat.directory.recipients import department_users, staff_users
 
 from . import services as core_services
 from .exceptions import ActionForbidden, StaleVersion, TransitionNotAllowed
 from .extensions import Extension
+from .notifications import NotificationKind, notify
 
 #: action -> (the states it is allowed in, the state it leads to; ``None`` keeps the state).
 Transitions = Mapping[str, tuple[frozenset[str], str | None]]
@@ -203,3 +206,91 @@ class Workflow(Generic[ItemT]):
             for name, check in checks.items()
             if self.allowed(name, item.status) and check(actor, item)
         }
+
+
+class ExtensionSteps(Generic[ItemT]):
+    """Asking for and deciding an extension of one item kind, with who is told.
+
+    The staff are told of an extension asked; the department that asked (and its
+    heads) of the decision, and ``told_of_approval(item)`` too when it is approved (the
+    deputies of a request: APPC art. 76). ``may_ask``/``may_decide`` are the kind's
+    predicates, ``rule_code`` its deadline rule (which caps the extensions).
+    A kind's services expose ``ask`` and ``decide`` under their own names.
+    """
+
+    def __init__(
+        self,
+        flow: Workflow[ItemT],
+        *,
+        may_ask: Callable[[Any, Any], bool],
+        may_decide: Callable[[Any, Any], bool],
+        rule_code: str,
+        told_of_approval: Callable[[ItemT], Iterable[Any]] = lambda item: (),
+    ) -> None:
+        self.flow = flow
+        self.may_ask = may_ask
+        self.may_decide = may_decide
+        self.rule_code = rule_code
+        self.told_of_approval = told_of_approval
+
+    @transaction.atomic
+    def ask(
+        self,
+        *,
+        pk: int,
+        by: Any,
+        new_due_date: datetime.date,
+        reason: str,
+        version: int | None = None,
+    ) -> Extension:
+        """The lead department asks for a later due date with a reason; staff are told."""
+        item, extension = self.flow.ask_extension(
+            pk,
+            by=by,
+            may=self.may_ask,
+            new_due_date=new_due_date,
+            reason=reason,
+            rule_code=self.rule_code,
+            version=version,
+        )
+        notify(
+            users=staff_users(), kind=NotificationKind.EXTENSION_REQUESTED, item=item, exclude=by
+        )
+        return extension
+
+    @transaction.atomic
+    def decide(
+        self,
+        *,
+        pk: int,
+        extension_id: int,
+        by: Any,
+        approve: bool,
+        comment: str = "",
+        version: int | None = None,
+    ) -> ItemT:
+        """Approve or reject a pending extension (a rejection needs a ``comment``). The
+        original due date stays for statistics; those concerned are told by e-mail too."""
+        item, extension = self.flow.decide_extension(
+            pk,
+            by=by,
+            may=self.may_decide,
+            extension_id=extension_id,
+            approve=approve,
+            comment=comment,
+            version=version,
+        )
+        recipients = [
+            extension.requested_by,
+            *department_users([item.lead_department_id], heads_only=True),  # type: ignore[attr-defined]
+        ]
+        if approve:
+            recipients += self.told_of_approval(item)
+        notify(
+            users=recipients,
+            kind=NotificationKind.EXTENSION_DECIDED,
+            item=item,
+            email=True,
+            exclude=by,
+        )
+        return item
