@@ -484,3 +484,41 @@ def available_actions(actor: Actor, item: Instruction) -> set[str]:
     ):
         actions.discard("decide_extension")
     return actions
+
+
+# --- Publication of reports on the public portal ---------------------------------------------
+
+#: Publishing a report changes no state: staff may do it in every state of the instruction.
+TRANSITIONS["publish_report"] = (frozenset(InstructionStatus.values), None)
+TRANSITIONS["unpublish_report"] = (frozenset(InstructionStatus.values), None)
+ACTION_LABELS["publish_report"] = _("Publish the report")
+ACTION_LABELS["unpublish_report"] = _("Withdraw the report from the public portal")
+
+
+@transaction.atomic
+def instruction_report_publish(
+    *, pk: int, report_id: int, by: User, public: bool = True, version: int | None = None
+) -> ExecutionReport:
+    """Staff show (or hide again) one execution report on the public instruction page.
+
+    Reports, and the controller's returns written on them, are internal until then.
+    The instruction's history records who published or withdrew which report.
+    """
+    item = FLOW.start(pk, by=by, may=permissions.can_edit, version=version)
+    missing = ValidationFailed(_("Choose a report of this instruction."), field="report_id")
+    if not str(report_id).isdigit():
+        raise missing
+    report = item.reports.select_for_update().filter(pk=int(report_id)).first()
+    if report is None:
+        raise missing
+    public = bool(public)
+    if report.is_public != public:
+        report.is_public = public
+        report.save(update_fields=["is_public"])
+    FLOW.transition(
+        item,
+        "publish_report" if public else "unpublish_report",
+        by=by,
+        changes={"report": report.pk, "is_public": public},
+    )
+    return report
