@@ -153,7 +153,9 @@ def test_public_pages_have_no_serious_accessibility_violations(
             "links => links.map(link => link.getAttribute('href'))"
         )
         assert set(menu) >= MENU_PAGES, menu
-        for language in LANGUAGES:
+        # Russian on a phone, Kazakh on a desktop: both layouts, both languages.
+        for language, width in zip(LANGUAGES, (390, 1280), strict=True):
+            page.set_viewport_size({"width": width, "height": 844})
             page.context.clear_cookies()
             use_language(page, base, language)
             for path in (*menu, "/public/follow/", f"/public/rankings/?period={Q3}"):
