@@ -140,7 +140,7 @@ def export(client: APIClient, word: str) -> set[str]:
     assert response.status_code == 200, response.content
     streamed: Any = response
     content = b"".join(streamed.streaming_content).decode("utf-8-sig")
-    return {row[0] for row in list(csv.reader(io.StringIO(content)))[1:]}
+    return {row[0] for row in list(csv.reader(io.StringIO(content), delimiter=";"))[1:]}
 
 
 SURFACES: dict[str, Surface] = {
