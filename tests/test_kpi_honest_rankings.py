@@ -146,7 +146,7 @@ def test_the_export_leaves_the_composite_empty_for_not_enough_data(
     )
     assert response.status_code == 200
     content = b"".join(response.streaming_content)  # type: ignore[attr-defined]
-    rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+    rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig")), delimiter=";"))
     header, *lines = rows
     composite, enough = header.index("Composite (0–100)"), header.index("Not enough data")
     by_name = {line[1]: line for line in lines}
