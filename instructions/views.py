@@ -43,6 +43,7 @@ from maslikhat.core.item_views import (
     Tab,
     attach_badges,
     deadline_box,
+    extension_actions,
     history_entries,
     list_context,
     pending_of,
@@ -289,17 +290,10 @@ ACTIONS: dict[str, ActionSpec] = {
         _("The report was returned to the department."),
         anchor="reports",
     ),
-    "extension_ask": ActionSpec(
-        ExtensionAskForm,
-        services.instruction_extension_ask,
-        _("The extension was asked for. The maslikhat staff or the chair will decide."),
-        anchor="extensions",
-    ),
-    "extension_decide": ActionSpec(
-        ExtensionDecideForm,
-        services.instruction_extension_decide,
-        _("The decision on the extension was saved."),
-        sub_kwarg="extension_id",
+    **extension_actions(
+        ask=services.instruction_extension_ask,
+        decide=services.instruction_extension_decide,
+        asked=_("The extension was asked for. The maslikhat staff or the chair will decide."),
         anchor="extensions",
     ),
     "remove": ActionSpec(

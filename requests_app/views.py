@@ -42,6 +42,7 @@ from maslikhat.core.item_views import (
     Tab,
     attach_badges,
     deadline_box,
+    extension_actions,
     history_entries,
     list_context,
     pending_of,
@@ -544,16 +545,10 @@ ACTIONS: dict[str, ActionSpec] = {
         services.deputy_request_rate_request,
         _("Thank you: your rating of the request was saved."),
     ),
-    "extension_ask": ActionSpec(
-        ExtensionAskForm,
-        services.deputy_request_extension_ask,
-        _("The extension was asked for. The maslikhat staff will decide."),
-    ),
-    "extension_decide": ActionSpec(
-        ExtensionDecideForm,
-        services.deputy_request_extension_decide,
-        _("The decision on the extension was saved."),
-        sub_kwarg="extension_id",
+    **extension_actions(
+        ask=services.deputy_request_extension_ask,
+        decide=services.deputy_request_extension_decide,
+        asked=_("The extension was asked for. The maslikhat staff will decide."),
     ),
     "publish": ActionSpec(PublishForm, services.deputy_request_set_public, _published),
     "message": ActionSpec(

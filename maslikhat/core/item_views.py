@@ -22,11 +22,13 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from . import selectors as core_selectors
 from . import services as core_services
 from .deadlines import WorkingCalendar, due_explanation
+from .forms import ExtensionAskForm, ExtensionDecideForm
 from .web import (
     ActionSpec,
     BoundForm,
@@ -246,6 +248,27 @@ def item_action(
         detail_url=detail_url,
         render_detail=render_detail,
     )
+
+
+def extension_actions(
+    *,
+    ask: Callable[..., Any],
+    decide: Callable[..., Any],
+    asked: str | Promise,
+    anchor: str = "",
+) -> dict[str, ActionSpec]:
+    """The extension actions of an item page: ``extension_ask`` (``asked`` is what the
+    department reads once it asked) and ``extension_decide`` (of the pending extension)."""
+    return {
+        "extension_ask": ActionSpec(ExtensionAskForm, ask, asked, anchor=anchor),
+        "extension_decide": ActionSpec(
+            ExtensionDecideForm,
+            decide,
+            gettext_lazy("The decision on the extension was saved."),
+            sub_kwarg="extension_id",
+            anchor=anchor,
+        ),
+    }
 
 
 #: A kind's item page context: ``context(request, item, bound)`` (``bound`` is the form an
