@@ -40,6 +40,12 @@ MENU_PAGES = {
 }
 # Deputies mostly use phones; staff and heads work at a desk.
 PERSONAS = {"deputy1": (390, 844), "staff": (1280, 900), "finance-head": (1280, 900)}
+# Besides the pages everyone opens: what each of them does first.
+FIRST_PAGES = {
+    "deputy1": ("/requests/new/",),
+    "staff": ("/dashboard/",),
+    "finance-head": (),
+}
 
 
 @dataclass
@@ -199,6 +205,8 @@ def test_the_first_signed_in_pages_have_no_serious_accessibility_violations(
                     f"/instructions/{scene.instruction.pk}/",
                     "/kpi/",
                     f"/kpi/?period={Q3}",
+                    "/kpi/methodology/",
+                    *FIRST_PAGES[username],
                 ):
                     check(page, f"{base}{path}", language, found, seen)
     print(f"accessibility: {len(seen)} signed-in pages checked")
