@@ -69,7 +69,8 @@ class Endpoint:
     """One API call (path after ``/api/v1/``) on an instruction prepared in ``state``."""
 
     method: str
-    path: str  # {pk} the instruction, {eid} its pending extension, {meeting}, {protocol}
+    path: str  # {pk} the instruction, {eid} its pending extension, {rid} its report,
+    # {meeting}, {protocol}
     state: str = S.ON_CONTROL
     body: Callable[[World], dict[str, Any]] = field(default=lambda w: {})
     multipart: bool = False
@@ -140,6 +141,12 @@ ENDPOINTS: dict[str, Endpoint] = {
     "remove_from_control": Endpoint(
         "post", "instructions/{pk}/remove-from-control/", body=lambda w: {"reason": "Снято"}
     ),
+    "report_publish": Endpoint(
+        "post",
+        "instructions/{pk}/reports/{rid}/publish/",
+        "with_report",
+        lambda w: {"public": True},
+    ),
     "messages_list": Endpoint("get", "instructions/{pk}/messages/"),
     "messages_create": Endpoint(
         "post", "instructions/{pk}/messages/", body=lambda w: {"text": "Есть новости?"}
@@ -177,6 +184,7 @@ TABLE: list[tuple[str, int, int, int, int, int, int, int, int, int, int, int, in
     ("extensions_create",   403, 403, 404, 201, 201, 403, 403, 404, 404, 403, 403, 403, 401),
     ("extension_decide",    403, 403, 404, 403, 403, 403, 403, 404, 404, 200, 200, 403, 401),
     ("remove_from_control", 403, 403, 404, 403, 403, 403, 403, 404, 404, 200, 403, 403, 401),
+    ("report_publish",      403, 403, 404, 403, 403, 403, 403, 404, 404, 200, 403, 403, 401),
     ("messages_list",       200, 200, 404, 200, 200, 200, 200, 404, 404, 200, 200, 200, 401),
     ("messages_create",     201, 201, 404, 201, 201, 201, 201, 404, 404, 201, 403, 403, 401),
     ("attachments_list",    200, 200, 404, 200, 200, 200, 200, 404, 404, 200, 200, 200, 401),
@@ -210,6 +218,7 @@ def test_the_table_covers_every_action_route_of_the_instruction_api() -> None:
         .removeprefix("{pk}/")
         .rstrip("/")
         .replace("{eid}", r"(?P<eid>\d+)")
+        .replace("{rid}", r"(?P<report_id>[0-9]+)")
         for e in ENDPOINTS.values()
     }
     assert mounted <= declared, mounted - declared
@@ -239,6 +248,7 @@ def client_for(world: World, persona: str) -> APIClient:
 class Prepared:
     item: Instruction
     extension_id: int | None = None
+    report_id: int | None = None
 
 
 def prepare(world: World, state: str) -> Prepared:
@@ -251,6 +261,12 @@ def prepare(world: World, state: str) -> Prepared:
             reason="Экспертиза",
         )
         return Prepared(refresh(item), extension.pk)
+    if state == "with_report":
+        item = make_instruction(world)
+        report = services.instruction_report(
+            pk=item.pk, by=world.d.finance_exec, text="Работы идут", final=False
+        )
+        return Prepared(refresh(item), report_id=report.pk)
     return Prepared(make_instruction(world, status=state))
 
 
@@ -268,7 +284,7 @@ def snapshot(item: Instruction) -> dict[str, Any]:
         "executed_at": row.executed_at,
         "removal_reason": row.removal_reason,
         "reports": list(
-            ExecutionReport.objects.filter(instruction=row).values_list("id", "status")
+            ExecutionReport.objects.filter(instruction=row).values_list("id", "status", "is_public")
         ),
         "extensions": list(Extension.objects.for_item(row).values_list("id", "status")),
         "messages": Message.objects.for_item(row).count(),
@@ -284,6 +300,7 @@ def call(world: World, persona: str, name: str, prepared: Prepared) -> Any:
     path = "/api/v1/" + endpoint.path.format(
         pk=prepared.item.pk,
         eid=prepared.extension_id,
+        rid=prepared.report_id,
         meeting=world.meeting.pk,
         protocol=world.protocol.pk,
     )
@@ -311,7 +328,7 @@ def test_an_uninvolved_department_gets_404_on_the_instruction_and_every_action(
 ) -> None:
     """The same rule as the table's energy columns, stated on its own: never a 403."""
     item_endpoints = [name for name, e in ENDPOINTS.items() if "{pk}" in e.path]
-    assert len(item_endpoints) == 15
+    assert len(item_endpoints) == 16
     for name in item_endpoints:
         prepared = prepare(world, ENDPOINTS[name].state)
         before = snapshot(prepared.item)

@@ -76,16 +76,26 @@ ENTITLED: dict[str, str] = {
 #: Actions of the table no service or endpoint offers yet (staff create instructions
 #: and remove them from control; editing an instruction is not in ``docs/api.md``).
 WITHOUT_SERVICE = {"edit"}
+#: Actions that change no state: staff publish an execution report on the public portal (or
+#: withdraw it) in any state; tests/reports/test_public_instructions.py covers who may.
+STATELESS = {"publish_report", "unpublish_report"}
 #: Actions that add a row beside the instruction and do not bump its version.
 NO_VERSION_BUMP = {"ask_extension"}
 
 
 def test_it_declares_an_entitled_persona_for_every_action_of_the_table() -> None:
-    assert set(ENTITLED) | WITHOUT_SERVICE == set(services.TRANSITIONS)
-    assert not set(ENTITLED) & WITHOUT_SERVICE
+    assert set(ENTITLED) | WITHOUT_SERVICE | STATELESS == set(services.TRANSITIONS)
+    assert not set(ENTITLED) & (WITHOUT_SERVICE | STATELESS)
     for action, (states, target) in services.TRANSITIONS.items():
         assert states <= set(ALL_STATUSES), action
         assert target is None or target in ALL_STATUSES, action
+
+
+def test_publishing_a_report_is_allowed_in_every_state_and_keeps_the_state() -> None:
+    for action in STATELESS:
+        states, target = services.TRANSITIONS[action]
+        assert states == set(ALL_STATUSES), action
+        assert target is None, action
 
 
 def test_an_action_without_a_service_has_no_service_function_either() -> None:

@@ -39,6 +39,8 @@ from reports.models import ExportFormat, ExportJob, ExportKind, ExportStatus
 from reports.services import export_root
 from requests_app.models import RequestStatus
 from tests.factories import DemoDirectory, UserFactory
+from tests.instruction_helpers import make_instruction
+from tests.instruction_helpers import make_world as make_instruction_world
 from tests.requests_helpers import make_request
 
 pytestmark = pytest.mark.django_db
@@ -66,6 +68,7 @@ class World:
     directory: DemoDirectory
     admin: User  # an administrator without Django superuser rights: the role alone counts
     published: int = 0
+    instruction: int = 0  # a commission's instruction on control (public)
     flag: int = 0
     job: int = 0
     open_round: int = 0
@@ -181,6 +184,9 @@ ROWS: list[Row] = [
     Row("public/requests/", "get", lambda w: "/public/requests/", everyone()),
     Row("public/requests/<int:pk>/", "get", lambda w: f"/public/requests/{w.published}/",
         everyone()),
+    Row("public/instructions/", "get", lambda w: "/public/instructions/", everyone()),
+    Row("public/instructions/<int:pk>/", "get",
+        lambda w: f"/public/instructions/{w.instruction}/", everyone()),
     Row("public/statistics/", "get", lambda w: "/public/statistics/", everyone()),
     Row("public/rankings/", "get", lambda w: f"/public/rankings/?period={Q3}", everyone()),
     Row("public/methodology/", "get", lambda w: "/public/methodology/", everyone()),
@@ -237,7 +243,14 @@ def world(directory: DemoDirectory) -> World:
         last_rated_at=datetime.datetime(2026, 8, 1, tzinfo=datetime.UTC),
         detected_at=datetime.datetime(2026, 8, 2, tzinfo=datetime.UTC),
     )
-    return World(directory=directory, admin=admin, published=published.pk, flag=flag.pk)
+    instruction = make_instruction(make_instruction_world(directory))
+    return World(
+        directory=directory,
+        admin=admin,
+        published=published.pk,
+        instruction=instruction.pk,
+        flag=flag.pk,
+    )
 
 
 def persona(world: World, role: str) -> User | None:
