@@ -117,7 +117,7 @@ def requests_of_target(kind: str, target_id: int) -> QuerySet[DeputyRequest]:
     if kind == TargetKind.REQUEST:
         return qs.filter(pk=target_id)
     if kind == TargetKind.DEPARTMENT:
-        return qs.filter(lead_department_id=target_id)
+        return public.answered_by_department(qs, target_id)
     if kind == TargetKind.DISTRICT:
         return qs.filter(district_id=target_id)
     return own_requests(qs, target_id)

@@ -76,6 +76,15 @@ MONTH_PATTERN = re.compile(r"^(\d{4})-(\d{2})$")
 PLAN_LIMIT = 200
 
 
+def answered_by_department(
+    qs: QuerySet[DeputyRequest], department_id: int
+) -> QuerySet[DeputyRequest]:
+    """Published requests a department has answered: the public learns which department
+    answered a request when its final answer is published (on closing), never earlier,
+    so the list, the feed and the follow digests all narrow by department this way."""
+    return qs.filter(status=RequestStatus.CLOSED, lead_department_id=department_id)
+
+
 def published_requests() -> QuerySet[DeputyRequest]:
     """Every request the public may see, with only the fields it may see."""
     return (
@@ -124,6 +133,11 @@ class PublicRequestFilter(django_filters.FilterSet):
     author = django_filters.ModelChoiceFilter(
         queryset=Deputy.objects.select_related("user"), method="filter_author", label=_("Deputy")
     )
+    department = django_filters.ModelChoiceFilter(
+        queryset=Department.objects.all(),
+        method="filter_department",
+        label=_("Department that answered"),
+    )
     convocation = django_filters.ModelChoiceFilter(
         queryset=Convocation.objects.all(), label=_("Convocation")
     )
@@ -131,10 +145,24 @@ class PublicRequestFilter(django_filters.FilterSet):
 
     class Meta:
         model = DeputyRequest
-        fields = ["search", "district", "category", "status", "author", "convocation", "month"]
+        fields = [
+            "search",
+            "district",
+            "category",
+            "status",
+            "author",
+            "department",
+            "convocation",
+            "month",
+        ]
 
     def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return public_search(queryset, value)
+
+    def filter_department(
+        self, queryset: QuerySet, name: str, value: Department | None
+    ) -> QuerySet:
+        return queryset if value is None else answered_by_department(queryset, value.pk)
 
     def filter_author(self, queryset: QuerySet, name: str, value: Deputy | None) -> QuerySet:
         # A deputy's public requests include those they co-authored.

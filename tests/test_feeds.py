@@ -89,12 +89,26 @@ def test_the_feed_applies_the_public_lists_filters(
         "district": (requests["medeu"], "Парк в Медеуском"),
         "category": (requests["roads"], "Дорога в Алмалинском"),
         "author": (directory.bob.pk, "Парк в Медеуском"),
-        "department": (directory.finance.pk, "Дорога в Алмалинском"),
+        "department": (directory.mobility.pk, "Парк в Медеуском"),
     }
     for name, (value, expected) in cases.items():
         found = titles(client, {name: value})
         assert len(found) == 1, name
         assert expected in found[0], name
+
+
+def test_a_department_filter_shows_only_what_the_department_has_answered(
+    client: Client, directory: DemoDirectory, requests: dict[str, int]
+) -> None:
+    # The road request is routed to finance but still open: the public pages do not say
+    # which department works on it, so neither the feed nor the list may reveal it.
+    assert titles(client, {"department": directory.finance.pk}) == []
+    listed = client.get("/public/requests/", {"department": directory.finance.pk})
+    assert listed.status_code == 200
+    assert "Дорога в Алмалинском" not in listed.content.decode()
+    answered = client.get("/public/requests/", {"department": directory.mobility.pk})
+    assert "Парк в Медеуском" in answered.content.decode()
+    assert "Дорога в Алмалинском" not in answered.content.decode()
 
 
 def test_a_feed_with_an_unknown_filter_value_answers_400_not_500(
