@@ -405,6 +405,8 @@ EXTENSIONS: ExtensionSteps[Instruction] = ExtensionSteps(
     may_ask=permissions.can_ask_extension,
     may_decide=permissions.can_decide_extension,
     rule_code=INSTRUCTION_RULE,
+    deciders=staff_users,
+    heads_of=lambda item: department_users([item.lead_department_id], heads_only=True),
 )
 #: The lead department asks for a later due date; staff or the chair decide.
 instruction_extension_ask = EXTENSIONS.ask

@@ -61,6 +61,7 @@ from instructions.filters import INSTRUCTION_ORDERING_FIELDS, InstructionFilter
 from instructions.models import ExecutionReport, Instruction, InstructionStatus, ReportPeriod
 from instructions.selectors import instruction_visible
 from instructions.selectors import with_overdue as instruction_with_overdue
+from kpi.presenters import period_label
 from maslikhat.core.extensions import Extension, ExtensionStatus
 from maslikhat.directory.actors import Actor
 from requests_app.models import DeputyRequest, Outcome, RequestStatus, Response
@@ -623,7 +624,7 @@ def kpi_export(*, params: Params, language: str) -> ExportSpec:
             *[str(label) for _key, label in components],
         ]
         yes, no = gettext("yes"), gettext("no")
-        title = gettext("KPI ranking %(period)s") % {"period": rankings.period}
+        title = gettext("KPI ranking %(period)s") % {"period": period_label(rankings.period)}
     rows = [
         (
             row.rank,

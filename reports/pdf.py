@@ -23,6 +23,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from kpi.presenters import period_label
 from maslikhat.directory.actors import Actor
 
 from .selectors import instruction_counters, request_summary
@@ -125,7 +126,9 @@ def quarterly_report_pdf(*, actor: Actor, period: Any) -> bytes:
             rankings[kind] = None
 
     buffer = io.BytesIO()
-    title = gettext("Almaty city maslikhat: report for %(period)s") % {"period": period.key}
+    title = gettext("Almaty city maslikhat: report for %(period)s") % {
+        "period": period_label(period.key)
+    }
     document = SimpleDocTemplate(
         buffer,
         pagesize=A4,

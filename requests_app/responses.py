@@ -23,7 +23,7 @@ from maslikhat.core.notifications import NotificationKind, notify
 from maslikhat.core.text import clean_text
 from maslikhat.core.workflow import ExtensionSteps
 from maslikhat.directory.actors import actor_for
-from maslikhat.directory.recipients import department_users
+from maslikhat.directory.recipients import department_users, staff_users
 
 from . import permissions
 from .lifecycle import (
@@ -349,6 +349,8 @@ EXTENSIONS: ExtensionSteps[DeputyRequest] = ExtensionSteps(
     may_ask=permissions.can_ask_extension,
     may_decide=permissions.can_decide_extension,
     rule_code=REQUEST_RULE,
+    deciders=staff_users,
+    heads_of=lambda item: department_users([item.lead_department_id], heads_only=True),
     # The requester is told of an extension (APPC art. 76).
     told_of_approval=deputy_users,
 )

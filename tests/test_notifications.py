@@ -96,7 +96,7 @@ def test_a_rolled_back_action_notifies_and_enqueues_nothing(
     item = make_request(directory, status=S.IN_PROGRESS)
     response = draft_answer(directory, item)
     failing = mock.patch(
-        "requests_app.services.refresh_search_document", side_effect=RuntimeError("boom")
+        "requests_app.responses.refresh_search_document", side_effect=RuntimeError("boom")
     )
     capture = django_capture_on_commit_callbacks(execute=True)
     # notify(ANSWERED, email=True) runs, then the service fails before its commit.

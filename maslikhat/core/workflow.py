@@ -20,8 +20,6 @@ from django.db import models, transaction
 from django.db.models import F
 from django.utils.functional import Promise
 
-from maslikhat.directory.recipients import department_users, staff_users
-
 from . import services as core_services
 from .exceptions import ActionForbidden, StaleVersion, TransitionNotAllowed
 from .extensions import Extension
@@ -214,7 +212,9 @@ class ExtensionSteps(Generic[ItemT]):
     The staff are told of an extension asked; the department that asked (and its
     heads) of the decision, and ``told_of_approval(item)`` too when it is approved (the
     deputies of a request: APPC art. 76). ``may_ask``/``may_decide`` are the kind's
-    predicates, ``rule_code`` its deadline rule (which caps the extensions).
+    predicates, ``rule_code`` its deadline rule (which caps the extensions). Who the
+    staff and a department's heads are is the directory's business: the kind passes
+    ``deciders()`` and ``heads_of(item)`` (core imports no app above it).
     A kind's services expose ``ask`` and ``decide`` under their own names.
     """
 
@@ -225,9 +225,13 @@ class ExtensionSteps(Generic[ItemT]):
         may_ask: Callable[[Any, Any], bool],
         may_decide: Callable[[Any, Any], bool],
         rule_code: str,
+        deciders: Callable[[], Iterable[Any]],
+        heads_of: Callable[[ItemT], Iterable[Any]],
         told_of_approval: Callable[[ItemT], Iterable[Any]] = lambda item: (),
     ) -> None:
         self.flow = flow
+        self.deciders = deciders
+        self.heads_of = heads_of
         self.may_ask = may_ask
         self.may_decide = may_decide
         self.rule_code = rule_code
@@ -254,7 +258,10 @@ class ExtensionSteps(Generic[ItemT]):
             version=version,
         )
         notify(
-            users=staff_users(), kind=NotificationKind.EXTENSION_REQUESTED, item=item, exclude=by
+            users=list(self.deciders()),
+            kind=NotificationKind.EXTENSION_REQUESTED,
+            item=item,
+            exclude=by,
         )
         return extension
 
@@ -280,10 +287,7 @@ class ExtensionSteps(Generic[ItemT]):
             comment=comment,
             version=version,
         )
-        recipients = [
-            extension.requested_by,
-            *department_users([item.lead_department_id], heads_only=True),  # type: ignore[attr-defined]
-        ]
+        recipients = [extension.requested_by, *self.heads_of(item)]
         if approve:
             recipients += self.told_of_approval(item)
         notify(
