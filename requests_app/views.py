@@ -376,6 +376,7 @@ HISTORY_LABELS: dict[str, Promise] = {
     "publish": _("Published on the public portal"),
     "unpublish": _("Removed from the public portal"),
     "attachment_added": _("File attached"),
+    "admin_edit": _("Corrected in the administration panel"),
 }
 
 

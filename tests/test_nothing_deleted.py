@@ -128,6 +128,9 @@ def test_an_admin_correction_is_written_to_the_history_with_from_and_to(
     assert event.actor == directory.admin
     assert event.changes == {"title": [old_title, "Ремонт дороги на ул. Абая"]}
     assert event.from_status == event.to_status == RequestStatus.IN_PROGRESS
+    # The request's page names the correction in its history.
+    page = client.get(f"/requests/{item.pk}/", HTTP_ACCEPT_LANGUAGE="en")
+    assert "Corrected in the administration panel" in page.content.decode()
 
 
 def test_saving_the_admin_form_unchanged_writes_nothing(directory: DemoDirectory) -> None:
