@@ -18,7 +18,7 @@ from kpi import services
 from kpi.models import ActivityKind, DeputyActivity, RaterFlag
 from maslikhat.directory.models import Department
 from tests.factories import DepartmentFactory
-from tests.test_kpi_services import AS_OF, Q3, D, at, worked_example
+from tests.kpi.test_kpi_services import AS_OF, Q3, D, at, worked_example
 
 DEPARTMENTS = "/api/v1/kpi/departments/"
 DEPUTIES = "/api/v1/kpi/deputies/"

@@ -53,7 +53,7 @@ from tests.requests_helpers import make_request
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("REDIS_URL", "")
 #: Every wait is bounded; a worker start takes 2–5 s, a redelivery the visibility timeout.
 WAIT_SECONDS = 60

@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BASE = "maslikhat.settings.base"
 PRODUCTION = "maslikhat.settings.production"
 REAL_KEY = "k" * 20 + "0123456789abcdefghijklmnopqrstuvwxyz-README-probe"

@@ -21,8 +21,8 @@ from requests_app.models import DeputyRequest, RegistrationCounter, RequestStatu
 from tests.browser import axe_violations, blocking, checked_browser_page
 from tests.factories import DemoDirectory, DistrictFactory
 from tests.instruction_helpers import make_instruction, make_world
+from tests.kpi.test_kpi_services import AS_OF, Q3, worked_example
 from tests.requests_helpers import category, make_request
-from tests.test_kpi_services import AS_OF, Q3, worked_example
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -248,7 +248,7 @@ def test_the_kpi_ranking_exports_from_its_snapshot(
     client: Client, directory: DemoDirectory
 ) -> None:
     from kpi import services as kpi_services
-    from tests.test_kpi_services import AS_OF, Q3, worked_example
+    from tests.kpi.test_kpi_services import AS_OF, Q3, worked_example
 
     worked_example(directory)
     kpi_services.kpi_compute(as_of=AS_OF, period=Q3)

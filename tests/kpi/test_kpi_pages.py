@@ -27,7 +27,7 @@ from kpi.models import ActivityKind, DeputyActivity, KpiWeights, RaterFlag, Surv
 from kpi.models import SurveyRound as Round
 from maslikhat.accounts.models import User
 from tests.factories import DemoDirectory, DistrictFactory
-from tests.test_kpi_services import AS_OF, Q3, D, at, bulk_requests, worked_example
+from tests.kpi.test_kpi_services import AS_OF, Q3, D, at, bulk_requests, worked_example
 
 pytestmark = pytest.mark.django_db
 

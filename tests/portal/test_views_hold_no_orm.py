@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 #: Apps whose pages are held to the rule.
 APPS = ("kpi", "reports", "requests_app", "instructions", "maslikhat/core")
 

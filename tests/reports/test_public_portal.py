@@ -287,7 +287,7 @@ def test_rankings_show_an_empty_state_before_any_snapshot(client: Client, scene:
 
 def test_rankings_and_methodology_read_the_kpi(client: Client, directory: DemoDirectory) -> None:
     from kpi import services as kpi_services
-    from tests.test_kpi_services import AS_OF, Q3, worked_example
+    from tests.kpi.test_kpi_services import AS_OF, Q3, worked_example
 
     worked_example(directory)
     kpi_services.kpi_compute(as_of=AS_OF, period=Q3)

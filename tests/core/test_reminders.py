@@ -52,8 +52,8 @@ from requests_app import services
 from requests_app.models import DeputyRequest
 from tests.factories import DemoDirectory, department_officer
 from tests.instruction_helpers import World, create_instruction, make_world
+from tests.requests_app.test_requests_concurrency import sqlite_file_database
 from tests.requests_helpers import answer, make_request
-from tests.test_requests_concurrency import sqlite_file_database
 
 ALMATY = ZoneInfo("Asia/Almaty")
 #: ``clock(day, hour=10)``: the frozen clock moved to that hour of ``day`` in Almaty.

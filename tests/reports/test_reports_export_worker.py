@@ -1,6 +1,6 @@
 """A background export built by a real ``celery worker`` through the real Redis broker.
 
-Uses the worker stack of ``tests.test_reminders_integration`` (a queue of the test's own, a
+Uses the worker stack of ``tests.core.test_reminders_integration`` (a queue of the test's own, a
 worker subprocess on the PostgreSQL test database). Skips without ``REDIS_URL``; fails under
 ``CI=true`` when Redis or PostgreSQL is missing.
 """
@@ -17,12 +17,12 @@ from rest_framework.test import APIClient
 from reports.models import ExportJob, ExportStatus
 from reports.tasks import export_build
 from requests_app.models import DeputyRequest, RequestStatus
-from tests.factories import DemoDirectory
-from tests.reports_helpers import bulk_requests, places
-from tests.test_reminders_integration import Stack, wait_for
+from tests.core.test_reminders_integration import Stack, wait_for
 
 # The reminders' worker stack fixture, available here as ``worker_stack``.
-from tests.test_reminders_integration import stack as worker_stack  # noqa: F401
+from tests.core.test_reminders_integration import stack as worker_stack  # noqa: F401
+from tests.factories import DemoDirectory
+from tests.reports_helpers import bulk_requests, places
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 

@@ -1,7 +1,7 @@
 """A worker SIGKILLed in the middle of an export: the job is restarted and built once.
 
 Real Redis, real ``celery worker`` subprocesses on the PostgreSQL test database (the worker
-stack of ``tests.test_reminders_integration``). The broker's visibility timeout is the
+stack of ``tests.core.test_reminders_integration``). The broker's visibility timeout is the
 production one (an hour), so Redis does not hand the killed worker's message to anybody
 during the test: what brings the export back is the job's lease running out and the export
 sweep (``reports.export_jobs_sweep``) putting it back in the queue. Skips without
@@ -26,13 +26,13 @@ from rest_framework.test import APIClient
 from reports.models import ExportJob, ExportStatus
 from reports.tasks import export_build, export_jobs_sweep
 from requests_app.models import DeputyRequest, RequestStatus
-from tests import test_reminders_integration as reminders_integration
-from tests.factories import DemoDirectory
-from tests.reports_helpers import bulk_requests, places
-from tests.test_reminders_integration import REDIS_URL, Stack, wait_for
+from tests.core import test_reminders_integration as reminders_integration
+from tests.core.test_reminders_integration import REDIS_URL, Stack, wait_for
 
 # The reminders' worker stack fixture, available here as ``reminders_stack``.
-from tests.test_reminders_integration import stack as reminders_stack  # noqa: F401
+from tests.core.test_reminders_integration import stack as reminders_stack  # noqa: F401
+from tests.factories import DemoDirectory
+from tests.reports_helpers import bulk_requests, places
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 

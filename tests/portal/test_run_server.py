@@ -34,7 +34,7 @@ import pytest
 from maslikhat.core.management.commands.run_portal import portal_environment
 from tests.conftest import skip_or_fail
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 MANAGE = str(ROOT / "manage.py")
 CLIENTS = 50
 ROUNDS = 2

@@ -17,7 +17,7 @@ import pytest
 
 from tests.conftest import skip_or_fail
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 LANGUAGES = ("ru", "kk", "en")
 SKIP_DIRS = {".venv", "var", ".git", "node_modules", "static"}
 

@@ -17,9 +17,9 @@ from pathlib import Path
 import polib
 import pytest
 
-from tests.test_i18n import catalog, locale_dirs
+from tests.portal.test_i18n import catalog, locale_dirs
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 GLOSSARY = ROOT / "docs" / "glossary.md"
 START, END = "<!-- glossary-terms:start -->", "<!-- glossary-terms:end -->"
 COLUMNS = ("en", "ru", "kk", "ru stems", "kk stems", "ru: do not use", "kk: do not use")

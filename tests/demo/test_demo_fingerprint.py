@@ -28,7 +28,7 @@ from maslikhat.directory.models import DepartmentKind
 from maslikhat.directory.services import read_reference_data
 from requests_app.models import Outcome
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DOMAIN_APPS = ("maslikhat", "requests_app", "kpi", "reports")
 
 

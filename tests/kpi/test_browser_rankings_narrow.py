@@ -9,7 +9,7 @@ import pytest
 from kpi import services
 from tests.browser import browser_page
 from tests.factories import DemoDirectory
-from tests.test_kpi_services import AS_OF, Q3, worked_example
+from tests.kpi.test_kpi_services import AS_OF, Q3, worked_example
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -3,7 +3,7 @@
 A frozen clock (``time_machine``) stands for time passing; "a worker" is a claim made
 through ``export_job_claim``, "a dead worker" a claim nobody renews. Runs on SQLite and,
 with ``DATABASE_URL``, on PostgreSQL. The real worker killed mid-export is in
-``tests/test_reports_export_recovery.py``.
+``tests/reports/test_reports_export_recovery.py``.
 """
 
 from __future__ import annotations

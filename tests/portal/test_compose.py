@@ -25,7 +25,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management import get_commands
 from django.urls import resolve
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
 ENV_EXAMPLE = ROOT / ".env.example"

@@ -22,7 +22,7 @@ from django.urls import reverse
 from kpi import services
 from kpi.models import KpiSnapshot, KpiWeights
 from tests.factories import DemoDirectory
-from tests.test_kpi_services import AS_OF, Q3, worked_example
+from tests.kpi.test_kpi_services import AS_OF, Q3, worked_example
 
 pytestmark = pytest.mark.django_db
 
