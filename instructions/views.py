@@ -35,6 +35,7 @@ from maslikhat.core.forms import (
     ExtensionDecideForm,
     MessageForm,
 )
+from maslikhat.core.item_views import HISTORY_LABELS as ITEM_HISTORY_LABELS
 from maslikhat.core.item_views import (
     PAGE_SIZE,
     ItemPage,
@@ -48,6 +49,7 @@ from maslikhat.core.item_views import (
     list_context,
     pending_of,
     read_thread,
+    thread_actions,
 )
 from maslikhat.core.web import (
     ActionSpec,
@@ -180,16 +182,14 @@ def instruction_list(request: HttpRequest) -> HttpResponse:
 
 #: What each audit action reads as in the history (past tense).
 HISTORY_LABELS: dict[str, Promise] = {
+    **ITEM_HISTORY_LABELS,
     "create": _("Put on control"),
     "edit": _("Edited"),
     "report_interim": _("Interim report submitted"),
     "report_final": _("Final report submitted"),
     "accept": _("Report accepted: executed"),
     "return": _("Report returned to the department"),
-    "extension_asked": _("Extension asked"),
-    "decide_extension": _("Extension decided"),
     "remove_from_control": _("Removed from control"),
-    "attachment_added": _("File attached"),
 }
 
 
@@ -312,14 +312,10 @@ ACTIONS: dict[str, ActionSpec] = {
         sub_kwarg="report_id",
         anchor="reports",
     ),
-    "message": ActionSpec(
-        MessageForm, services.instruction_message_post, _("The message was sent."), anchor="thread"
-    ),
-    "attachment": ActionSpec(
-        AttachmentForm,
-        services.instruction_attachment_add,
-        _("The file was attached."),
-        anchor="attachments",
+    **thread_actions(
+        message=services.instruction_message_post,
+        attach=services.instruction_attachment_add,
+        attach_key="attachment",
     ),
 }
 

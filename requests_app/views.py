@@ -35,6 +35,7 @@ from maslikhat.core.forms import (
     MessageForm,
     ReasonForm,
 )
+from maslikhat.core.item_views import HISTORY_LABELS as ITEM_HISTORY_LABELS
 from maslikhat.core.item_views import (
     ItemPage,
     ListSorting,
@@ -47,6 +48,7 @@ from maslikhat.core.item_views import (
     list_context,
     pending_of,
     read_thread,
+    thread_actions,
 )
 from maslikhat.core.web import (
     ActionSpec,
@@ -355,6 +357,7 @@ def request_similar(request: HttpRequest) -> HttpResponse:
 
 #: What each audit action reads as in the history (past tense).
 HISTORY_LABELS: dict[str, Promise] = {
+    **ITEM_HISTORY_LABELS,
     "create": _("Draft created"),
     "edit": _("Draft edited"),
     "submit": _("Submitted and registered"),
@@ -370,12 +373,9 @@ HISTORY_LABELS: dict[str, Promise] = {
     "rework": _("Returned for rework"),
     "auto_close": _("Closed without evaluation"),
     "rate_request": _("Request rated by the department"),
-    "extension_asked": _("Extension asked"),
-    "decide_extension": _("Extension decided"),
     "withdraw": _("Withdrawn"),
     "publish": _("Published on the public portal"),
     "unpublish": _("Removed from the public portal"),
-    "attachment_added": _("File attached"),
     "admin_edit": _("Corrected in the administration panel"),
 }
 
@@ -552,17 +552,10 @@ ACTIONS: dict[str, ActionSpec] = {
         asked=_("The extension was asked for. The maslikhat staff will decide."),
     ),
     "publish": ActionSpec(PublishForm, services.deputy_request_set_public, _published),
-    "message": ActionSpec(
-        MessageForm,
-        services.deputy_request_message_post,
-        _("The message was sent."),
-        anchor="thread",
-    ),
-    "attach": ActionSpec(
-        AttachmentForm,
-        services.deputy_request_attachment_add,
-        _("The file was attached."),
-        anchor="attachments",
+    **thread_actions(
+        message=services.deputy_request_message_post,
+        attach=services.deputy_request_attachment_add,
+        attach_key="attach",
     ),
 }
 

@@ -28,7 +28,7 @@ from django.views.decorators.http import require_GET, require_POST
 from . import selectors as core_selectors
 from . import services as core_services
 from .deadlines import WorkingCalendar, due_explanation
-from .forms import ExtensionAskForm, ExtensionDecideForm
+from .forms import AttachmentForm, ExtensionAskForm, ExtensionDecideForm, MessageForm
 from .web import (
     ActionSpec,
     BoundForm,
@@ -124,6 +124,15 @@ def choice_label(choices: type[models.TextChoices], code: str) -> str:
         return str(choices(code).label)
     except ValueError:
         return code
+
+
+#: What the audit actions every kind records read as in an item's history (past tense);
+#: each kind's page extends it with its own (``{**HISTORY_LABELS, "create": …}``).
+HISTORY_LABELS: Mapping[str, Promise] = {
+    "extension_asked": gettext_lazy("Extension asked"),
+    "decide_extension": gettext_lazy("Extension decided"),
+    "attachment_added": gettext_lazy("File attached"),
+}
 
 
 def history_entries(
@@ -267,6 +276,21 @@ def extension_actions(
             gettext_lazy("The decision on the extension was saved."),
             sub_kwarg="extension_id",
             anchor=anchor,
+        ),
+    }
+
+
+def thread_actions(
+    *, message: Callable[..., Any], attach: Callable[..., Any], attach_key: str
+) -> dict[str, ActionSpec]:
+    """The thread actions of an item page: ``message`` (a message in its thread) and, under
+    ``attach_key`` (the name the kind's URLs give it), a file attached to the item."""
+    return {
+        "message": ActionSpec(
+            MessageForm, message, gettext_lazy("The message was sent."), anchor="thread"
+        ),
+        attach_key: ActionSpec(
+            AttachmentForm, attach, gettext_lazy("The file was attached."), anchor="attachments"
         ),
     }
 
