@@ -494,7 +494,7 @@ def available_actions(actor: Actor, item: Instruction) -> set[str]:
 TRANSITIONS["publish_report"] = (frozenset(InstructionStatus.values), None)
 TRANSITIONS["unpublish_report"] = (frozenset(InstructionStatus.values), None)
 ACTION_LABELS["publish_report"] = _("Publish the report")
-ACTION_LABELS["unpublish_report"] = _("Withdraw the report from the public portal")
+ACTION_LABELS["unpublish_report"] = _("Take the report off the public portal")
 
 
 @transaction.atomic
