@@ -307,7 +307,7 @@ ACTIONS: dict[str, ActionSpec] = {
         lambda report: (
             gettext("The report is shown on the public portal.")
             if report.is_public
-            else gettext("The report was withdrawn from the public portal.")
+            else gettext("The report was taken off the public portal.")
         ),
         sub_kwarg="report_id",
         anchor="reports",
