@@ -16,13 +16,10 @@ from datetime import date
 from django.db.models import Min, Q
 from django.utils import timezone
 
-from maslikhat.core.extensions import Extension, ExtensionStatus
 from maslikhat.core.items import ItemType
 from maslikhat.core.reminders import (
     DUE,
     ESCALATE,
-    EXTENSION,
-    EXTENSION_AFTER,
     OVERDUE,
     PERIODIC_REPORT,
     REMIND,
@@ -31,7 +28,7 @@ from maslikhat.core.reminders import (
     Reason,
     SweepResult,
     Windows,
-    local_midnight,
+    extensions_awaiting,
 )
 from maslikhat.directory.recipients import Recipients
 
@@ -105,12 +102,7 @@ class InstructionReminders(ItemReminders):
             .select_related("controller_deputy__user", "controller_commission__chair__user")
             .order_by("id")
         )
-        asked = Extension.objects.filter(
-            item_type=ItemType.INSTRUCTION,
-            status=ExtensionStatus.PENDING,
-            created_at__gte=local_midnight(windows.extension_from),
-            created_at__lt=local_midnight(windows.extension_to),
-        ).values("item_id")
+        asked = extensions_awaiting(ItemType.INSTRUCTION, windows)
         self.extended = list(Instruction.objects.filter(pk__in=asked).order_by("id"))
 
     def remind(self, windows: Windows, drafts: Drafts, result: SweepResult) -> None:
@@ -120,9 +112,7 @@ class InstructionReminders(ItemReminders):
             need_staff=bool(self.extended)
             or any(item.due_date in windows.overdue for item in self.instructions),
         )
-        for instruction in self.extended:
-            result.items[EXTENSION] += 1
-            drafts.add(people.staff, REMIND, instruction, Reason(EXTENSION, EXTENSION_AFTER))
+        self.remind_of_extensions(self.extended, people.staff, drafts, result)
         for instruction in self.instructions:
             officers = people.officers.get(instruction.lead_department_id, [])
             heads = people.heads.get(instruction.lead_department_id, [])

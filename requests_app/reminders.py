@@ -13,7 +13,6 @@ from datetime import date
 
 from django.db.models import Min
 
-from maslikhat.core.extensions import Extension, ExtensionStatus
 from maslikhat.core.items import ItemType
 from maslikhat.core.notifications import NotificationKind
 from maslikhat.core.reminders import (
@@ -21,8 +20,6 @@ from maslikhat.core.reminders import (
     ESCALATE,
     EVALUATE,
     EVALUATE_AFTER,
-    EXTENSION,
-    EXTENSION_AFTER,
     OVERDUE,
     REMIND,
     Drafts,
@@ -30,6 +27,7 @@ from maslikhat.core.reminders import (
     Reason,
     SweepResult,
     Windows,
+    extensions_awaiting,
     local_midnight,
 )
 from maslikhat.directory.recipients import Recipients
@@ -79,12 +77,7 @@ class RequestReminders(ItemReminders):
             .defer(*_REQUEST_DEFERRED)
             .order_by("id")
         )
-        asked = Extension.objects.filter(
-            item_type=ItemType.REQUEST,
-            status=ExtensionStatus.PENDING,
-            created_at__gte=local_midnight(windows.extension_from),
-            created_at__lt=local_midnight(windows.extension_to),
-        ).values("item_id")
+        asked = extensions_awaiting(ItemType.REQUEST, windows)
         self.extended = list(
             DeputyRequest.objects.filter(pk__in=asked).defer(*_REQUEST_DEFERRED).order_by("id")
         )
@@ -122,6 +115,4 @@ class RequestReminders(ItemReminders):
                 request,
                 Reason(EVALUATE, EVALUATE_AFTER),
             )
-        for request in self.extended:
-            result.items[EXTENSION] += 1
-            drafts.add(people.staff, REMIND, request, Reason(EXTENSION, EXTENSION_AFTER))
+        self.remind_of_extensions(self.extended, people.staff, drafts, result)

@@ -45,11 +45,13 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext, ngettext
 
 from .deadlines import WorkingCalendar, calendar_for
 from .digests import digests_create, enqueue_digests
+from .extensions import Extension, ExtensionStatus
 from .items import item_kind, item_kinds
 from .notifications import Notification, NotificationKind
 
@@ -169,6 +171,17 @@ def windows_for(calendar: WorkingCalendar, day: date, *, oldest_due: date | None
 def local_midnight(day: date) -> datetime:
     """The start of ``day`` in the portal's time zone (for ``created_at`` style columns)."""
     return timezone.make_aware(datetime.combine(day, datetime.min.time()))
+
+
+def extensions_awaiting(item_type: str, windows: Windows) -> QuerySet[Extension, Any]:
+    """The ids (``item_id``) of the items of ``item_type`` whose extension has been
+    awaiting a decision for ``EXTENSION_AFTER`` working days today (a subquery)."""
+    return Extension.objects.filter(
+        item_type=item_type,
+        status=ExtensionStatus.PENDING,
+        created_at__gte=local_midnight(windows.extension_from),
+        created_at__lt=local_midnight(windows.extension_to),
+    ).values("item_id")
 
 
 # --- Recipients and texts ---------------------------------------------------------------
@@ -315,6 +328,15 @@ class ItemReminders(ABC):
     def remind(self, windows: Windows, drafts: Drafts, result: SweepResult) -> None:
         """Add each matching item's reminders (and count it in ``result.items``)."""
         raise NotImplementedError
+
+    @staticmethod
+    def remind_of_extensions(
+        items: Iterable[Any], staff: Iterable[User], drafts: Drafts, result: SweepResult
+    ) -> None:
+        """Tell the staff of each item whose extension awaits their decision."""
+        for item in items:
+            result.items[EXTENSION] += 1
+            drafts.add(staff, REMIND, item, Reason(EXTENSION, EXTENSION_AFTER))
 
 
 def reminders_sweep(*, day: date, force: bool = False, enqueue: bool = True) -> SweepResult:
