@@ -251,16 +251,13 @@ class InstructionListFilter(InstructionFilter):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         fields = self.form.fields
-        fields["status"].widget = forms.CheckboxSelectMultiple(choices=fields["status"].choices)
         # The option labels of deputies are their users' names: one join, not a query each.
         fields["controller_deputy"].queryset = Deputy.objects.select_related("user")
         protocol = fields["protocol"]
         protocol.queryset = Protocol.objects.select_related("meeting")
         # Protocol numbers repeat across meetings: the meeting's title tells them apart.
         protocol.label_from_instance = _protocol_label
-        for name in ("due_after", "due_before"):
-            fields[name].widget = date_input()
-        style_filter_widgets(self)
+        style_filter_widgets(self, checkboxes=["status"], dates=["due_after", "due_before"])
 
 
 class MeetingListFilter(MeetingFilter):

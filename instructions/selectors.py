@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from maslikhat.core.deadlines import add_months
 from maslikhat.core.extensions import Extension
+from maslikhat.core.selectors import item_pk
 from maslikhat.directory.actors import Actor, actor_for
 from maslikhat.directory.models import Commission
 
@@ -105,10 +106,7 @@ def instruction_list(*, actor: Actor) -> QuerySet[Instruction]:
 
 def instruction_get_visible(*, user: Any, pk: Any) -> Instruction:
     """The instruction ``pk`` if ``user`` may see it; 404 for "missing" and "forbidden" alike."""
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError) as exc:
-        raise Http404 from exc
+    pk = item_pk(pk)
     actor = actor_for(user)
     item = (
         for_list(instruction_visible(actor))

@@ -320,11 +320,11 @@ class RequestListFilter(DeputyRequestFilter):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        fields = self.form.fields
-        fields["status"].widget = forms.CheckboxSelectMultiple(choices=fields["status"].choices)
-        for name in ("due_after", "due_before", "submitted_after", "submitted_before"):
-            fields[name].widget = date_input()
-        style_filter_widgets(self)
+        style_filter_widgets(
+            self,
+            checkboxes=["status"],
+            dates=["due_after", "due_before", "submitted_after", "submitted_before"],
+        )
 
     def filter_scope(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         deputy_id = actor_for(getattr(self.request, "user", None)).deputy_id

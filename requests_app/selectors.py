@@ -29,6 +29,7 @@ from django.db.models import (
 from django.http import Http404
 from django.utils import timezone
 
+from maslikhat.core.selectors import item_pk
 from maslikhat.directory.actors import Actor, actor_for
 
 from .models import DeputyRequest, RequestStatus, Response, ResponseStatus
@@ -140,10 +141,7 @@ def deputy_request_list(*, actor: Actor) -> QuerySet[DeputyRequest]:
 
 def deputy_request_get_visible(*, user: Any, pk: Any) -> DeputyRequest:
     """The request ``pk`` if ``user`` may see it; 404 for "missing" and "forbidden" alike."""
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError) as exc:
-        raise Http404 from exc
+    pk = item_pk(pk)
     actor = actor_for(user)
     sent = Response.objects.filter(status=ResponseStatus.SENT).select_related(
         "drafted_by", "approved_by", "department"

@@ -6,11 +6,14 @@ differ); the list pages sort and style them the same way through these helpers.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import django_filters
 from django import forms
 from django.db.models import QuerySet
+
+from .forms import date_input
 
 
 class StableOrderingFilter(django_filters.OrderingFilter):
@@ -30,9 +33,23 @@ class StableOrderingFilter(django_filters.OrderingFilter):
         return qs.order_by(*(self.get_ordering_value(param) for param in value), self.tie_break)
 
 
-def style_filter_widgets(filterset: django_filters.FilterSet) -> None:
-    """Give a list's filter fields the small Bootstrap controls of the filter panel."""
-    for field in filterset.form.fields.values():
+def style_filter_widgets(
+    filterset: django_filters.FilterSet,
+    *,
+    checkboxes: Iterable[str] = (),
+    dates: Iterable[str] = (),
+) -> None:
+    """Give a list's filter fields the small Bootstrap controls of the filter panel.
+
+    The fields named in ``checkboxes`` become a row of checkboxes (several statuses at
+    once), those in ``dates`` a date picker.
+    """
+    fields = filterset.form.fields
+    for name in checkboxes:
+        fields[name].widget = forms.CheckboxSelectMultiple(choices=fields[name].choices)
+    for name in dates:
+        fields[name].widget = date_input()
+    for field in fields.values():
         widget = field.widget
         if isinstance(widget, forms.CheckboxSelectMultiple):
             widget.attrs["class"] = "form-check-input"

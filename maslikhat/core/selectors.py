@@ -5,11 +5,20 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
+from django.http import Http404
 
 from .threads import Attachment, AuditEvent, Message, ThreadReadMark
 
 if TYPE_CHECKING:
     from maslikhat.accounts.models import User
+
+
+def item_pk(pk: Any) -> int:
+    """The id of the item a page or an API call names; a 404 when it is not a number."""
+    try:
+        return int(pk)
+    except (TypeError, ValueError) as exc:
+        raise Http404 from exc
 
 
 def history_for(item: Any) -> QuerySet[AuditEvent]:
