@@ -32,7 +32,6 @@ from maslikhat.core.extensions import ExtensionStatus
 from maslikhat.core.forms import (
     AttachmentForm,
     ExtensionAskForm,
-    ExtensionDecideForm,
     MessageForm,
 )
 from maslikhat.core.item_views import HISTORY_LABELS as ITEM_HISTORY_LABELS
@@ -225,10 +224,7 @@ def _detail_context(
             "attachment": (can_write, AttachmentForm),
         }
     )
-    if "decide_extension" in actions and pending is not None:
-        forms["extension_decide"] = page_forms.get(
-            "extension_decide", ExtensionDecideForm, pending.pk
-        )
+    forms |= page_forms.extension_decide(actions, pending)
     thread = read_thread(item, user)
 
     reports: list[ExecutionReport] = list(item.reports.all())

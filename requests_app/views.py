@@ -31,7 +31,6 @@ from maslikhat.core.extensions import ExtensionStatus
 from maslikhat.core.forms import (
     AttachmentForm,
     ExtensionAskForm,
-    ExtensionDecideForm,
     MessageForm,
     ReasonForm,
 )
@@ -443,10 +442,7 @@ def _detail_context(
             "attach": (can_attach, AttachmentForm),
         }
     )
-    if "decide_extension" in actions and pending is not None:
-        action_forms["extension_decide"] = forms.get(
-            "extension_decide", ExtensionDecideForm, pending.pk
-        )
+    action_forms |= forms.extension_decide(actions, pending)
     shown_forms = [
         *action_forms.values(),
         *(entry[key] for entry in draft_forms for key in ("approve", "return")),

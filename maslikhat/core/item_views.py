@@ -212,6 +212,12 @@ class PageForms:
             if visible and form_class is not None
         }
 
+    def extension_decide(self, actions: Collection[str], pending: Any) -> dict[str, Any]:
+        """The form deciding the ``pending`` extension, when ``actions`` let the person decide."""
+        if "decide_extension" not in actions or pending is None:
+            return {}
+        return {"extension_decide": self.get("extension_decide", ExtensionDecideForm, pending.pk)}
+
     @property
     def bound_action(self) -> str:
         return self.bound.action if self.bound is not None else ""
