@@ -35,6 +35,7 @@ from django.utils.translation import gettext as _
 
 from instructions import services
 from instructions.models import Instruction, InstructionStatus, Meeting, MeetingKind
+from maslikhat.core import workflow
 from maslikhat.core.items import ItemType
 from maslikhat.core.notifications import Notification
 
@@ -85,11 +86,12 @@ class InstructionYear(InstructionPlanner):
         steps.sort(key=lambda step: (step[0], step[1]))
         # The requests step's clock and in-app-only ``notify`` (see ``demo.clock``):
         # every timestamp is the simulated moment, and no e-mail task is registered for the
-        # command's commit — the services here import ``notify`` by name, so it is patched
-        # in ``instruction_services``.
+        # command's commit — the services import ``notify`` by name, so it is patched where
+        # they call it: the instruction services and the shared workflow (extensions).
         with (
             mock.patch("django.utils.timezone.now", self.clock),
             mock.patch.object(services, "notify", in_app_only(services.notify)),
+            mock.patch.object(workflow, "notify", in_app_only(workflow.notify)),
         ):
             for moment, _order, step in steps:
                 assert moment < self.horizon, "the demo year must stay in the past"

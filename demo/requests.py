@@ -42,6 +42,7 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 
 from maslikhat.accounts.models import User
+from maslikhat.core import workflow
 from maslikhat.core.deadlines import max_extension_date
 from maslikhat.core.items import ItemType
 from maslikhat.core.notifications import Notification
@@ -121,6 +122,7 @@ class DemoYear(RequestYearPlanner):
             mock.patch("django.utils.timezone.now", self.clock),
             mock.patch.object(services, "notify", in_app_only(services.notify)),
             mock.patch.object(responses, "notify", in_app_only(responses.notify)),
+            mock.patch.object(workflow, "notify", in_app_only(workflow.notify)),
         ):
             while heap:
                 moment, index, steps = heapq.heappop(heap)
