@@ -8,16 +8,10 @@ from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 
+from maslikhat.core.tasks import EMAIL_TASK_OPTIONS
 
-@shared_task(
-    name="follows.send_email",
-    ignore_result=True,
-    acks_late=True,
-    autoretry_for=(Exception,),
-    retry_backoff=30,
-    retry_backoff_max=3600,
-    max_retries=8,
-)
+
+@shared_task(name="follows.send_email", **EMAIL_TASK_OPTIONS)
 def send_email(outgoing_id: int) -> None:
     """The recorded e-mail is claimed, so it is sent at most once whatever happens here."""
     from .services import follow_email_send

@@ -126,7 +126,6 @@ def methodology(request: HttpRequest) -> HttpResponse:
             (content["departments"], gettext("Departments")),
             (content["deputies"], gettext("Deputies")),
         ],
-        "periods_text": ", ".join(content.get("periods", [])),
         "section": "methodology",
     }
     return render(request, "public/methodology.html", context)

@@ -6,6 +6,17 @@ from typing import Any
 
 from celery import shared_task
 
+#: How every task that sends one recorded e-mail is run: acknowledged only when done, and
+#: retried with backoff for up to a day (the send itself is claimed, so never twice).
+EMAIL_TASK_OPTIONS: dict[str, Any] = {
+    "ignore_result": True,
+    "acks_late": True,
+    "autoretry_for": (Exception,),
+    "retry_backoff": 30,
+    "retry_backoff_max": 3600,
+    "max_retries": 8,
+}
+
 
 @shared_task(name="core.ping", ignore_result=True)
 def ping() -> str:
@@ -13,15 +24,7 @@ def ping() -> str:
     return "pong"
 
 
-@shared_task(
-    name="core.send_notification_email",
-    ignore_result=True,
-    acks_late=True,
-    autoretry_for=(Exception,),
-    retry_backoff=30,
-    retry_backoff_max=3600,
-    max_retries=8,
-)
+@shared_task(name="core.send_notification_email", **EMAIL_TASK_OPTIONS)
 def send_notification_email(notification_id: int) -> None:
     """Thin wrapper: the service sends at most once, whatever happens to this task."""
     from .notifications import notification_send_email
@@ -29,15 +32,7 @@ def send_notification_email(notification_id: int) -> None:
     notification_send_email(notification_id=notification_id)
 
 
-@shared_task(
-    name="core.send_digest",
-    ignore_result=True,
-    acks_late=True,
-    autoretry_for=(Exception,),
-    retry_backoff=30,
-    retry_backoff_max=3600,
-    max_retries=8,
-)
+@shared_task(name="core.send_digest", **EMAIL_TASK_OPTIONS)
 def send_digest(outgoing_id: int) -> None:
     """Thin wrapper: the recorded e-mail is claimed, so it is sent at most once."""
     from .digests import digest_send
