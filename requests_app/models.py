@@ -158,6 +158,11 @@ class DeputyRequest(models.Model):
     evaluation_due_date = models.DateField(_("evaluate by"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     rework_count = models.PositiveSmallIntegerField(_("returned for rework"), default=0)
+    #: The day a clarification question stopped the clock (where the rule allows it);
+    #: empty while the clock runs.
+    paused_since = models.DateField(_("clock stopped since"), null=True, blank=True)
+    #: Working days the clock stood still in finished pauses; the due date has moved by them.
+    paused_days = models.PositiveSmallIntegerField(_("paused working days"), default=0)
 
     rating = models.PositiveSmallIntegerField(_("deputy's rating"), null=True, blank=True)
     rating_comment = models.TextField(_("comment on the rating"), blank=True)
@@ -346,3 +351,115 @@ class Response(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} — {self.request}"
+
+
+class EvaluationDecision(models.TextChoices):
+    ACCEPT = "accept", _("Accepted")
+    REWORK = "rework", _("Returned for rework")
+
+
+class Evaluation(models.Model):
+    """The author's evaluation of one sent final answer: a row of its own, kept for good.
+
+    A returned answer and its rating stay part of the department's record after the
+    next answer is accepted (``docs/domain.md``, "Every evaluation stays").
+    """
+
+    request = models.ForeignKey(
+        DeputyRequest,
+        on_delete=models.PROTECT,
+        related_name="evaluations",
+        verbose_name=_("request"),
+    )
+    response = models.ForeignKey(
+        Response, on_delete=models.PROTECT, related_name="evaluations", verbose_name=_("answer")
+    )
+    decision = models.CharField(_("decision"), max_length=10, choices=EvaluationDecision.choices)
+    rating = models.PositiveSmallIntegerField(_("rating"), null=True, blank=True)
+    comment = models.TextField(_("comment"), blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("evaluated by"),
+    )
+    at = models.DateTimeField(_("evaluated at"))
+
+    class Meta:
+        verbose_name = _("evaluation")
+        verbose_name_plural = _("evaluations")
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["request", "at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(decision__in=EvaluationDecision.values),
+                name="evaluation_decision_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5),
+                name="evaluation_rating_1_5",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_decision_display()} — {self.request}"
+
+
+class Clarification(models.Model):
+    """A department's clarification question to the author, and the author's answer.
+
+    Where the request's deadline rule allows it (``DeadlineRule.pauses_clock``), the
+    clock stops from the question to the answer and the due date moves by the paused
+    working days.
+    """
+
+    request = models.ForeignKey(
+        DeputyRequest,
+        on_delete=models.PROTECT,
+        related_name="clarifications",
+        verbose_name=_("request"),
+    )
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="+", verbose_name=_("department")
+    )
+    question = models.TextField(_("question"))
+    asked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("asked by"),
+    )
+    asked_at = models.DateTimeField(_("asked at"))
+    #: Whether this question stopped the clock (the rule's flag when it was asked).
+    pauses_clock = models.BooleanField(_("stops the clock"), default=False)
+    answer = models.TextField(_("answer"), blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("answered by"),
+    )
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    #: Working days the clock stood still for this question (set when it is answered).
+    paused_days = models.PositiveSmallIntegerField(_("paused working days"), default=0)
+
+    class Meta:
+        verbose_name = _("clarification")
+        verbose_name_plural = _("clarifications")
+        ordering = ["asked_at", "id"]
+        indexes = [models.Index(fields=["request", "answered_at"])]
+        constraints = [
+            # At most one open question per request at a time.
+            models.UniqueConstraint(
+                fields=["request"],
+                condition=Q(answered_at__isnull=True),
+                name="clarification_one_open_per_request",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request}: {self.question[:60]}"

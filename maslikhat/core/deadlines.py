@@ -75,6 +75,14 @@ class DeadlineRule(TranslatedName):
         default=3,
         help_text=_("Working days within which the requester is told of an extension."),
     )
+    pauses_clock = models.BooleanField(
+        _("clarification stops the clock"),
+        default=False,
+        help_text=_(
+            "While the department waits for the author's answer to a clarification question, "
+            "the deadline does not run; the due date moves by the paused working days."
+        ),
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:

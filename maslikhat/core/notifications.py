@@ -53,6 +53,10 @@ class NotificationKind(models.TextChoices):
     REMINDER = "reminder", _("Reminder")
     ESCALATION = "escalation", _("Escalation")
     PLEASE_EVALUATE = "please_evaluate", _("Please evaluate the answer")
+    REQUEST_ROUTED = "request_routed", _("Request routed")
+    CLARIFICATION_ASKED = "clarification_asked", _("Clarification asked")
+    CLARIFICATION_ANSWERED = "clarification_answered", _("Clarification answered")
+    REROUTED = "rerouted", _("Re-routed")
 
 
 # What the notification says, by kind; %(item)s is the item's label.
@@ -96,6 +100,10 @@ class Notification(models.Model):
     item_type = models.CharField(_("item type"), max_length=16, choices=ItemType.choices)
     item_id = models.PositiveBigIntegerField(_("item"))
     text = models.CharField(_("text"), max_length=500)
+    #: What the text is rendered from in the reader's language at display time (the
+    #: item's label and any other values of the kind's sentence); ``text`` keeps the
+    #: wording as first written, for e-mails already sent and for the admin.
+    params = models.JSONField(_("text values"), default=dict, blank=True)
     link = models.CharField(_("link"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     day = models.DateField(_("day"), help_text=_("Local date the notification belongs to."))
