@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("maslikhat.core.urls")),
     path("", include("reports.urls")),
     path("", include("follows.urls")),
+    path("", include("maslikhat.directory.urls")),
     path("accounts/", include("maslikhat.accounts.urls")),
     path("requests/", include("requests_app.urls", namespace="requests")),
     path("instructions/", include("instructions.urls")),
