@@ -168,7 +168,9 @@ def digest_render(
             )
             % {"count": count, "date": _format_day(day)},
         ]
-        lines += [f"— {n.text}\n  {settings.PORTAL_BASE_URL}{n.link}" for n in notifications]
+        lines += [
+            f"— {n.display_text}\n  {settings.PORTAL_BASE_URL}{n.link}" for n in notifications
+        ]
         if not user.email_reminders:
             lines.append(
                 gettext(

@@ -9,9 +9,9 @@ A broker that is down never fails the user's action: the e-mail stays pending
 
 from __future__ import annotations
 
+import datetime
 import logging
 from collections.abc import Iterable
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -84,6 +84,20 @@ TEXTS: dict[str, Any] = {
     NotificationKind.REMINDER: _("Reminder: %(item)s."),
     NotificationKind.ESCALATION: _("Overdue: %(item)s."),
     NotificationKind.PLEASE_EVALUATE: _("Please evaluate the answer to %(item)s."),
+    # Values beyond %(item)s come from ``notify(params=...)``; see NEEDED_PARAMS.
+    NotificationKind.REQUEST_ROUTED: _(
+        "%(item)s was routed to %(department)s; the answer is due by %(due)s."
+    ),
+    NotificationKind.CLARIFICATION_ASKED: _("A clarification of %(item)s is asked."),
+    NotificationKind.CLARIFICATION_ANSWERED: _("The clarification of %(item)s was answered."),
+    NotificationKind.REROUTED: _("%(item)s was re-routed to %(department)s."),
+}
+
+#: The values a kind's text needs besides ``item`` (pass them as ``notify(params=...)``).
+#: A notification missing one is still shown: as "<kind>: <item>" (see ``render_text``).
+NEEDED_PARAMS: dict[str, tuple[str, ...]] = {
+    NotificationKind.REQUEST_ROUTED: ("department", "due"),
+    NotificationKind.REROUTED: ("department",),
 }
 
 
@@ -140,10 +154,64 @@ class Notification(models.Model):
     def __str__(self) -> str:
         return self.text
 
+    @property
+    def display_text(self) -> str:
+        """The text in the current language (the reader's), from ``params`` when stored."""
+        return render_text(self.kind, self.params, fallback=self.text)
 
-def _render_text(kind: str, label: str, language: str) -> str:
+    def text_in(self, language: str) -> str:
+        """The text in ``language`` (an e-mail to the recipient)."""
+        with translation.override(language):
+            return self.display_text
+
+
+def render_text(kind: str, params: dict[str, Any] | None, *, fallback: str = "") -> str:
+    """The sentence of ``kind`` with ``params``, in the active language.
+
+    Rows written before ``params`` existed have none: their stored ``text`` (in the
+    language they were written in) is shown. A kind whose values are missing falls
+    back to "<kind>: <item>" rather than failing the page.
+    """
+    if not params:
+        return fallback
+    template = TEXTS.get(kind)
+    try:
+        if template is None:
+            raise KeyError(kind)
+        return str(template) % params
+    except (KeyError, TypeError, ValueError):
+        label = str(params.get("item", ""))
+        try:
+            kind_name = str(NotificationKind(kind).label)
+        except ValueError:
+            return label or fallback
+        return f"{kind_name}: {label}" if label else kind_name
+
+
+def _param_value(value: Any) -> Any:
+    """A value stored in ``params``: plain text, numbers, and dates as dd.mm.yyyy."""
+    if isinstance(value, datetime.datetime):
+        return (
+            timezone.localtime(value).strftime("%d.%m.%Y %H:%M")
+            if timezone.is_aware(value)
+            else value.strftime("%d.%m.%Y %H:%M")
+        )
+    if isinstance(value, datetime.date):
+        return value.strftime("%d.%m.%Y")
+    if value is None or isinstance(value, (int, float, bool)):
+        return value
+    return str(value)
+
+
+def _text_in(kind: str, params: dict[str, Any], language: str) -> str:
     with translation.override(language):
-        return str(TEXTS.get(kind, "%(item)s")) % {"item": label}
+        return render_text(kind, params)
+
+
+def notification_params(label: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What a notification stores to render its text later: the item label and ``params``."""
+    values = {key: _param_value(value) for key, value in (params or {}).items()}
+    return {**values, "item": label}
 
 
 def notify(
@@ -153,15 +221,21 @@ def notify(
     item: Any,
     email: bool = False,
     exclude: User | None = None,
+    params: dict[str, Any] | None = None,
 ) -> list[Notification]:
     """Notify ``users`` (minus ``exclude``, the actor) about ``item``; e-mail after commit.
 
-    Must run inside the service's transaction. Each text is rendered in the
-    recipient's own language.
+    Must run inside the service's transaction. ``params`` are the values of the
+    kind's sentence besides the item's label (``TEXTS``, ``NEEDED_PARAMS``: e.g.
+    ``{"department": name, "due": date}`` for ``request_routed``); they are stored
+    with the notification as plain text (dates as dd.mm.yyyy), so the text is
+    rendered at display time in the reader's language. ``text`` keeps the sentence
+    in the recipient's language of the moment.
     """
     kind_info = item_kind(item.ITEM_TYPE)
     label = kind_info.label(item)
     link = kind_info.url(item)
+    values = notification_params(label, params)
     today = timezone.localdate()
     seen: set[int] = set()
     rows = []
@@ -177,7 +251,8 @@ def notify(
                 kind=kind,
                 item_type=item.ITEM_TYPE,
                 item_id=item.pk,
-                text=_render_text(kind, label, user.language)[:500],
+                text=_text_in(kind, values, user.language)[:500],
+                params=values,
                 link=link,
                 day=today,
                 send_email=email and bool(user.email),
@@ -204,7 +279,7 @@ def enqueue_emails(notification_ids: list[int]) -> None:
             return
 
 
-EMAIL_CLAIM_TIMEOUT = timedelta(minutes=10)
+EMAIL_CLAIM_TIMEOUT = datetime.timedelta(minutes=10)
 
 
 def notification_send_email(*, notification_id: int) -> bool:
@@ -226,12 +301,13 @@ def notification_send_email(*, notification_id: int) -> bool:
     notification = Notification.objects.select_related("user").get(pk=notification_id)
     user = notification.user
     with translation.override(user.language):
-        subject = str(_("Maslikhat portal: %(text)s")) % {"text": notification.text}
+        text = notification.display_text
+        subject = str(_("Maslikhat portal: %(text)s")) % {"text": text}
         subject = subject.replace("\n", " ")[:200]
         body = "\n\n".join(
             [
                 str(_("Hello, %(name)s.")) % {"name": user.full_name},
-                notification.text,
+                text,
                 f"{settings.PORTAL_BASE_URL}{notification.link}",
                 str(_("This message was sent by the portal of the Almaty city maslikhat.")),
             ]

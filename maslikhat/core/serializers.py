@@ -86,6 +86,9 @@ class AuditEventSerializer(serializers.ModelSerializer):
 
 
 class NotificationSerializer(serializers.ModelSerializer):
+    # In the reader's language (the request's), rendered from the stored values.
+    text = serializers.CharField(source="display_text", read_only=True)
+
     class Meta:
         model = Notification
         fields = ["id", "kind", "item_type", "item_id", "text", "link", "created_at", "read_at"]
