@@ -1,5 +1,5 @@
-"""``/api/v1/reports/summary/``, ``/api/v1/requests/export/``, ``/api/v1/instructions/export/``
-and the status and download of background exports (``/exports/<id>/status/``, ``…/download/``).
+"""``/api/v1/reports/summary/``, ``/api/v1/requests/export/``, ``/api/v1/instructions/export/``,
+``/api/v1/me/todo/`` and the status and download of background exports (``/exports/<id>/status/``, ``…/download/``).
 
 Views parse input, call one selector or service and choose the response.
 """
@@ -11,6 +11,7 @@ from typing import Any
 
 import django_filters
 from django.http import FileResponse, HttpResponseBase
+from django.utils import timezone
 from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -22,13 +23,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from instructions.filters import InstructionFilter
+from maslikhat.core.storage import stored_file_response
 from maslikhat.directory.actors import actor_for
 
 from .exports import CONTENT_TYPES, parse_format
 from .models import ExportFormat, ExportKind
 from .selectors import InvalidFilters, ReportRequestFilter, request_summary
-from .serializers import ExportJobSerializer, SummarySerializer
+from .serializers import ExportJobSerializer, SummarySerializer, TodoSerializer
 from .services import export_job_file, export_job_for_owner, export_start
+from .todo import todo_for
 
 
 def filter_parameters(filterset_class: type[django_filters.FilterSet]) -> list[OpenApiParameter]:
@@ -113,6 +116,16 @@ class ReportSummaryView(APIView):
         except InvalidFilters as exc:
             return Response(exc.errors, status=status.HTTP_400_BAD_REQUEST)
         return Response(SummarySerializer(summary).data)
+
+
+class MyTodoView(APIView):
+    """What needs the caller's action now, grouped by kind, most urgent first (the home page's
+    to-do): each group's count and its first items with the working days left or overdue."""
+
+    @extend_schema(operation_id="me_todo", responses={200: TodoSerializer})
+    def get(self, request: Request) -> Response:
+        groups = todo_for(actor_for(request.user), timezone.localdate())
+        return Response(TodoSerializer({"groups": groups}).data)
 
 
 FILE_RESPONSES = {
@@ -205,13 +218,22 @@ class ExportJobDownloadView(APIView):
     )
     def get(self, request: Request, pk: int) -> HttpResponseBase:
         job = export_job_for_owner(user=request.user, pk=pk)
-        path = export_job_file(job)
-        if path is None:
-            return Response(
-                {"detail": gettext("The export is not ready yet.")},
-                status=status.HTTP_404_NOT_FOUND,
+        name = export_job_file(job)
+        not_ready = Response(
+            {"detail": gettext("The export is not ready yet.")},
+            status=status.HTTP_404_NOT_FOUND,
+        )
+        if name is None:
+            return not_ready
+        try:
+            # Streamed from the storage (local folder or bucket), never a bucket address.
+            return stored_file_response(
+                name,
+                filename=job.file_name,
+                content_type=CONTENT_TYPES[job.format],  # type: ignore[index]
             )
-        return send_file(path, job.file_name, CONTENT_TYPES[job.format], delete=False)  # type: ignore[index]
+        except FileNotFoundError:
+            return not_ready
 
 
 def send_file(path: Any, name: str, content_type: str, *, delete: bool) -> FileResponse:

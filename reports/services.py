@@ -11,7 +11,7 @@ import datetime
 import logging
 import secrets
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from django.conf import settings
@@ -21,6 +21,7 @@ from django.http import QueryDict
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
+from maslikhat.core.storage import is_safe_name, publish, staging_dir, stored_exists
 from maslikhat.directory.actors import actor_for
 
 from .exports import (
@@ -202,12 +203,14 @@ def export_job_build(*, job_id: int) -> ExportJob | None:
     if token is None:
         return ExportJob.objects.filter(pk=job_id).first()
     job = ExportJob.objects.select_related("user").get(pk=job_id)
-    final = Path(settings.MEDIA_ROOT) / job.file_path
-    partial = final.with_name(f"{final.name}.{token}.part")
+    # Written locally under a name of this claim's own, then published to the storage in
+    # one step: a rename on the local disk, one upload to a bucket (maslikhat.core.storage).
+    final_name = PurePosixPath(job.file_path).name
+    staging = staging_dir(str(PurePosixPath(job.file_path).parent))
+    partial = staging / f"{final_name}.{token}.part"
     try:
-        final.parent.mkdir(parents=True, exist_ok=True)
         # What a dead worker left half-written: its claim is over, its file is ours to drop.
-        for stale in final.parent.glob(f"{final.name}.*.part"):
+        for stale in staging.glob(f"{final_name}.*.part"):
             if stale != partial:
                 stale.unlink(missing_ok=True)
         with translation.override(job.language):
@@ -226,7 +229,7 @@ def export_job_build(*, job_id: int) -> ExportJob | None:
             # The last report comes after the file is closed: the lease still holds here.
             written = write_export(spec, partial, job.format, progress=report)
             name = file_name(spec, job.format)
-        partial.replace(final)  # atomic on one file system
+        publish(partial, job.file_path)  # atomic: a rename, or one upload
     except LeaseLost:
         partial.unlink(missing_ok=True)
         logger.warning("export job %s: lease lost, another worker builds it", job_id)
@@ -243,8 +246,8 @@ def export_job_build(*, job_id: int) -> ExportJob | None:
         )
         job.refresh_from_db()
         return job
-    # Conditional on the token: if the lease was lost after the rename, the new owner's
-    # rename replaces this file with its own, and its row update is the one that counts.
+    # Conditional on the token: if the lease was lost after the publish, the new owner's
+    # publish replaces this file with its own, and its row update is the one that counts.
     ExportJob.objects.filter(pk=job.pk, status=ExportStatus.RUNNING, lease_token=token).update(
         status=ExportStatus.DONE,
         progress=written,
@@ -337,12 +340,9 @@ def export_job_for_owner(*, user: Any, pk: Any) -> ExportJob:
     return job
 
 
-def export_job_file(job: ExportJob) -> Path | None:
-    """The job's finished file, or None while it is not ready (or was removed)."""
-    if not job.is_ready:
+def export_job_file(job: ExportJob) -> str | None:
+    """The storage name of the job's finished file, or None while it is not ready (or was
+    removed). Only names under ``exports/`` count."""
+    if not job.is_ready or not is_safe_name(job.file_path, under=EXPORTS_DIR):
         return None
-    root = export_root().resolve()
-    path = (Path(settings.MEDIA_ROOT) / job.file_path).resolve()
-    if root not in path.parents or not path.is_file():
-        return None
-    return path
+    return job.file_path if stored_exists(job.file_path) else None

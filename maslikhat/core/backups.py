@@ -5,7 +5,10 @@ An archive (``var/backups/maslikhat-<YYYYMMDD-HHMMSS>-<engine>.tar.gz``) holds:
 - ``database.dump`` (PostgreSQL: ``pg_dump --format=custom``) or ``database.sqlite3``
   (SQLite: a copy made with SQLite's online backup API, safe while the portal runs);
 - ``media/…``: every file under ``MEDIA_ROOT`` — the attachments
-  (``attachments/YYYY/MM/<generated name>``) and the export files (``exports/``);
+  (``attachments/YYYY/MM/<generated name>``) and the export files (``exports/``). Only
+  with ``FILE_STORAGE=local``: files in an object store (``FILE_STORAGE=s3``) are backed up
+  by the store itself (bucket versioning and replication, docs/deployment.md), and the
+  archive then holds the database only;
 - ``manifest.json``: when, which engine, the latest applied migration of every app, the
   versions of the PostgreSQL tools, and the size and SHA-256 of every other file.
 
@@ -47,6 +50,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .exceptions import PortalError
+from .storage import is_local
 
 Engine = Literal["sqlite", "postgresql"]
 
@@ -452,7 +456,9 @@ def backup_create(*, output: Path | None = None, using: str = DEFAULT_DB_ALIAS) 
             migrations = latest_migrations(using)
             with tarfile.open(partial, "w:gz") as tar:
                 files = [_add_file(tar, database_copy, member)]
-                for source in files_under(media_root):
+                # Files in an object store (FILE_STORAGE=s3) are the store's to back up
+                # (bucket versioning, replication): the archive then holds the database only.
+                for source in files_under(media_root) if is_local() else []:
                     if source in (path, partial):
                         continue
                     relative = source.relative_to(media_root).as_posix()
@@ -666,7 +672,21 @@ def restore_archive(
                 )
                 % {"name": name}
             )
-        existing = {p.relative_to(media_root).as_posix() for p in files_under(media_root)}
+        if manifest.media_files and not is_local():
+            raise BackupError(
+                _(
+                    "The backup %(path)s holds uploaded files, but this portal keeps its files "
+                    "in an object store (FILE_STORAGE=s3). Restore it with FILE_STORAGE=local, "
+                    "then copy the files into the bucket. Nothing was restored."
+                )
+                % {"path": archive}
+            )
+        local = is_local()
+        existing = (
+            {p.relative_to(media_root).as_posix() for p in files_under(media_root)}
+            if local
+            else set()
+        )
         if existing and not force:
             raise BackupError(
                 _(
@@ -692,7 +712,7 @@ def restore_archive(
                 ) from error
         else:
             _pg_restore(database_file, using=using)
-        restored = _restore_media(staging / MEDIA_PREFIX.rstrip("/"), media_root)
+        restored = _restore_media(staging / MEDIA_PREFIX.rstrip("/"), media_root) if local else 0
     archived = {f.path.removeprefix(MEDIA_PREFIX) for f in manifest.media_files}
     connections[using].close()
     pending, unknown = _migration_state(using)

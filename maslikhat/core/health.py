@@ -1,4 +1,4 @@
-"""Health checks: the database, the cache and the Celery broker.
+"""Health checks: the database, the cache, the Celery broker (and the object store, if any).
 
 Each check is bounded in time so that a dead dependency makes ``/healthz/``
 answer 503 quickly instead of hanging the load balancer's probe.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.cache import cache
 from django.db import connection
@@ -49,6 +50,14 @@ def check_broker() -> None:
         ping.apply_async(expires=60, retry=False, connection=conn)
 
 
+def check_storage() -> None:
+    """The object store (``FILE_STORAGE=s3``) answers and the bucket is there."""
+    from django.core.files.storage import default_storage
+
+    storage: Any = default_storage
+    storage.connection.meta.client.head_bucket(Bucket=storage.bucket_name)
+
+
 CHECKS: dict[str, Callable[[], None]] = {
     "database": check_database,
     "cache": check_cache,
@@ -56,9 +65,16 @@ CHECKS: dict[str, Callable[[], None]] = {
 }
 
 
+def active_checks() -> dict[str, Callable[[], None]]:
+    """The checks of this set-up: the object store's only when files are kept in one."""
+    from .storage import is_local
+
+    return CHECKS if is_local() else {**CHECKS, "storage": check_storage}
+
+
 def run_checks() -> list[CheckResult]:
     results = []
-    for name, check in CHECKS.items():
+    for name, check in active_checks().items():
         started = time.monotonic()
         try:
             check()

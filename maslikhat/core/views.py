@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET
 
 from .health import run_checks
 from .items import get_readable_item
+from .storage import stored_file_response
 from .threads import Attachment
 
 
@@ -38,15 +39,11 @@ def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
     attachment = get_object_or_404(Attachment, pk=pk)
     get_readable_item(attachment.item_type, request.user, attachment.item_id)
     try:
-        handle = attachment.file.open("rb")
+        # Streamed from the storage (local folder or bucket), never a bucket address.
+        return stored_file_response(
+            attachment.file.name or "",
+            filename=attachment.original_name,
+            content_type=attachment.content_type,
+        )
     except FileNotFoundError as exc:
         raise Http404 from exc
-    response = FileResponse(
-        handle,
-        as_attachment=True,
-        filename=attachment.original_name,
-        content_type=attachment.content_type,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response

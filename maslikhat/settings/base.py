@@ -16,6 +16,7 @@ from typing import Any
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -89,6 +90,7 @@ INSTALLED_APPS = [
     "instructions",
     "kpi",
     "reports",
+    "imports",
     "follows",
     # Last: the demo builds on every app above and none of them imports it.
     "demo",
@@ -232,6 +234,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Publishing must never hang a user's request: one quick try, then the caller decides.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Exactly one beat runs; should a second one be started by mistake, this scheduler sends each
+# slot of the schedule once (a Redis SET NX EX lock per entry and slot: maslikhat/core/beat.py).
+CELERY_BEAT_SCHEDULER = "maslikhat.core.beat:SlotLockScheduler"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # Periodic tasks (time zone Asia/Almaty); features add their entries here.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
@@ -276,6 +281,10 @@ EXPORT_JOB_MAX_ATTEMPTS = env.int("EXPORT_JOB_MAX_ATTEMPTS", default=3)
 # The perception survey shows a group's means only once its round is closed and only when
 # the group has at least this many answers (fewer: hidden to protect anonymity).
 KPI_SURVEY_MIN_GROUP_ANSWERS = env.int("KPI_SURVEY_MIN_GROUP_ANSWERS", default=5)
+# Whether requests and instructions imported from past records (the `imports` app) count in
+# the KPI. Off by default: a department is not rated on years before the portal. They count
+# in the statistics, the search and the public portal either way.
+KPI_COUNT_IMPORTED = env.bool("KPI_COUNT_IMPORTED", default=False)
 
 # --- Auth, sessions, login throttling ---------------------------------------------------
 
@@ -338,6 +347,42 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+# Where uploads and export files are stored: "local" (MEDIA_ROOT, the default) or "s3" (an
+# S3-compatible object store: AWS S3, MinIO, …; django-storages). Either way files are private:
+# downloads go through the views that check who may read them and stream the bytes from the
+# storage (maslikhat/core/storage.py); no public or pre-signed bucket address is ever handed
+# out. Several web nodes and workers need a store they all reach: s3, or one shared MEDIA_ROOT.
+FILE_STORAGE = env.str("FILE_STORAGE", default="local")
+AWS_STORAGE_BUCKET_NAME = env.str("S3_BUCKET", default="")
+AWS_S3_ENDPOINT_URL = env.str("S3_ENDPOINT_URL", default="") or None
+AWS_S3_ACCESS_KEY_ID = env.str("S3_ACCESS_KEY_ID", default="") or None
+AWS_S3_SECRET_ACCESS_KEY = env.str("S3_SECRET_ACCESS_KEY", default="") or None
+AWS_S3_REGION_NAME = env.str("S3_REGION", default="us-east-1")
+# A store at its own address (MinIO): bucket in the path, not in the host name.
+AWS_S3_ADDRESSING_STYLE = "path" if AWS_S3_ENDPOINT_URL else None
+# Objects are private (no ACL header: the bucket's own policy, private by default, applies);
+# a URL of the storage would be signed, but the portal never gives one out.
+AWS_DEFAULT_ACL = None
+AWS_QUERYSTRING_AUTH = True
+# An export job's file is replaced whole by its worker's upload (names are never reused).
+AWS_S3_FILE_OVERWRITE = True
+# Reads through storage.open spill to a temporary file beyond this size, never all in memory.
+AWS_S3_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+if FILE_STORAGE == "s3":
+    if not AWS_STORAGE_BUCKET_NAME:
+        raise ImproperlyConfigured("FILE_STORAGE=s3 needs S3_BUCKET (see .env.example).")
+    STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage"}
+    from botocore.config import Config as S3ClientConfig
+
+    # Bounded waits: a store that does not answer fails a request (and /healthz/) quickly.
+    AWS_S3_CLIENT_CONFIG = S3ClientConfig(
+        s3={"addressing_style": AWS_S3_ADDRESSING_STYLE},
+        connect_timeout=5,
+        read_timeout=60,
+        retries={"max_attempts": 3, "mode": "standard"},
+    )
+elif FILE_STORAGE != "local":
+    raise ImproperlyConfigured(f"FILE_STORAGE must be local or s3, not {FILE_STORAGE!r}.")
 WHITENOISE_USE_FINDERS = DEBUG
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
 from django.template.defaultfilters import filesizeformat
@@ -15,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from maslikhat.core import backups
+from maslikhat.core.storage import is_local
 
 
 class Command(BaseCommand):
@@ -56,6 +58,15 @@ class Command(BaseCommand):
                 "size": filesizeformat(database.size),
             }
         )
+        if not is_local():
+            self.stdout.write(
+                _(
+                    "Uploaded files are kept in the object store (bucket %(bucket)s) and are "
+                    "not in this archive: the store backs them up (versioning, replication)."
+                )
+                % {"bucket": settings.AWS_STORAGE_BUCKET_NAME}
+            )
+            return
         self.stdout.write(
             ngettext(
                 "Uploaded files: %(count)d file, %(size)s.",
