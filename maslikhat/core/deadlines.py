@@ -190,7 +190,49 @@ def _format_date(day: date) -> str:
     return date_format(day, "SHORT_DATE_FORMAT")
 
 
+def public_holidays(year: int) -> list[DayInfo]:
+    """The days of ``year`` the ``holidays`` package knows (KZ), in date order, never a query.
+
+    Public holidays and the days off it knows to be transferred (``is_working`` false), and
+    the weekend days it knows to be made working (``is_working`` true); names translated.
+    """
+    known = _kz_holidays(year)
+    days = [
+        DayInfo(day, False, _translate_holiday(name), DaySource.HOLIDAY)
+        for day, name in known.names.items()
+    ]
+    days.extend(
+        DayInfo(day, True, gettext("Working day transferred by government decree"), DaySource.HOLIDAY)
+        for day in known.weekend_workdays
+    )
+    return sorted(days, key=lambda info: info.date)
+
+
+def substituted_days_off(year: int) -> list[tuple[date, date]]:
+    """The transfers the ``holidays`` package knows in ``year``: (day off, the day it replaces).
+
+    The package names such a day "Day off (substituted from MM/DD/YYYY)": the day off moved
+    from a weekend day, which becomes a working day.
+    """
+    moves = []
+    for day, names in _kz_holidays(year).names.items():
+        for name in names.split("; "):
+            found = _SUBSTITUTED.fullmatch(name)
+            if found:
+                month, dom, from_year = (int(part) for part in found.groups())
+                moves.append((day, date(from_year, month, dom)))
+    return sorted(moves)
+
+
 # --- The calendar ----------------------------------------------------------------------------
+
+
+class DaySource:
+    """Where ``WorkingCalendar.day_info`` took its answer from."""
+
+    DECREE = "decree"
+    HOLIDAY = "holiday"
+    WEEKEND = "weekend"
 
 
 @dataclass(frozen=True)
@@ -200,6 +242,9 @@ class DayInfo:
     date: date
     is_working: bool
     reason: str
+    #: Where the answer comes from: ``decree`` (a ``CalendarDay`` row), ``holiday`` (the
+    #: ``holidays`` package), ``weekend``, or empty for an ordinary working day.
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -212,6 +257,8 @@ class DueDate:
     unit: str
     skipped: list[DayInfo] = field(default_factory=list)
     rule_code: str | None = None
+    #: The rule's legal basis as it read when the date was computed (``None``: not recorded).
+    legal_basis: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-serialisable record of the computation, to store on the item."""
@@ -221,8 +268,10 @@ class DueDate:
             "days": self.days,
             "unit": str(self.unit),
             "rule": self.rule_code,
+            "legal_basis": self.legal_basis,
             "skipped": [
-                {"date": info.date.isoformat(), "reason": str(info.reason)} for info in self.skipped
+                {"date": info.date.isoformat(), "reason": str(info.reason), "source": info.source}
+                for info in self.skipped
             ],
         }
 
@@ -242,10 +291,18 @@ class DueDate:
                 days=int(record["days"]),
                 unit=str(record.get("unit") or DayUnit.WORKING),
                 skipped=[
-                    DayInfo(date.fromisoformat(day["date"]), False, str(day.get("reason", "")))
+                    DayInfo(
+                        date.fromisoformat(day["date"]),
+                        False,
+                        str(day.get("reason", "")),
+                        str(day.get("source") or ""),
+                    )
                     for day in record.get("skipped", [])
                 ],
                 rule_code=record.get("rule"),
+                legal_basis=(
+                    str(record["legal_basis"]) if record.get("legal_basis") is not None else None
+                ),
             )
         except (KeyError, TypeError, ValueError, AttributeError):
             return None
@@ -279,13 +336,17 @@ class DueDate:
                 )
                 % {"count": self.days, "start": start}
             ]
-        lines.extend(
-            gettext("%(date)s: %(reason)s (day off)")
-            % {"date": _format_date(info.date), "reason": info.reason}
-            for info in self.skipped
-        )
+        lines.extend(_skipped_line(info) for info in self.skipped)
         lines.append(gettext("Due date: %(date)s.") % {"date": _format_date(self.due)})
         return lines
+
+
+def _skipped_line(info: DayInfo) -> str:
+    """One skipped day of "how computed": a decreed transfer is named as such."""
+    values = {"date": _format_date(info.date), "reason": info.reason}
+    if info.source == DaySource.DECREE:
+        return gettext("%(date)s: %(reason)s (day off by government decree)") % values
+    return gettext("%(date)s: %(reason)s (day off)") % values
 
 
 class WorkingCalendar:
@@ -338,16 +399,20 @@ class WorkingCalendar:
         """Whether ``day`` is a working day, and the reason: a decree, a holiday or the weekend."""
         decreed = self._decreed_day(day)
         if decreed is not None:
-            return DayInfo(day, decreed.kind == CalendarDayKind.WORKING_DAY, decreed.name)
+            return DayInfo(
+                day, decreed.kind == CalendarDayKind.WORKING_DAY, decreed.name, DaySource.DECREE
+            )
         year = _kz_holidays(day.year)
         if day in year.weekend_workdays:
-            return DayInfo(day, True, gettext("Working day transferred by government decree"))
+            return DayInfo(
+                day, True, gettext("Working day transferred by government decree"), DaySource.HOLIDAY
+            )
         if day in year.names:
-            return DayInfo(day, False, _translate_holiday(year.names[day]))
+            return DayInfo(day, False, _translate_holiday(year.names[day]), DaySource.HOLIDAY)
         if day.weekday() == 5:
-            return DayInfo(day, False, gettext("Saturday"))
+            return DayInfo(day, False, gettext("Saturday"), DaySource.WEEKEND)
         if day.weekday() == 6:
-            return DayInfo(day, False, gettext("Sunday"))
+            return DayInfo(day, False, gettext("Sunday"), DaySource.WEEKEND)
         return DayInfo(day, True, gettext("Working day"))
 
     def is_working_day(self, day: date) -> bool:
@@ -412,29 +477,143 @@ def compute_due_date(
     Pass ``calendar`` when computing many due dates, so the decreed days are read once.
     """
     cal = calendar if calendar is not None else calendar_for(start)
-    return replace(cal.add_days(start, rule.days, rule.unit), rule_code=rule.code)
+    return replace(
+        cal.add_days(start, rule.days, rule.unit),
+        rule_code=rule.code,
+        legal_basis=rule.legal_basis,
+    )
+
+
+@dataclass(frozen=True)
+class Pause:
+    """A stopped clock (a clarification question awaiting its answer) and what it moved.
+
+    ``days`` are the working days after ``start`` (the question's date) up to and including
+    ``end`` (the answer's date); ``due_to`` is the ``days``-th working day after ``due_from``
+    (``docs/domain.md``, "Clarification pauses").
+    """
+
+    start: date
+    end: date
+    days: int
+    due_from: date
+    due_to: date
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "days": self.days,
+            "due_from": self.due_from.isoformat(),
+            "due_to": self.due_to.isoformat(),
+        }
+
+    @classmethod
+    def from_dict(cls, record: Mapping[str, Any]) -> Pause | None:
+        try:
+            return cls(
+                start=date.fromisoformat(record["start"]),
+                end=date.fromisoformat(record["end"]),
+                days=int(record["days"]),
+                due_from=date.fromisoformat(record["due_from"]),
+                due_to=date.fromisoformat(record["due_to"]),
+            )
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return None
+
+    def explain(self) -> str:
+        return ngettext(
+            "The clock stopped from %(start)s to %(end)s for a clarification by the author: "
+            "%(count)d working day added, the due date moved from %(from)s to %(to)s.",
+            "The clock stopped from %(start)s to %(end)s for a clarification by the author: "
+            "%(count)d working days added, the due date moved from %(from)s to %(to)s.",
+            self.days,
+        ) % {
+            "start": _format_date(self.start),
+            "end": _format_date(self.end),
+            "count": self.days,
+            "from": _format_date(self.due_from),
+            "to": _format_date(self.due_to),
+        }
+
+
+def paused_shift(
+    *, due: date, start: date, end: date, calendar: WorkingCalendar | None = None
+) -> tuple[int, date]:
+    """(paused working days, the new due date) of a clock stopped from ``start`` to ``end``.
+
+    Paused days: the working days after ``start`` up to and including ``end`` (none when
+    ``end`` is not after ``start``); the new due date is that many working days after
+    ``due`` (``due`` itself when none).
+    """
+    cal = calendar if calendar is not None else calendar_for(min(start, due), max(end, due))
+    days = max(cal.working_days_between(start, end), 0)
+    return days, cal.add_working_days(due, days).due if days else due
+
+
+def _paused_line(since: date) -> str:
+    return gettext(
+        "The clock has been stopped since %(date)s, waiting for the author's answer to a "
+        "clarification question; the due date moves when it comes."
+    ) % {"date": _format_date(since)}
 
 
 def due_explanation(item: Any) -> dict[str, Any] | None:
     """The "how computed" box of an item's page, from its ``due_date_basis``.
 
-    ``{"set_by_staff": bool, "lines": [...], "extended": bool}``: the lines are worded
-    in the reader's language from the stored computation (``DueDate.from_dict``);
-    ``extended`` says the due date has since moved (an approved extension). ``None``
+    ``{"set_by_staff": bool, "lines": [...], "extended": bool, "paused_since": date|None}``:
+    the lines are worded in the reader's language from the stored computation
+    (``DueDate.from_dict``) and the finished pauses (``basis["pauses"]``, each a
+    ``Pause``); ``extended`` says the due date has since moved otherwise (an approved
+    extension); ``paused_since`` is the day the clock stopped when it stands now. ``None``
     when the item has no readable record (no deadline yet, or a damaged one).
+    ``legal_basis`` (when computed by a rule) is the rule's legal basis as recorded with the
+    computation; a record from before the basis was recorded reads the rule (one query).
     """
     basis = item.due_date_basis or {}
+    pauses = [p for p in map(Pause.from_dict, basis.get("pauses") or []) if p is not None]
+    paused_since = getattr(item, "paused_since", None)
     try:
         recorded_due = date.fromisoformat(basis["due"])
     except (KeyError, TypeError, ValueError):
         recorded_due = None
     extended = item.due_date is not None and recorded_due not in (None, item.due_date)
+    if pauses:
+        # A pause moves the original due date too (it is not an extension): what differs
+        # from it now was extended.
+        original = getattr(item, "original_due_date", None)
+        extended = original is not None and item.due_date not in (None, original)
     if basis.get("set_by_staff"):
-        return {"set_by_staff": True, "lines": [], "extended": extended}
+        return {
+            "set_by_staff": True,
+            "lines": [
+                *(p.explain() for p in pauses),
+                *([_paused_line(paused_since)] if paused_since is not None else []),
+            ],
+            "extended": extended,
+            "paused_since": paused_since,
+        }
     computed = DueDate.from_dict(basis)
     if computed is None:
         return None
-    return {"set_by_staff": False, "lines": computed.explain(), "extended": extended}
+    lines = computed.explain()
+    lines.extend(p.explain() for p in pauses)
+    if paused_since is not None:
+        lines.append(_paused_line(paused_since))
+    legal_basis = computed.legal_basis
+    if legal_basis is None and computed.rule_code:
+        legal_basis = (
+            DeadlineRule.objects.filter(code=computed.rule_code)
+            .values_list("legal_basis", flat=True)
+            .first()
+        )
+    return {
+        "set_by_staff": False,
+        "lines": lines,
+        "extended": extended,
+        "paused_since": paused_since,
+        "legal_basis": legal_basis or "",
+    }
 
 
 def add_months(day: date, months: int) -> date:
