@@ -27,6 +27,7 @@ from maslikhat.core.items import ItemType
 from maslikhat.core.threads import AuditEvent, Message
 from requests_app.models import (
     DeputyRequest,
+    Evaluation,
     Outcome,
     RegistrationCounter,
     RequestStatus,
@@ -97,9 +98,16 @@ class Rows:
     responses: list[list[Any]] = field(default_factory=list)
     events: list[list[Any]] = field(default_factory=list)
     messages: list[list[Any]] = field(default_factory=list)
+    evaluations: list[list[Any]] = field(default_factory=list)
 
     def __len__(self) -> int:
-        return len(self.requests) + len(self.responses) + len(self.events) + len(self.messages)
+        return (
+            len(self.requests)
+            + len(self.responses)
+            + len(self.events)
+            + len(self.messages)
+            + len(self.evaluations)
+        )
 
 
 class BulkYear:
@@ -139,7 +147,8 @@ class BulkYear:
         self.responses = RowWriter(Response)
         self.events = RowWriter(AuditEvent)
         self.messages = RowWriter(Message)
-        self.next_id = {"request": 1, "response": 1, "event": 1, "message": 1}
+        self.evaluations = RowWriter(Evaluation)
+        self.next_id = {"request": 1, "response": 1, "event": 1, "message": 1, "evaluation": 1}
 
     def due(self, day: dt.date) -> tuple[Any, Any, Any]:
         """(due date, adapted due date, adapted basis) of a request routed on ``day``."""
@@ -223,6 +232,7 @@ class BulkYear:
             "response": Response,
             "event": AuditEvent,
             "message": Message,
+            "evaluation": Evaluation,
         }
         for key, model in models.items():
             self.next_id[key] = (model._default_manager.aggregate(last=Max("pk"))["last"] or 0) + 1
@@ -238,6 +248,7 @@ class BulkYear:
                 self.responses.write(rows.responses)
                 self.events.write(rows.events)
                 self.messages.write(rows.messages)
+                self.evaluations.write(rows.evaluations)
                 written += len(rows)
                 progress.update(batch.stop)
         with connection.cursor() as cursor:
@@ -280,6 +291,37 @@ class BulkYear:
         row[ev["comment"]] = comment
         row[ev["created_at"]] = writer.datetime(at)
         rows.events.append(row)
+
+    def evaluation(
+        self,
+        rows: Rows,
+        request_id: int,
+        response: list[Any],
+        author_user_id: int,
+        at: dt.datetime,
+        decision: str,
+        rating: int | None,
+        comment: str,
+    ) -> None:
+        """The author's evaluation of a sent answer: its ``Evaluation`` row, as the service
+        writes it, and the answer's own columns that mirror it."""
+        rs = self.responses.index
+        response[rs["evaluation"]] = decision
+        response[rs["evaluation_rating"]] = rating
+        response[rs["evaluation_comment"]] = comment
+        response[rs["evaluated_at"]] = self.responses.datetime(at)
+        writer = self.evaluations
+        ev = writer.index
+        row = writer.template.copy()
+        row[ev["id"]] = self.take("evaluation")
+        row[ev["request_id"]] = request_id
+        row[ev["response_id"]] = response[rs["id"]]
+        row[ev["decision"]] = decision
+        row[ev["rating"]] = rating
+        row[ev["comment"]] = comment
+        row[ev["by_id"]] = author_user_id
+        row[ev["at"]] = writer.datetime(at)
+        rows.evaluations.append(row)
 
     def response(
         self,
@@ -547,9 +589,16 @@ class BulkYear:
                     outcome,
                 )
                 comment = REWORK_COMMENTS[int(random_() * len(REWORK_COMMENTS))]
-                first[rs["evaluation"]] = "rework"
-                first[rs["evaluation_comment"]] = comment
-                first[rs["evaluated_at"]] = self.responses.datetime(returned)
+                self.evaluation(
+                    rows,
+                    request_id,
+                    first,
+                    text.author_user_id,
+                    returned,
+                    "rework",
+                    None,
+                    comment,
+                )
                 new_due, new_due_value, _basis = self.due(returned.astimezone(tz).date())
                 row[rq["due_date"]] = new_due_value
                 event(
@@ -607,10 +656,16 @@ class BulkYear:
                     if rating <= 2:
                         comment = low_comments[int(random_() * len(low_comments))]
                         row[rq["rating_comment"]] = comment
-                    response[rs["evaluation"]] = "accept"
-                    response[rs["evaluation_rating"]] = rating
-                    response[rs["evaluation_comment"]] = comment
-                    response[rs["evaluated_at"]] = self.responses.datetime(closed)
+                    self.evaluation(
+                        rows,
+                        request_id,
+                        response,
+                        text.author_user_id,
+                        closed,
+                        "accept",
+                        rating,
+                        comment,
+                    )
                     event(
                         rows,
                         request_id,

@@ -56,6 +56,8 @@ from maslikhat.core.items import ItemType
 from maslikhat.directory.models import Department, Deputy
 from requests_app.models import (
     DeputyRequest,
+    Evaluation,
+    EvaluationDecision,
     Outcome,
     RequestStatus,
     Response,
@@ -199,7 +201,6 @@ def department_request_counts(span: Span) -> dict[int, dict[str, Any]]:
       not move them (docs/kpi.md); answered on time: the final answer (``answered_at``; interim
       answers never set it) came by that date, and by ``as_of``;
     - extended / answered by the extended due date: shown beside timeliness;
-    - ratings: the deputies' 1–5 ratings given in the period;
     - closed / resolved / partially: requests closed (accepted or closed without
       evaluation) in the period, by their outcome;
     - open overdue: in progress with the due date passed by the end of ``as_of``
@@ -216,12 +217,14 @@ def department_request_counts(span: Span) -> dict[int, dict[str, Any]]:
             item_type=ItemType.REQUEST, item_id=OuterRef("pk"), status=ExtensionStatus.APPROVED
         )
     )
-    rated = span.during("rated_at") & Q(rating__isnull=False)
     closed = Q(status=RequestStatus.CLOSED) & span.during("closed_at")
-    open_overdue = Q(status=RequestStatus.IN_PROGRESS, due_date__lte=span.as_of)
+    # A stopped clock (a clarification pause) is not overdue: the due date moves with it.
+    open_overdue = Q(
+        status=RequestStatus.IN_PROGRESS, due_date__lte=span.as_of, paused_since__isnull=True
+    )
     rows = (
         DeputyRequest.objects.filter(lead_department__isnull=False)
-        .filter(due | rated | closed | open_overdue)
+        .filter(due | closed | open_overdue)
         .annotate(_answered_day=_local_date("answered_at", span), _extended=extended)
         .values("lead_department_id")
         .annotate(
@@ -234,8 +237,6 @@ def department_request_counts(span: Span) -> dict[int, dict[str, Any]]:
                 "pk",
                 filter=due & Q(_extended=True) & answered & Q(_answered_day__lte=F("due_date")),
             ),
-            ratings_n=Count("pk", filter=rated),
-            ratings_sum=Sum("rating", filter=rated),
             closed=Count("pk", filter=closed),
             resolved=Count("pk", filter=closed & Q(outcome=Outcome.RESOLVED)),
             partially_resolved=Count("pk", filter=closed & Q(outcome=Outcome.PARTIALLY_RESOLVED)),
@@ -246,15 +247,40 @@ def department_request_counts(span: Span) -> dict[int, dict[str, Any]]:
     return _keyed(rows, "lead_department_id")
 
 
+def department_rating_counts(span: Span) -> dict[int, dict[str, Any]]:
+    """The deputies' 1–5 ratings given in the period, per department whose answer was rated.
+
+    Every evaluation with a rating counts (``requests_app.Evaluation``): an answer returned
+    for rework with a 2 keeps its 2 in the department's mean after the next answer is
+    accepted with a 4 — two ratings, mean 3 (``docs/kpi.md``, "Departments").
+    """
+    rows = (
+        Evaluation.objects.filter(rating__isnull=False)
+        .filter(span.during("at"))
+        .values("response__department_id")
+        .annotate(ratings_n=Count("pk"), ratings_sum=Sum("rating"))
+        .order_by()
+    )
+    return _keyed(rows, "response__department_id")
+
+
 def department_rework_counts(span: Span) -> dict[int, dict[str, Any]]:
     """Final answers sent in the period, and how many the deputy returned for rework."""
+    returned = Exists(
+        Evaluation.objects.filter(
+            response_id=OuterRef("pk"),
+            decision=EvaluationDecision.REWORK,
+            at__lt=span.as_of_before,
+        )
+    )
     rows = (
         Response.objects.filter(kind=ResponseKind.FINAL, status=ResponseStatus.SENT)
         .filter(span.during("sent_at"))
+        .annotate(_returned=returned)
         .values("department_id")
         .annotate(
             final_answers=Count("pk"),
-            reworked=Count("pk", filter=Q(evaluation="rework", evaluated_at__lt=span.as_of_before)),
+            reworked=Count("pk", filter=Q(_returned=True)),
         )
         .order_by()
     )
@@ -365,18 +391,23 @@ def deputy_follow_through_counts(span: Span, as_of_ordinal: int) -> dict[int, di
     """Per author: final answers sent in the period whose evaluation is due (10 working days
     passed by ``as_of``, or already evaluated), and those evaluated within 10 working days."""
     limit = FOLLOW_THROUGH_WORKING_DAYS
+    # The answer's (first) evaluation, from its ``Evaluation`` row.
+    evaluated_at = Subquery(
+        Evaluation.objects.filter(response_id=OuterRef("pk")).order_by("at", "id").values("at")[:1]
+    )
     answers = (
         Response.objects.filter(kind=ResponseKind.FINAL, status=ResponseStatus.SENT)
         .filter(span.during("sent_at"))
+        .annotate(_evaluated_at=evaluated_at)
         .annotate(
             _sent_day=_local_date("sent_at", span),
-            _evaluated_day=_local_date("evaluated_at", span),
+            _evaluated_day=_local_date("_evaluated_at", span),
         )
         .annotate(_sent=_ordinal_of("_sent_day"), _evaluated=_ordinal_of("_evaluated_day"))
     )
     in_time = Q(
-        evaluated_at__isnull=False,
-        evaluated_at__lt=span.as_of_before,
+        _evaluated_at__isnull=False,
+        _evaluated_at__lt=span.as_of_before,
         _evaluated__lte=F("_sent") + limit,
     )
     window_over = Q(_sent__lte=as_of_ordinal - limit)

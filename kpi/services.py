@@ -289,18 +289,19 @@ def _department_snapshots(
     run: KpiRun, span: aggregates.Span, computed_at: datetime.datetime
 ) -> list[KpiSnapshot]:
     requests = aggregates.department_request_counts(span)
+    ratings = aggregates.department_rating_counts(span)
     rework = aggregates.department_rework_counts(span)
     speed = aggregates.department_speed(span)
     instructions = aggregates.department_instruction_counts(span)
     prior = calculators.prior_mean(
-        (row["ratings_sum"], row["ratings_n"]) for row in requests.values()
+        (row["ratings_sum"], row["ratings_n"]) for row in ratings.values()
     )
     weights = weights_in_force(DEPARTMENT).weights
     entries = []
-    ids = aggregates.department_ids([*requests, *rework, *speed, *instructions])
+    ids = aggregates.department_ids([*requests, *ratings, *rework, *speed, *instructions])
     # A loop over departments (dozens), not over requests.
     for department_id in ids:
-        counts = _merge(requests, rework, speed, instructions, entity_id=department_id)
+        counts = _merge(requests, ratings, rework, speed, instructions, entity_id=department_id)
         inputs = DepartmentInputs(**counts)
         components = calculators.department_components(inputs, prior=prior)
         normalized = calculators.department_normalized(components)

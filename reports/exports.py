@@ -12,8 +12,9 @@ Constant memory whatever the number of rows:
 
 Besides the row's own fields a file carries what is kept beside it, read a chunk of rows
 at a time (one query per chunk and kind, never one per row): the co-executing
-departments, every evaluation of a request's answers, an instruction's extensions and
-reports.
+departments, every evaluation of a request's answers (``Evaluation`` rows: the decisions
+and ratings in order, "2 → 4", and the last rating given), an instruction's extensions
+and reports.
 
 Headers are translated in the language of the person who asked; dates read dd.mm.yyyy (real
 dates in Excel, formatted so). Text that a spreadsheet would take for a formula (``=``,
@@ -64,7 +65,7 @@ from instructions.selectors import with_overdue as instruction_with_overdue
 from kpi.presenters import period_label
 from maslikhat.core.extensions import Extension, ExtensionStatus
 from maslikhat.directory.actors import Actor
-from requests_app.models import DeputyRequest, Outcome, RequestStatus, Response
+from requests_app.models import DeputyRequest, Evaluation, Outcome, RequestStatus
 
 from .models import ExportFormat, ExportKind
 from .selectors import (
@@ -285,12 +286,12 @@ def _request_beside(language: str) -> Callable[[list[int]], Mapping[int, Request
             DeputyRequest.co_departments.through, "deputyrequest_id", ids, language
         )
         evaluations: dict[int, list[tuple[str, int | None]]] = defaultdict(list)
-        # Every evaluation is kept on the answer it judged (accepted or returned for rework).
+        # Every evaluation is a row of its own (accepted or returned for rework), kept for
+        # good: one query per chunk of requests, in the order they were given.
         rows = (
-            Response.objects.filter(request_id__in=ids, evaluated_at__isnull=False)
-            .exclude(evaluation="")
-            .order_by("request_id", "evaluated_at", "id")
-            .values_list("request_id", "evaluation", "evaluation_rating")
+            Evaluation.objects.filter(request_id__in=ids)
+            .order_by("request_id", "at", "id")
+            .values_list("request_id", "decision", "rating")
         )
         for request_id, evaluation, rating in rows:
             evaluations[request_id].append((evaluation, rating))
@@ -356,6 +357,8 @@ def request_export(*, actor: Actor, params: Params, language: str) -> ExportSpec
             gettext("Outcome"),
             gettext("Returned for rework (times)"),
             gettext("Evaluations of the answers"),
+            gettext("Ratings"),
+            gettext("Last rating"),
             gettext("Deputy's rating"),
             gettext("Department's rating of the request"),
         ]
@@ -370,6 +373,9 @@ def request_export(*, actor: Actor, params: Params, language: str) -> ExportSpec
             f"{'—' if rating is None else rating} ({decisions.get(decision, decision)})"
             for decision, rating in evaluations
         )
+
+    def ratings(evaluations: list[tuple[str, int | None]]) -> list[int]:
+        return [rating for _decision, rating in evaluations if rating is not None]
 
     def convert(row: tuple[Any, ...]) -> list[Any]:
         (
@@ -394,6 +400,7 @@ def request_export(*, actor: Actor, params: Params, language: str) -> ExportSpec
             beside,
         ) = row
         beside = beside or RequestBeside([], [])
+        given = ratings(beside.evaluations)
         return [
             number or "",
             _local_date(submitted),
@@ -412,6 +419,8 @@ def request_export(*, actor: Actor, params: Params, language: str) -> ExportSpec
             outcomes.get(outcome, "") if outcome else "",
             rework_count or 0,
             evaluations_text(beside.evaluations),
+            " → ".join(str(value) for value in given),
+            given[-1] if given else None,
             rating,
             request_rating,
         ]
@@ -420,7 +429,7 @@ def request_export(*, actor: Actor, params: Params, language: str) -> ExportSpec
         kind=ExportKind.REQUESTS,
         title=title,
         headers=headers,
-        widths=[16, 12, 60, 24, 22, 30, 30, 30, 26, 16, 12, 12, 12, 10, 20, 12, 30, 10, 12],
+        widths=[16, 12, 60, 24, 22, 30, 30, 30, 26, 16, 12, 12, 12, 10, 20, 12, 30, 12, 10, 10, 12],
         rows=qs,
         convert=convert,
         file_stem="requests",

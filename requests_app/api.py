@@ -28,11 +28,15 @@ from .filters import ORDERING_FIELDS, DeputyRequestFilter
 from .models import DeputyRequest
 from .serializers import (
     AssignSerializer,
+    ClarificationAnswerSerializer,
+    ClarifySerializer,
     DeputyRequestDetailSerializer,
     DeputyRequestSerializer,
     DraftSerializer,
     EvaluateSerializer,
+    EvaluationSerializer,
     RateRequestSerializer,
+    RerouteSerializer,
     RespondSerializer,
     ResponseSerializer,
     RouteSerializer,
@@ -66,6 +70,7 @@ class DeputyRequestViewSet(
         return {
             "responses": list(selectors.responses_visible(actor=actor, item=item)),
             "actions": services.available_actions(actor, item),
+            "clarifications": selectors.clarifications_of(actor=actor, item=item),
         }
 
     @extend_schema(responses=DeputyRequestDetailSerializer)
@@ -112,6 +117,29 @@ class DeputyRequestViewSet(
     def redirect(self, request: Request, pk: str | None = None) -> ApiResponse:
         return self._act(services.deputy_request_redirect, ReasonSerializer)
 
+    @extend_schema(request=RerouteSerializer, responses=DeputyRequestDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def reroute(self, request: Request, pk: str | None = None) -> ApiResponse:
+        """Staff re-route a request in work: new departments, a reason, and whether the
+        deadline restarts from today (``restart``) or stays (``keep``)."""
+        return self._act(services.deputy_request_reroute, RerouteSerializer)
+
+    @extend_schema(request=ClarifySerializer, responses=DeputyRequestDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def clarification(self, request: Request, pk: str | None = None) -> ApiResponse:
+        """The lead department asks the author a clarification question (one open at a
+        time: a second is a 409); where the rule says so, the clock stops."""
+        return self._act(services.deputy_request_clarify, ClarifySerializer)
+
+    @extend_schema(request=ClarificationAnswerSerializer, responses=DeputyRequestDetailSerializer)
+    @action(detail=True, methods=["post"], url_path="clarification/answer")
+    def answer_clarification(self, request: Request, pk: str | None = None) -> ApiResponse:
+        """The author answers the open clarification question; a stopped clock runs again
+        and the due date moves by the paused working days."""
+        return self._act(
+            services.deputy_request_answer_clarification, ClarificationAnswerSerializer
+        )
+
     @extend_schema(request=ReasonSerializer, responses=DeputyRequestDetailSerializer)
     @action(detail=True, methods=["post"])
     def withdraw(self, request: Request, pk: str | None = None) -> ApiResponse:
@@ -139,6 +167,15 @@ class DeputyRequestViewSet(
         data = parse(RespondSerializer, request)
         response = services.deputy_request_respond(pk=item.pk, by=request.user, **data)  # type: ignore[arg-type]
         return ApiResponse(ResponseSerializer(response).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses=EvaluationSerializer(many=True))
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def evaluations(self, request: Request, pk: str | None = None) -> ApiResponse:
+        """Every evaluation of the request's answers, oldest first: a return for rework
+        keeps its rating and comment after the next answer is accepted."""
+        item = self.get_object()
+        rows = selectors.evaluations_of(item)
+        return ApiResponse(EvaluationSerializer(rows, many=True).data)
 
     @extend_schema(
         request=CommentSerializer,

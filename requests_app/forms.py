@@ -24,6 +24,7 @@ from maslikhat.core.forms import (
     ReasonForm,
     comment_field,
     date_input,
+    reason_field,
     textarea,
     version_field,
 )
@@ -172,6 +173,63 @@ class RouteForm(ItemActionForm):
         }
 
 
+class RerouteForm(RouteForm):
+    """Staff re-route a request in work: new departments, a reason, the deadline policy."""
+
+    text_field = "reason"
+    reason = reason_field(_("Why the request is re-routed"))
+    deadline = forms.ChoiceField(
+        label=_("Deadline"),
+        choices=[
+            ("restart", _("Restart the deadline from today")),
+            ("keep", _("Keep the due date")),
+        ],
+        initial="restart",
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.item is not None and not self.is_bound:
+            # Not the department it is with now: re-routing moves it elsewhere.
+            self.initial["lead_department"] = None
+
+    def service_kwargs(self) -> dict[str, Any]:
+        return {
+            **super().service_kwargs(),
+            "reason": self.cleaned_data["reason"],
+            "deadline": self.cleaned_data["deadline"],
+        }
+
+
+class ClarifyForm(ItemActionForm):
+    """The lead department asks the author a clarification question."""
+
+    text_field = "question"
+    question = forms.CharField(
+        label=_("Your question to the author"),
+        max_length=TEXT_MAX,
+        widget=textarea(3),
+        help_text=_(
+            "Where the deadline rule says so, the clock stops until the author answers and "
+            "the due date moves by the working days it stood still."
+        ),
+    )
+
+    def service_kwargs(self) -> dict[str, Any]:
+        return {**super().service_kwargs(), "question": self.cleaned_data["question"]}
+
+
+class ClarificationAnswerForm(ItemActionForm):
+    """The author answers the department's clarification question."""
+
+    text_field = "text"
+    text = forms.CharField(label=_("Your answer"), max_length=TEXT_MAX, widget=textarea(4))
+
+    def service_kwargs(self) -> dict[str, Any]:
+        return {**super().service_kwargs(), "text": self.cleaned_data["text"]}
+
+
 class AssignForm(ItemActionForm):
     executor = forms.ModelChoiceField(queryset=User.objects.none(), label=_("Executor"))
 
@@ -238,6 +296,8 @@ class EvaluateForm(ItemActionForm):
     """The author's evaluation: the button pressed is the decision (accept or rework)."""
 
     text_field = "comment"
+    #: A failed evaluation keeps the rating, the decision and the outcome chosen too.
+    kept_choices = ("rating", "decision", "outcome")
     decision = forms.ChoiceField(
         choices=[("accept", _("Accept")), ("rework", _("Return for rework"))],
         widget=forms.HiddenInput,
@@ -259,6 +319,19 @@ class EvaluateForm(ItemActionForm):
         choices=[("", "—"), *((o.value, o.label) for o in FINAL_OUTCOMES)],
     )
 
+    @property
+    def chosen_decision(self) -> str:
+        """The button pressed when the form failed ("accept", "rework"), or ""."""
+        if not self.is_bound:
+            return ""
+        value = str(self.data.get("decision") or "")
+        return value if value in dict(self.fields["decision"].choices) else ""  # type: ignore[attr-defined]
+
+    @property
+    def chosen_decision_label(self) -> str:
+        choices = dict(self.fields["decision"].choices)  # type: ignore[attr-defined]
+        return str(choices.get(self.chosen_decision, ""))
+
     def service_kwargs(self) -> dict[str, Any]:
         data = self.cleaned_data
         return {
@@ -272,6 +345,7 @@ class EvaluateForm(ItemActionForm):
 
 class RateRequestForm(ItemActionForm):
     text_field = "comment"
+    kept_choices = ("rating",)
     rating = forms.TypedChoiceField(
         label=_("Quality of the request"),
         choices=RATING_CHOICES,

@@ -38,6 +38,8 @@ from .lifecycle import (
 from .models import (
     CLAIMED_OUTCOMES,
     DeputyRequest,
+    Evaluation,
+    EvaluationDecision,
     Outcome,
     Response,
     ResponseKind,
@@ -218,10 +220,12 @@ def deputy_request_evaluate(
 ) -> DeputyRequest:
     """The author accepts the answer with a 1–5 rating (closed) or returns it for rework.
 
-    A rating of 1–2 and every return need a written reason.
+    A rating of 1–2 and every return need a written reason. Every evaluation is an
+    ``Evaluation`` row of its own, beside the answer it judged, kept for good: a returned
+    answer keeps its rating after the next answer is accepted (``docs/domain.md``).
     """
     item = FLOW.start(pk, by=by, may=permissions.can_evaluate, version=version)
-    if decision not in ("accept", "rework"):
+    if decision not in EvaluationDecision.values:
         raise ValidationFailed(_("Accept the answer or return it for rework."), field="decision")
     action = "accept" if decision == "accept" else "rework"
     FLOW.ensure_allowed(item, action)
@@ -240,14 +244,26 @@ def deputy_request_evaluate(
         .order_by("-sent_at", "-id")
         .first()
     )
-    if last_final is not None:
-        last_final.evaluation = decision
-        last_final.evaluation_rating = value
-        last_final.evaluation_comment = comment
-        last_final.evaluated_at = now
-        last_final.save(
-            update_fields=["evaluation", "evaluation_rating", "evaluation_comment", "evaluated_at"]
-        )
+    if last_final is None:  # an answered request always has one (approve_final sets it)
+        raise TransitionNotAllowed(_("There is no answer to evaluate."))
+    evaluation = Evaluation.objects.create(
+        request=item,
+        response=last_final,
+        decision=decision,
+        rating=value,
+        comment=comment,
+        by=by,
+        at=now,
+    )
+    # The answer's own columns still mirror its evaluation; every reader reads the rows.
+    last_final.evaluation = decision
+    last_final.evaluation_rating = value
+    last_final.evaluation_comment = comment
+    last_final.evaluated_at = now
+    last_final.save(
+        update_fields=["evaluation", "evaluation_rating", "evaluation_comment", "evaluated_at"]
+    )
+    judged = {"response": last_final.pk, "evaluation": evaluation.pk, "rating": value}
     if decision == "accept":
         item.rating = value
         item.rating_comment = comment
@@ -260,7 +276,7 @@ def deputy_request_evaluate(
             "accept",
             by=by,
             comment=comment,
-            changes={"rating": value, "outcome": item.outcome},
+            changes={**judged, "outcome": item.outcome},
             extra_fields=["rating", "rating_comment", "rated_at", "closed_at", "outcome"],
         )
         # Closed: the final answer is now public, and searchable by everyone who sees it.
@@ -283,7 +299,7 @@ def deputy_request_evaluate(
             "rework",
             by=by,
             comment=comment,
-            changes={"rating": value, "due_date": item.due_date.isoformat()},
+            changes={**judged, "due_date": item.due_date.isoformat()},
             extra_fields=[
                 "rework_count",
                 "answered_at",

@@ -30,9 +30,19 @@ from django.http import Http404
 from django.utils import timezone
 
 from maslikhat.core.selectors import item_pk
+from maslikhat.core.threads import AuditEvent
 from maslikhat.directory.actors import Actor, actor_for
+from maslikhat.directory.models import Department
 
-from .models import DeputyRequest, RequestStatus, Response, ResponseStatus
+from . import permissions
+from .models import (
+    Clarification,
+    DeputyRequest,
+    Evaluation,
+    RequestStatus,
+    Response,
+    ResponseStatus,
+)
 
 CoAuthor = DeputyRequest.co_authors.through
 CoDepartment = DeputyRequest.co_departments.through
@@ -104,7 +114,13 @@ def with_overdue(
     today = today or timezone.localdate()
     return qs.annotate(
         overdue=Case(
-            When(status=RequestStatus.IN_PROGRESS, due_date__lt=today, then=Value(True)),
+            # A stopped clock (a clarification pause) is not overdue: the due date moves.
+            When(
+                status=RequestStatus.IN_PROGRESS,
+                due_date__lt=today,
+                paused_since__isnull=True,
+                then=Value(True),
+            ),
             When(
                 answered_at__isnull=False,
                 due_date__isnull=False,
@@ -159,12 +175,61 @@ def deputy_request_get_visible(*, user: Any, pk: Any) -> DeputyRequest:
     return item
 
 
+def _evaluations() -> QuerySet[Evaluation]:
+    return Evaluation.objects.select_related("by").order_by("at", "id")
+
+
 def responses_visible(*, actor: Actor, item: DeputyRequest) -> QuerySet[Response]:
-    """Sent answers for everyone who sees the item; drafts only for its department and staff."""
+    """Sent answers for everyone who sees the item; drafts only for its department and staff.
+
+    Each answer carries its evaluations (``response.evaluations.all()``, oldest first):
+    one more query for all of them, whatever their number.
+    """
     qs = item.responses.select_related("drafted_by", "approved_by", "department")
+    qs = qs.prefetch_related(Prefetch("evaluations", queryset=_evaluations()))
     if actor.in_department(item.lead_department_id) or actor.sees_everything:
         return qs
     return qs.filter(status=ResponseStatus.SENT)
+
+
+def evaluations_of(item: DeputyRequest) -> QuerySet[Evaluation]:
+    """Every evaluation of the item's answers, oldest first (seen by whoever sees the item:
+    evaluations judge sent answers only)."""
+    return _evaluations().filter(request=item)
+
+
+def clarifications_of(*, actor: Actor, item: DeputyRequest) -> list[Clarification]:
+    """The item's clarification questions and answers, oldest first, for those who read its
+    correspondence (the author and co-authors, its departments, staff); nobody else."""
+    if not permissions.can_read_correspondence(actor, item):
+        return []
+    return list(
+        Clarification.objects.filter(request=item)
+        .select_related("asked_by", "answered_by")
+        .order_by("asked_at", "id")
+    )
+
+
+def last_reroute(item: DeputyRequest) -> dict[str, Any] | None:
+    """The item's latest re-routing by staff — when, from which department, the deadline
+    policy and the reason (shown to everyone who sees the item) — or ``None``."""
+    event = (
+        AuditEvent.objects.for_item(item)
+        .filter(action="reroute")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if event is None:
+        return None
+    changes = event.changes if isinstance(event.changes, dict) else {}
+    moved = changes.get("lead_department") or [None, None]
+    former = Department.objects.filter(code=moved[0]).first() if moved[0] else None
+    return {
+        "at": event.created_at,
+        "from": former.name if former is not None else (moved[0] or ""),
+        "deadline": changes.get("deadline", ""),
+        "reason": event.comment,
+    }
 
 
 # --- Search --------------------------------------------------------------------------

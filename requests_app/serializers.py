@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from maslikhat.accounts.models import User
@@ -20,7 +21,7 @@ from maslikhat.core.serializers import (
 )
 from maslikhat.directory.models import Category, Department, Deputy, District
 
-from .models import DeputyRequest, Outcome, Response, ResponseKind
+from .models import Clarification, DeputyRequest, Evaluation, Outcome, Response, ResponseKind
 
 
 class DeputyRequestSerializer(serializers.ModelSerializer):
@@ -72,6 +73,8 @@ class DeputyRequestSerializer(serializers.ModelSerializer):
             "convocation",
             "evaluation_due_date",
             "status_reason",
+            "paused_since",
+            "paused_days",
         ]
         read_only_fields = fields
 
@@ -102,8 +105,65 @@ class ResponseSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class EvaluationSerializer(serializers.ModelSerializer):
+    """One evaluation of a sent final answer: kept for good, a return for rework too."""
+
+    response: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(
+        read_only=True
+    )
+    # Null only for a row whose author's account is gone from the record.
+    by: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True
+    )
+    by_name = serializers.SerializerMethodField()
+    decision_display = serializers.CharField(source="get_decision_display", read_only=True)
+
+    class Meta:
+        model = Evaluation
+        fields = [
+            "id",
+            "response",
+            "decision",
+            "decision_display",
+            "rating",
+            "comment",
+            "by",
+            "by_name",
+            "at",
+        ]
+        read_only_fields = fields
+
+    def get_by_name(self, evaluation: Evaluation) -> str | None:
+        return evaluation.by.full_name if evaluation.by is not None else None
+
+
+class ClarificationSerializer(serializers.ModelSerializer):
+    """A clarification question of the lead department and the author's answer."""
+
+    asked_by = PersonField(read_only=True)
+    answered_by = PersonField(read_only=True)
+
+    class Meta:
+        model = Clarification
+        fields = [
+            "id",
+            "department",
+            "question",
+            "asked_by",
+            "asked_at",
+            "pauses_clock",
+            "answer",
+            "answered_by",
+            "answered_at",
+            "paused_days",
+        ]
+        read_only_fields = fields
+
+
 class DeputyRequestDetailSerializer(DeputyRequestSerializer):
     responses = serializers.SerializerMethodField()
+    clarifications = serializers.SerializerMethodField()
+    evaluations = serializers.SerializerMethodField()
     extensions = ExtensionSerializer(many=True, read_only=True)
     suggested_departments: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(
         many=True, read_only=True
@@ -121,6 +181,8 @@ class DeputyRequestDetailSerializer(DeputyRequestSerializer):
             "rating_comment",
             "request_rating_comment",
             "responses",
+            "clarifications",
+            "evaluations",
             "extensions",
             "available_actions",
         ]
@@ -129,6 +191,22 @@ class DeputyRequestDetailSerializer(DeputyRequestSerializer):
     def get_responses(self, item: DeputyRequest) -> list[dict[str, Any]]:
         responses = self.context.get("responses", [])
         return ResponseSerializer(responses, many=True).data  # type: ignore[return-value]
+
+    @extend_schema_field(EvaluationSerializer(many=True))
+    def get_evaluations(self, item: DeputyRequest) -> list[dict[str, Any]]:
+        # Every evaluation of the answers, oldest first, from the answers' prefetched rows.
+        responses = self.context.get("responses", [])
+        rows = sorted(
+            (e for response in responses for e in response.evaluations.all()),
+            key=lambda e: (e.at, e.pk),
+        )
+        return EvaluationSerializer(rows, many=True).data  # type: ignore[return-value]
+
+    @extend_schema_field(ClarificationSerializer(many=True))
+    def get_clarifications(self, item: DeputyRequest) -> list[dict[str, Any]]:
+        # Only for those who read the request's correspondence (the view decides).
+        rows = self.context.get("clarifications", [])
+        return ClarificationSerializer(rows, many=True).data  # type: ignore[return-value]
 
     def get_available_actions(self, item: DeputyRequest) -> list[str]:
         return sorted(self.context.get("actions", []))
@@ -162,6 +240,28 @@ class RouteSerializer(serializers.Serializer):
     co_departments = serializers.PrimaryKeyRelatedField(
         queryset=Department.objects.filter(is_active=True), many=True, required=False
     )
+    version = VersionField()
+
+
+class RerouteSerializer(RouteSerializer):
+    """Staff re-route a request in work: the new departments, why, and the deadline policy."""
+
+    reason = serializers.CharField(max_length=20_000)
+    deadline = serializers.ChoiceField(
+        choices=[
+            ("restart", _("Restart the deadline from today")),
+            ("keep", _("Keep the due date")),
+        ]
+    )
+
+
+class ClarifySerializer(serializers.Serializer):
+    question = serializers.CharField(max_length=20_000)
+    version = VersionField()
+
+
+class ClarificationAnswerSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=20_000)
     version = VersionField()
 
 

@@ -20,6 +20,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.functional import Promise
 from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
@@ -38,6 +39,7 @@ from maslikhat.core.item_views import HISTORY_LABELS as ITEM_HISTORY_LABELS
 from maslikhat.core.item_views import (
     ItemPage,
     ListSorting,
+    Opening,
     PageForms,
     Tab,
     attach_badges,
@@ -45,6 +47,7 @@ from maslikhat.core.item_views import (
     extension_actions,
     history_entries,
     list_context,
+    opening_params,
     pending_of,
     read_thread,
     thread_actions,
@@ -63,11 +66,14 @@ from . import permissions, selectors, services
 from .filters import ORDERING_FIELDS
 from .forms import (
     AssignForm,
+    ClarificationAnswerForm,
+    ClarifyForm,
     EvaluateForm,
     PublishForm,
     RateRequestForm,
     RequestDraftForm,
     RequestListFilter,
+    RerouteForm,
     RespondForm,
     ResponseApproveForm,
     ResponseReturnForm,
@@ -130,6 +136,7 @@ def _tabs(kind: str, today: datetime.date) -> list[Tab]:
     if kind == "department":
         week_end = today + datetime.timedelta(days=6 - today.weekday())
         return [
+            Tab("in_progress", _("In progress"), {"status": running}),
             Tab("all", _("All"), {}),
             Tab("unassigned", _("Unassigned"), {"status": running, "unassigned": ["true"]}),
             Tab(
@@ -153,10 +160,24 @@ def _tabs(kind: str, today: datetime.date) -> list[Tab]:
     ]
 
 
+def _opening(kind: str, actor: Actor) -> Opening | None:
+    """What the list opens on: a department's requests in work by due date, staff's routing
+    queue longest-waiting first. A deputy's "My requests" and the chair's registry open on
+    everything, newest first."""
+    if kind == "department":
+        return Opening("in_progress", "due_date")
+    if kind == "council" and actor.is_staff:
+        return Opening("queue", "submitted_at")
+    return None
+
+
 def _badge(
     item: DeputyRequest, today: datetime.date, calendar: WorkingCalendar | None
 ) -> DeadlineBadge | None:
-    """ "N working days left" or "overdue by N" while the department owes the answer."""
+    """ "N working days left" or "overdue by N" while the department owes the answer;
+    "clock stopped" while a clarification question stops it."""
+    if item.paused_since is not None and item.status in DEADLINE_STATUSES:
+        return DeadlineBadge(gettext("Clock stopped"), "badge-paused", 0)
     return deadline_badge(
         due=item.due_date,
         running=item.status in DEADLINE_STATUSES,
@@ -172,19 +193,22 @@ def request_list(request: HttpRequest) -> HttpResponse:
     """My requests (deputy), the inbox (department) or the registry (staff, chair)."""
     actor = actor_for(request.user)
     kind = _list_kind(actor)
-    params = request.GET.copy()
+    today = timezone.localdate()
+    tabs = _tabs(kind, today)
+    opening = _opening(kind, actor)
+    params = opening_params(request.GET, tabs, opening).copy()
     if kind == "deputy" and not params.get("scope"):
         params["scope"] = "mine"
     filterset = RequestListFilter(
         data=params, queryset=selectors.deputy_request_list(actor=actor), request=request
     )
-    today = timezone.localdate()
     context = list_context(
         params,
         filterset,
-        tabs=_tabs(kind, today),
+        tabs=tabs,
         not_filters=NON_FILTER_PARAMS,
         sorting=SORTING,
+        opening=opening,
     )
     attach_badges(context["rows"], today, _badge)
     titles = {"deputy": _("My requests"), "department": _("Inbox"), "council": _("Registry")}
@@ -227,10 +251,7 @@ def _after_save(request: HttpRequest, item: DeputyRequest, form: RequestDraftFor
         submitted = call_service(
             request,
             services.deputy_request_submit,
-            success=lambda done: (
-                gettext("The request was submitted and registered under number %(number)s.")
-                % {"number": done.number}
-            ),
+            success=_submitted,
             pk=item.pk,
             by=request.user,
             version=item.version,
@@ -374,9 +395,22 @@ HISTORY_LABELS: dict[str, Promise] = {
     "rate_request": _("Request rated by the department"),
     "withdraw": _("Withdrawn"),
     "publish": _("Published on the public portal"),
+    "clarify": _("Clarification asked of the author"),
+    "answer_clarification": _("Clarification answered by the author"),
+    "clarification_closed": _("Clarification question closed unanswered"),
+    "reroute": _("Re-routed by the maslikhat staff"),
     "unpublish": _("Removed from the public portal"),
     "admin_edit": _("Corrected in the administration panel"),
 }
+
+
+def _history_detail(event: Any) -> str:
+    """The rating an evaluation gave (accept or rework), shown beside its history entry."""
+    changes = event.changes if isinstance(event.changes, dict) else {}
+    rating = changes.get("rating")
+    if event.action in ("accept", "rework") and isinstance(rating, int):
+        return gettext("Rating %(rating)s of 5") % {"rating": rating}
+    return ""
 
 
 #: The actions offered in the side column (the others sit beside what they act on).
@@ -385,9 +419,11 @@ ASIDE_ACTIONS = frozenset(
         "submit",
         "withdraw",
         "route",
+        "reroute",
         "decline",
         "assign",
         "redirect",
+        "clarify",
         "rate_request",
         "extension_ask",
         "extension_decide",
@@ -430,6 +466,9 @@ def _detail_context(
             "submit": ("submit" in actions, SubmitForm),
             "withdraw": ("withdraw" in actions, WithdrawForm),
             "route": ("route" in actions, RouteForm),
+            "reroute": ("reroute" in actions, RerouteForm),
+            "clarify": ("clarify" in actions, ClarifyForm),
+            "answer_clarification": ("answer_clarification" in actions, ClarificationAnswerForm),
             "decline": ("decline" in actions, ReasonForm),
             "assign": ("assign" in actions, AssignForm),
             "redirect": ("redirect" in actions, ReasonForm),
@@ -467,10 +506,19 @@ def _detail_context(
         "attachment_url": reverse("requests:attach", args=[item.pk]),
         "message_url": reverse("requests:message", args=[item.pk]),
         "history": history_entries(
-            item, labels=HISTORY_LABELS, fallback=services.ACTION_LABELS, states=RequestStatus
+            item,
+            labels=HISTORY_LABELS,
+            fallback=services.ACTION_LABELS,
+            states=RequestStatus,
+            detail=_history_detail,
         ),
         **deadline_box(item, _badge),
         "is_author": is_author,
+        "clarifications": selectors.clarifications_of(actor=actor, item=item),
+        "last_reroute": selectors.last_reroute(item) if item.routed_at is not None else None,
+        "due_if_routed": (
+            services.due_if_routed_today() if item.status == RequestStatus.SUBMITTED else None
+        ),
     }
 
 
@@ -478,9 +526,25 @@ def _detail_context(
 
 
 def _submitted(item: DeputyRequest) -> str:
-    return gettext("The request was submitted and registered under number %(number)s.") % {
+    text = gettext("The request was submitted and registered under number %(number)s.") % {
         "number": item.number
     }
+    if item.status == RequestStatus.SUBMITTED:
+        due = services.due_if_routed_today()
+        text += " " + _routing_note(due)
+    return text
+
+
+def _routing_note(due: datetime.date) -> str:
+    return gettext(
+        "The clock starts when the maslikhat staff route the request; if routed today, "
+        "the answer would be due by %(date)s."
+    ) % {"date": date_format(due, "SHORT_DATE_FORMAT")}
+
+
+def _inbox(_item: DeputyRequest) -> str:
+    """After "not our competence" the request is no longer the department's: its inbox."""
+    return reverse("requests:list")
 
 
 def _evaluated(item: DeputyRequest) -> str:
@@ -514,7 +578,28 @@ ACTIONS: dict[str, ActionSpec] = {
     "redirect": ActionSpec(
         ReasonForm,
         services.deputy_request_redirect,
-        _("The request was sent back to the maslikhat staff for re-routing."),
+        _(
+            "The request was sent back to the maslikhat staff for re-routing; it is no longer "
+            "in your department's inbox."
+        ),
+        landing=_inbox,
+    ),
+    "reroute": ActionSpec(
+        RerouteForm,
+        services.deputy_request_reroute,
+        _("The request was re-routed; the departments and the deputy were told."),
+    ),
+    "clarify": ActionSpec(
+        ClarifyForm,
+        services.deputy_request_clarify,
+        _("The question was sent to the author."),
+        anchor="clarifications",
+    ),
+    "answer_clarification": ActionSpec(
+        ClarificationAnswerForm,
+        services.deputy_request_answer_clarification,
+        _("Thank you: your answer was sent to the department."),
+        anchor="clarifications",
     ),
     "respond": ActionSpec(
         RespondForm,

@@ -84,6 +84,9 @@ class ItemActionForm(PortalForm):
 
     #: The field holding text the person typed; an error re-renders the page with it.
     text_field: str | None = None
+    #: Fields whose chosen value alone is worth keeping on an error (a rating, a decision):
+    #: the page is rendered again with them chosen, as with typed text.
+    kept_choices: tuple[str, ...] = ()
 
     def __init__(self, *args: Any, item: Any = None, **kwargs: Any) -> None:
         self.item = item
@@ -99,6 +102,11 @@ class ItemActionForm(PortalForm):
     @property
     def typed_text(self) -> str:
         return str(self.data.get(self.text_field) or "") if self.text_field else ""
+
+    @property
+    def has_input(self) -> bool:
+        """Typed text or a kept choice: what an error must not throw away."""
+        return self.has_typed_text or any(self.data.get(name) for name in self.kept_choices)
 
 
 class ReasonForm(ItemActionForm):

@@ -29,6 +29,7 @@ from . import selectors as core_selectors
 from . import services as core_services
 from .deadlines import WorkingCalendar, due_explanation
 from .forms import AttachmentForm, ExtensionAskForm, ExtensionDecideForm, MessageForm
+from .threads import attach_read_receipts
 from .web import (
     ActionSpec,
     BoundForm,
@@ -67,6 +68,40 @@ class ListSorting:
     descending_first: Collection[str] = ()
 
 
+@dataclass(frozen=True)
+class Opening:
+    """What a list opens on when its address carries no query at all: what needs attention.
+
+    ``tab`` is the key of one of the list's tabs, ``ordering`` an ``?ordering=`` value. The
+    bare address shows that tab so sorted, and every link of the page (tabs, sorting, pages,
+    exports) carries those values, so what a person sees can be shared by its address. Any
+    query, even ``?ordering=due_date`` alone, is a choice of its own: that is how "All" opens
+    everything.
+    """
+
+    tab: str
+    ordering: str
+
+
+def opening_params(params: QueryDict, tabs: Iterable[Tab], opening: Opening | None) -> QueryDict:
+    """``params``, or, for an address without a query, the query of the list's opening."""
+    if opening is None or params:
+        return params
+    tab = next(tab for tab in tabs if tab.key == opening.tab)
+    opened = params.copy()
+    for key, values in tab.params.items():
+        opened.setlist(key, list(values))
+    opened["ordering"] = opening.ordering
+    return opened
+
+
+def _explicit(url: str, params: QueryDict, opening: Opening | None) -> str:
+    """A link that would be the bare address shows everything, not the opening: keep a sort."""
+    if opening is None or url != "?":
+        return url
+    return query_string(QueryDict(), ordering=params.get("ordering") or opening.ordering)
+
+
 def list_context(
     params: QueryDict,
     filterset: Any,
@@ -75,11 +110,14 @@ def list_context(
     not_filters: Collection[str],
     sorting: ListSorting,
     page_size: int = PAGE_SIZE,
+    opening: Opening | None = None,
 ) -> dict[str, Any]:
     """The context every list page shares: the page of rows, tabs, filters, sort links.
 
     Filter values that do not parse are left out of the filtering and shown as errors
     (``filter_errors``); ``is_filtered`` tells the empty state which words to use.
+    ``params`` are the page's query after ``opening_params`` when the list has an
+    ``opening``; ``list_query`` is that query without the page number (for exports).
     """
     page = Paginator(filterset.qs, page_size).get_page(params.get("page"))
     current = filter_params(params, not_filters=not_filters)
@@ -91,7 +129,9 @@ def list_context(
         "tabs": [
             {
                 "tab": tab,
-                "url": query_string(params, drop=("page", *current), **tab.params),
+                "url": _explicit(
+                    query_string(params, drop=("page", *current), **tab.params), params, opening
+                ),
                 "active": current == {k: sorted(v) for k, v in tab.params.items()},
             }
             for tab in tabs
@@ -104,7 +144,8 @@ def list_context(
             descending_first=sorting.descending_first,
         ),
         "page_query": query_string(params, drop=("page",)),
-        "clear_url": query_string(params, drop=(*current, "page")),
+        "list_query": query_string(params, drop=("page",)).removeprefix("?"),
+        "clear_url": _explicit(query_string(params, drop=(*current, "page")), params, opening),
     }
 
 
@@ -141,8 +182,12 @@ def history_entries(
     labels: Mapping[str, Any],
     fallback: Mapping[str, Any],
     states: type[models.TextChoices],
+    detail: Callable[[Any], str] | None = None,
 ) -> list[dict[str, Any]]:
-    """The item's audit trail in the shape ``templates/core/item_history.html`` reads."""
+    """The item's audit trail in the shape ``templates/core/item_history.html`` reads.
+
+    ``detail(event)``, when given, is a short text shown beside the event (a rating).
+    """
     return [
         {
             "event": event,
@@ -150,15 +195,22 @@ def history_entries(
             "from_label": choice_label(states, event.from_status),
             "to_label": choice_label(states, event.to_status),
             "moved": bool(event.from_status and event.from_status != event.to_status),
+            "detail": detail(event) if detail is not None else "",
         }
         for event in core_selectors.history_for(item)
     ]
 
 
 def read_thread(item: Any, user: Any) -> list[Any]:
-    """The item's messages for ``user``: the new ones flagged ``is_unread``, all now read."""
+    """The item's messages for ``user``: the new ones flagged ``is_unread``, each with its
+    read receipt (``read_at``: when the other side read it, or ``None``), all now read.
+
+    A fixed number of queries whatever the length of the thread: the messages, their
+    files, the thread's read marks (and, when something new was read, the writes)."""
     thread = list(core_selectors.messages_for(item))
-    last_read = core_selectors.last_read_message_id(item=item, user=user)
+    marks = list(core_selectors.thread_marks(item))
+    last_read = next((m.last_read_message_id for m in marks if m.user_id == user.pk), 0)
+    attach_read_receipts(thread, marks, item.ITEM_TYPE)
     newest = thread[-1].pk if thread else 0
     if newest > last_read:
         core_services.thread_mark_read(item=item, user=user, up_to=newest)

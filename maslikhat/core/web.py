@@ -26,7 +26,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect
 from django.utils.functional import Promise
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from .deadlines import WorkingCalendar, calendar_for
 from .exceptions import PortalError, StaleVersion
@@ -105,11 +105,33 @@ def form_errors_as_text(form: forms.BaseForm) -> str:
     return " ".join(parts)
 
 
+def searchable_select(field: forms.Field) -> None:
+    """Mark a select for ``static/js/select.js``: typed search instead of Ctrl-click and scrolling.
+
+    Every multiple select (co-authors, co-executor departments) is marked; a single select of
+    database rows (a department, a deputy) is marked ``long`` and becomes searchable only when
+    its list is long, so a short list keeps the phone's own picker. The texts of the widget are
+    carried as translated data attributes. Without JavaScript the native select stays.
+    """
+    widget = field.widget
+    if isinstance(widget, forms.SelectMultiple):
+        mark = ""
+    elif isinstance(widget, forms.Select) and isinstance(field, forms.ModelChoiceField):
+        mark = "long"
+    else:
+        return
+    widget.attrs.setdefault("data-searchable", mark)
+    widget.attrs.setdefault("data-search-placeholder", gettext_lazy("Type to search…"))
+    widget.attrs.setdefault("data-search-empty", gettext_lazy("Nothing found"))
+    widget.attrs.setdefault("data-search-remove", gettext_lazy("Remove"))
+
+
 class StyledFormMixin:
     """Give every widget of a form its Bootstrap class, so templates render ``{{ field }}``."""
 
     def style_fields(self) -> None:
         for field in self.fields.values():  # type: ignore[attr-defined]
+            searchable_select(field)
             widget = field.widget
             if "class" in widget.attrs or isinstance(widget, forms.HiddenInput):
                 continue  # styled on purpose by the form itself
@@ -203,6 +225,9 @@ class ActionSpec:
     #: The keyword the sub-object's id goes to (an answer, a report, an extension).
     sub_kwarg: str | None = None
     anchor: str = ""
+    #: Where the person lands after success instead of the item, from the service's
+    #: result (an action that takes the item out of their sight lands on their list).
+    landing: Callable[[Any], str] | None = None
 
 
 @dataclass
@@ -227,14 +252,14 @@ def run_item_action(
 ) -> HttpResponse:
     """Validate the action's form, call its service, and go back to the item (PRG).
 
-    On an error the person is told why. When they had typed text (the form's
-    ``has_typed_text``), the item page is rendered again with their form and the
+    On an error the person is told why. When they had typed text or chosen what the
+    form keeps (the form's ``has_input``), the item page is rendered again with their form and the
     error's status (400, 403, 409) instead of a redirect, so nothing they wrote
     is lost. After a conflict (somebody changed the item meanwhile) the kept
     form carries the item's current version: sending it again is a decision
     about the item as it is now.
     """
-    keep = form.has_typed_text
+    keep = form.has_input
     if form.is_valid():
         kwargs = form.service_kwargs()
         if spec.sub_kwarg is not None:
@@ -249,6 +274,8 @@ def run_item_action(
             **kwargs,
         )
         if result.ok:
+            if spec.landing is not None:
+                return redirect(spec.landing(result.value))
             return redirect(detail_url + (f"#{spec.anchor}" if spec.anchor else ""))
         status = result.status
         if isinstance(result.error, StaleVersion) and keep:

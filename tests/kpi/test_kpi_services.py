@@ -37,6 +37,7 @@ from maslikhat.core.extensions import Extension, ExtensionStatus
 from maslikhat.directory.models import Department, Deputy
 from requests_app.models import (
     DeputyRequest,
+    Evaluation,
     Outcome,
     RequestStatus,
     Response,
@@ -118,8 +119,9 @@ class Rows:
         evaluated: datetime.date | None = None,
         rating: int | None = None,
     ) -> Response:
+        """A sent answer; with ``evaluation``, the author's ``Evaluation`` of it too."""
         assert item.lead_department is not None
-        return Response.objects.create(
+        response = Response.objects.create(
             request=item,
             department=item.lead_department,
             kind=kind,
@@ -133,6 +135,16 @@ class Rows:
             evaluation_rating=rating,
             evaluated_at=at(evaluated) if evaluated else None,
         )
+        if evaluation and evaluated:
+            Evaluation.objects.create(
+                request=item,
+                response=response,
+                decision=evaluation,
+                rating=rating,
+                by=item.author.user,
+                at=at(evaluated),
+            )
+        return response
 
     def extension(self, item: DeputyRequest, previous: datetime.date, new: datetime.date) -> None:
         Extension.objects.create(
@@ -516,7 +528,7 @@ def bulk_requests(directory: DemoDirectory, count: int, start: int) -> None:
             )
         )
     created = DeputyRequest.objects.bulk_create(items)
-    Response.objects.bulk_create(
+    answers = Response.objects.bulk_create(
         Response(
             request=item,
             department=item.lead_department,
@@ -527,9 +539,21 @@ def bulk_requests(directory: DemoDirectory, count: int, start: int) -> None:
             drafted_by=directory.finance_exec,
             sent_at=item.answered_at,
             evaluation="accept",
+            evaluation_rating=item.rating,
             evaluated_at=item.rated_at,
         )
         for item in created
+    )
+    Evaluation.objects.bulk_create(
+        Evaluation(
+            request=item,
+            response=response,
+            decision="accept",
+            rating=item.rating,
+            by=item.author.user,
+            at=item.rated_at,
+        )
+        for item, response in zip(created, answers, strict=True)
     )
 
 

@@ -30,6 +30,7 @@ from reports.models import ExportKind
 from reports.tasks import export_build
 from requests_app.models import (
     DeputyRequest,
+    Evaluation,
     Outcome,
     RequestStatus,
     Response,
@@ -45,7 +46,7 @@ pytestmark = pytest.mark.django_db
 S = RequestStatus
 REQUESTS = "/api/v1/requests/"
 INSTRUCTIONS = "/api/v1/instructions/"
-REQUEST_COLUMNS = 19
+REQUEST_COLUMNS = 21
 INSTRUCTION_COLUMNS = 18
 
 
@@ -225,7 +226,7 @@ def test_the_page_buttons_name_both_csvs(directory: DemoDirectory, client: Clien
 
 def answer(item: DeputyRequest, by: User, evaluation: str, rating: int | None, day: int) -> None:
     moment = timezone.now() - datetime.timedelta(days=10 - day)
-    Response.objects.create(
+    response = Response.objects.create(
         request=item,
         department=item.lead_department,  # type: ignore[misc]
         kind=ResponseKind.FINAL,
@@ -238,6 +239,14 @@ def answer(item: DeputyRequest, by: User, evaluation: str, rating: int | None, d
         evaluation_rating=rating,
         evaluation_comment="",
         evaluated_at=moment,
+    )
+    Evaluation.objects.create(
+        request=item,
+        response=response,
+        decision=evaluation,
+        rating=rating,
+        by=item.author.user,
+        at=moment,
     )
 
 
@@ -257,9 +266,10 @@ def test_a_request_row_carries_co_executors_rework_every_evaluation_and_both_rat
     row = next(r for r in rows if r[0] == item.number)
     with translation.override("ru"):
         evaluations = f"2 ({gettext('returned for rework')}); 4 ({gettext('accepted')})"
-    # Co-executors, rework count, every evaluation, the deputy's and the department's rating.
+    # Co-executors, rework count, every evaluation, every rating in order and the last one,
+    # the deputy's and the department's rating.
     assert row[7] == "Управление мобильности"
-    assert row[15:] == (1, evaluations, 4, 5)
+    assert row[15:] == (1, evaluations, "2 → 4", 4, 4, 5)
 
 
 def test_an_instruction_row_carries_co_executors_extensions_and_reports(
