@@ -442,3 +442,48 @@ def test_dockerfile_builds_a_non_root_production_image() -> None:
     assert users and users[-1] not in {"root", "0"}
     assert keywords.index("USER") < keywords.index("CMD")
     assert ("EXPOSE", "8000") in instructions
+
+
+# --- The object store (profile s3) ----------------------------------------------------------
+
+S3_SERVICES = ("minio", "minio-bucket")
+
+
+def test_the_object_store_runs_only_with_its_profile(compose: dict[str, Any]) -> None:
+    for name in S3_SERVICES:
+        assert service(compose, name)["profiles"] == ["s3"], f"{name} must be in profile s3"
+    # A plain `docker compose up` must not need it: no service outside the profile
+    # depends on one inside it.
+    for name, spec in compose["services"].items():
+        if "s3" in (spec.get("profiles") or []):
+            continue
+        depends_on = spec.get("depends_on") or {}
+        assert not set(depends_on) & set(S3_SERVICES), f"{name} depends on the s3 profile"
+
+
+def test_the_object_store_keeps_its_data_and_is_private(compose: dict[str, Any]) -> None:
+    minio = service(compose, "minio")
+    command = as_text(minio["command"])
+    match = re.search(r"\bserver\s+(/\S+)", command)
+    assert match and match.group(1) in named_volume_mounts(minio, compose)
+    assert minio["healthcheck"]["test"][0] in {"CMD", "CMD-SHELL"}
+    # Only the portal reaches the store: no port on the host.
+    assert not minio.get("ports"), "the object store must not be published on the host"
+    # Its root user is the portal's access key, so the two cannot drift apart.
+    environment = minio["environment"]
+    assert "${S3_ACCESS_KEY_ID" in environment["MINIO_ROOT_USER"]
+    assert "${S3_SECRET_ACCESS_KEY" in environment["MINIO_ROOT_PASSWORD"]
+
+
+def test_the_bucket_is_created_private_once_the_store_is_healthy(compose: dict[str, Any]) -> None:
+    bucket = service(compose, "minio-bucket")
+    assert bucket["depends_on"] == {"minio": {"condition": "service_healthy"}}
+    script = interpolated(as_text(bucket["entrypoint"]))
+    assert "mc mb --ignore-existing" in script and "$S3_BUCKET" in script
+    assert "mc anonymous set none" in script, "anonymous access to the bucket must stay off"
+    assert bucket["restart"] == "no"
+    # The bucket's name and keys are the portal's own, from .env.
+    assert ".env" in (bucket.get("env_file") or [bucket.get("env_file")])
+    for variable in ("FILE_STORAGE", "S3_BUCKET", "S3_ENDPOINT_URL", "S3_ACCESS_KEY_ID"):
+        assert variable in documented_variables(), f"{variable} is not in .env.example"
+    assert "http://minio:9000" in documented_variables()["S3_ENDPOINT_URL"]

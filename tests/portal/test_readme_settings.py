@@ -44,9 +44,14 @@ OTHER_VALUE = {
     "EMAIL_URL": "consolemail://",
     "DJANGO_SECURE_COOKIES": "false",
     "MASLIKHAT_VAR_DIR": PROBE_DIR,
+    "FILE_STORAGE": "s3",
 }
 #: Extra environment a variable only matters under (the table says "ignored on SQLite").
-CONTEXT_ENV = {"DATABASE_CONN_MAX_AGE": {"DATABASE_URL": "postgres://probe@127.0.0.1:5432/p"}}
+CONTEXT_ENV = {
+    "DATABASE_CONN_MAX_AGE": {"DATABASE_URL": "postgres://probe@127.0.0.1:5432/p"},
+    # FILE_STORAGE=s3 needs a bucket.
+    "FILE_STORAGE": {"S3_BUCKET": "probe-bucket"},
+}
 #: Defaults the table describes in words; each is checked by its own test below.
 DESCRIBED = {"DJANGO_SECRET_KEY", "DATABASE_URL", "DJANGO_ENV_FILE", "DJANGO_SETTINGS_MODULE"}
 
