@@ -23,6 +23,7 @@ from maslikhat.core.workflow import Workflow
 from maslikhat.directory.actors import actor_for
 
 from .models import DeputyRequest, RequestStatus, ResponseKind, ResponseStatus
+from .pauses import end_pause
 
 S = RequestStatus
 
@@ -46,6 +47,9 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
     "ask_extension": (frozenset({S.IN_PROGRESS}), None),
     "decide_extension": (frozenset({S.IN_PROGRESS}), None),
     "withdraw": (frozenset({S.DRAFT, S.SUBMITTED, S.IN_PROGRESS, S.ANSWERED}), S.WITHDRAWN),
+    "clarify": (frozenset({S.IN_PROGRESS}), None),
+    "answer_clarification": (frozenset({S.IN_PROGRESS}), None),
+    "reroute": (frozenset({S.IN_PROGRESS}), None),
 }
 
 REQUEST_RULE = "deputy_request"
@@ -71,6 +75,9 @@ ACTION_LABELS: dict[str, Any] = {
     "ask_extension": _("Ask for an extension"),
     "decide_extension": _("Decide on the extension"),
     "withdraw": _("Withdraw"),
+    "clarify": _("Ask the author a clarification"),
+    "answer_clarification": _("Answer the clarification"),
+    "reroute": _("Re-route"),
 }
 
 
@@ -153,7 +160,10 @@ def refresh_search_document(item: DeputyRequest) -> None:
 
 
 def close_pending_extensions(item: DeputyRequest, *, by: User | None) -> None:
-    """The department's work on this deadline has ended (final answer, redirect, withdrawal)."""
+    """The department's work on this deadline has ended (final answer, redirect, withdrawal,
+    re-routing): its pending extension is closed, and its open clarification question too
+    (a stopped clock runs again, ``pauses.end_pause``)."""
     core_services.close_pending_extensions(
         item, by=by, comment=_("Closed: the department's work on this deadline has ended.")
     )
+    end_pause(item, by=by)

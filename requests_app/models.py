@@ -254,7 +254,8 @@ class DeputyRequest(models.Model):
         if self.due_date is None:
             return False
         if self.status == RequestStatus.IN_PROGRESS:
-            return today > self.due_date
+            # While the clock is stopped the due date is not yet known: not overdue.
+            return self.paused_since is None and today > self.due_date
         if self.answered_at is not None:
             return timezone.localdate(self.answered_at) > self.due_date
         return False

@@ -117,6 +117,21 @@ def can_decide_extension(actor: Actor, item: DeputyRequest) -> bool:
     return actor.is_staff and is_registered(item)
 
 
+def can_clarify(actor: Actor, item: DeputyRequest) -> bool:
+    """The lead department (executor or head) asks the author a clarification question."""
+    return is_lead_department(actor, item)
+
+
+def can_answer_clarification(actor: Actor, item: DeputyRequest) -> bool:
+    """The author answers the department's clarification question."""
+    return is_author(actor, item)
+
+
+def can_reroute(actor: Actor, item: DeputyRequest) -> bool:
+    """Staff re-route a request in work to another department."""
+    return actor.is_staff and is_registered(item)
+
+
 def can_read_correspondence(actor: Actor, item: DeputyRequest) -> bool:
     """The thread, the files and the history are the participants' business.
 

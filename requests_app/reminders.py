@@ -4,7 +4,10 @@ The rows of docs/kpi.md's table that concern a request: due in 3, 1, 0 working d
 (the executor, else the department's officers, and the head), overdue by 1, 6,
 11, … (the head and staff; from the second escalation the author too), answered
 ``EVALUATE_AFTER`` days ago and not evaluated (the author), an extension undecided
-for ``EXTENSION_AFTER`` days (staff).
+for ``EXTENSION_AFTER`` days (staff), a clarification question open since before today
+(the author, every working day until it is answered). While the clock is stopped by a
+clarification (``paused_since``) the department gets no reminder or escalation of the
+request: its due date moves when the author answers.
 """
 
 from __future__ import annotations
@@ -12,10 +15,12 @@ from __future__ import annotations
 from datetime import date
 
 from django.db.models import Min
+from django.utils import timezone
 
 from maslikhat.core.items import ItemType
 from maslikhat.core.notifications import NotificationKind
 from maslikhat.core.reminders import (
+    CLARIFY,
     DUE,
     ESCALATE,
     EVALUATE,
@@ -32,7 +37,7 @@ from maslikhat.core.reminders import (
 )
 from maslikhat.directory.recipients import Recipients
 
-from .models import DeputyRequest, RequestStatus
+from .models import Clarification, DeputyRequest, RequestStatus
 
 # Big text columns a reminder never reads.
 _REQUEST_DEFERRED = (
@@ -51,17 +56,19 @@ class RequestReminders(ItemReminders):
     def __init__(self, day: date) -> None:
         super().__init__(day)
         self.oldest_overdue = DeputyRequest.objects.filter(
-            status=RequestStatus.IN_PROGRESS, due_date__lt=day
+            status=RequestStatus.IN_PROGRESS, due_date__lt=day, paused_since__isnull=True
         ).aggregate(oldest=Min("due_date"))["oldest"]
         self.requests: list[DeputyRequest] = []  # due in 3/1/0 or overdue by 1, 6, 11…
         self.answered: list[DeputyRequest] = []  # answered EVALUATE_AFTER working days ago
         self.extended: list[DeputyRequest] = []  # an extension pending EXTENSION_AFTER days
+        self.questions: list[Clarification] = []  # open clarification questions
 
     def find(self, windows: Windows) -> None:
         self.requests = list(
             DeputyRequest.objects.filter(
                 status=RequestStatus.IN_PROGRESS,
                 due_date__in=[*windows.due_in, *windows.overdue],
+                paused_since__isnull=True,
             )
             .select_related("executor", "author__user")
             .defer(*_REQUEST_DEFERRED)
@@ -75,6 +82,16 @@ class RequestReminders(ItemReminders):
             )
             .select_related("author__user")
             .defer(*_REQUEST_DEFERRED)
+            .order_by("id")
+        )
+        self.questions = list(
+            Clarification.objects.filter(
+                answered_at__isnull=True,
+                asked_at__lt=local_midnight(windows.day),
+                request__status=RequestStatus.IN_PROGRESS,
+            )
+            .select_related("request__author__user")
+            .defer(*(f"request__{name}" for name in _REQUEST_DEFERRED))
             .order_by("id")
         )
         asked = extensions_awaiting(ItemType.REQUEST, windows)
@@ -114,5 +131,14 @@ class RequestReminders(ItemReminders):
                 NotificationKind.PLEASE_EVALUATE,
                 request,
                 Reason(EVALUATE, EVALUATE_AFTER),
+            )
+        for question in self.questions:
+            result.items[CLARIFY] += 1
+            asked_on = timezone.localdate(question.asked_at)
+            drafts.add(
+                [question.request.author.user],
+                REMIND,
+                question.request,
+                Reason(CLARIFY, when=asked_on),
             )
         self.remind_of_extensions(self.extended, people.staff, drafts, result)

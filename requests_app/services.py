@@ -35,6 +35,7 @@ from maslikhat.directory.models import Category, Department, DepartmentMember, D
 from maslikhat.directory.recipients import department_users, staff_users
 
 from . import permissions
+from .clarifications import deputy_request_answer_clarification, deputy_request_clarify
 from .lifecycle import (
     ACTION_LABELS,
     EVALUATION_RULE,
@@ -50,6 +51,7 @@ from .lifecycle import (
     search_documents,
 )
 from .models import DeputyRequest, RegistrationCounter, RequestStatus
+from .pauses import open_clarification
 from .responses import (
     FINAL_OUTCOMES,
     deputy_request_evaluate,
@@ -71,9 +73,11 @@ __all__ = [
     "UNSET",
     "allowed",
     "available_actions",
+    "deputy_request_answer_clarification",
     "deputy_request_assign",
     "deputy_request_attachment_add",
     "deputy_request_auto_close",
+    "deputy_request_clarify",
     "deputy_request_create",
     "deputy_request_decline",
     "deputy_request_evaluate",
@@ -82,6 +86,7 @@ __all__ = [
     "deputy_request_message_post",
     "deputy_request_rate_request",
     "deputy_request_redirect",
+    "deputy_request_reroute",
     "deputy_request_respond",
     "deputy_request_response_approve",
     "deputy_request_response_return",
@@ -91,6 +96,7 @@ __all__ = [
     "deputy_request_update_draft",
     "deputy_request_withdraw",
     "deputy_requests_auto_close_due",
+    "due_if_routed_today",
     "refresh_search_document",
     "search_documents",
 ]
@@ -361,6 +367,21 @@ def _route(
         email=True,
         exclude=by,
     )
+    notify(
+        users=deputy_users(item),
+        kind=NotificationKind.REQUEST_ROUTED,
+        item=item,
+        email=True,
+        exclude=by,
+        params={"department": lead.name, "due": item.due_date},
+    )
+
+
+def due_if_routed_today(today: datetime.date | None = None) -> datetime.date:
+    """The due date a request would get if staff routed it today (the page of a submitted
+    request and the message after submitting say it: the clock starts on routing)."""
+    due, _basis = due_date_from(today or timezone.localdate(), REQUEST_RULE)
+    return due
 
 
 @transaction.atomic
@@ -460,6 +481,93 @@ def deputy_request_redirect(
     return item
 
 
+class DeadlinePolicy:
+    """What a re-routing does to the deadline: start it again from today, or keep it."""
+
+    RESTART = "restart"
+    KEEP = "keep"
+    CHOICES = (RESTART, KEEP)
+
+
+@transaction.atomic
+def deputy_request_reroute(
+    *,
+    pk: int,
+    by: User,
+    lead_department: Department,
+    co_departments: Iterable[Department] = (),
+    reason: str,
+    deadline: str,
+    version: int | None = None,
+) -> DeputyRequest:
+    """Staff move a request in work to another lead department (and co-executors).
+
+    ``deadline``: ``restart`` counts a new due date from today, ``keep`` keeps the due
+    dates. The former departments lose the request (and their pending extension and open
+    clarification question end with their work); the executor is reset; the new
+    departments and the deputies are told. The reason and the policy are in the history.
+    """
+    item = FLOW.start(pk, by=by, may=permissions.can_reroute, version=version, action="reroute")
+    reason = clean_text(reason, field="reason", required=True)
+    if deadline not in DeadlinePolicy.CHOICES:
+        raise ValidationFailed(
+            _("Choose whether the deadline restarts or is kept."), field="deadline"
+        )
+    if not lead_department.is_active:
+        raise ValidationFailed(_("This department is no longer active."), field="lead_department")
+    co = [d for d in co_departments if d.pk != lead_department.pk]
+    if any(not d.is_active for d in co):
+        raise ValidationFailed(
+            _("A co-executor department is no longer active."), field="co_departments"
+        )
+    old_co = sorted(Department.objects.filter(co_requests=item).values_list("code", flat=True))
+    previous = item.lead_department.code if item.lead_department else None
+    close_pending_extensions(item, by=by)
+    old_due = item.due_date
+    item.lead_department = lead_department
+    item.executor = None
+    fields = ["lead_department", "executor"]
+    if deadline == DeadlinePolicy.RESTART:
+        now = timezone.now()
+        item.routed_at = now
+        item.due_date, item.due_date_basis = due_date_from(timezone.localdate(now), REQUEST_RULE)
+        item.original_due_date = item.due_date
+        item.paused_days = 0
+        fields += ["routed_at", "due_date", "due_date_basis", "original_due_date", "paused_days"]
+    assert item.due_date is not None  # in progress: a database constraint
+    FLOW.transition(
+        item,
+        "reroute",
+        by=by,
+        comment=reason,
+        changes={
+            "lead_department": [previous, lead_department.code],
+            "co_departments": [old_co, sorted(d.code for d in co)],
+            "deadline": deadline,
+            "due_date": [old_due.isoformat() if old_due else None, item.due_date.isoformat()],
+        },
+        extra_fields=fields,
+    )
+    item.co_departments.set(co)
+    item._co_department_ids = {d.pk for d in co}  # type: ignore[attr-defined]
+    notify(
+        users=department_users([lead_department.pk, *(d.pk for d in co)]),
+        kind=NotificationKind.ROUTED,
+        item=item,
+        email=True,
+        exclude=by,
+    )
+    notify(
+        users=deputy_users(item),
+        kind=NotificationKind.REROUTED,
+        item=item,
+        email=True,
+        exclude=by,
+        params={"department": lead_department.name},
+    )
+    return item
+
+
 # --- Withdrawal and auto-close ----------------------------------------------------------
 
 
@@ -522,18 +630,17 @@ def deputy_request_message_post(*, pk: int, by: User, text: str) -> Message:
     item = FLOW.lock(pk)
     actor = actor_for(by)
     require(permissions.can_write_thread(actor, item))
-    message = core_services.message_post(item=item, by=by, text=text)
+    # The thread's participants of both sides; core tells only the poster's other side
+    # (the deputies, or the department working on it: its executor, else its heads).
+    officers = (
+        [item.executor]
+        if item.executor is not None
+        else department_users([item.lead_department_id], heads_only=True)
+    )
+    message = core_services.message_post(
+        item=item, by=by, text=text, participants=[*deputy_users(item), *officers]
+    )
     refresh_search_document(item)
-    recipients: list[User] = []
-    if permissions.is_author(actor, item) or permissions.is_coauthor(actor, item) or actor.is_staff:
-        recipients += (
-            [item.executor]
-            if item.executor is not None
-            else department_users([item.lead_department_id], heads_only=True)
-        )
-    if actor.is_department or actor.is_staff:
-        recipients += deputy_users(item)
-    notify(users=recipients, kind=NotificationKind.MESSAGE, item=item, exclude=by)
     return message
 
 
@@ -563,8 +670,15 @@ def available_actions(actor: Actor, item: DeputyRequest) -> set[str]:
         "ask_extension": permissions.can_ask_extension,
         "decide_extension": permissions.can_decide_extension,
         "withdraw": permissions.can_withdraw,
+        "clarify": permissions.can_clarify,
+        "answer_clarification": permissions.can_answer_clarification,
+        "reroute": permissions.can_reroute,
     }
     actions = FLOW.available(actor, item, checks)
+    if actions & {"clarify", "answer_clarification"}:
+        # One question open at a time: the department asks, or the author answers.
+        is_open = open_clarification(item) is not None
+        actions.discard("answer_clarification" if not is_open else "clarify")
     if "rate_request" in actions and permissions.rating_is_frozen(
         item.request_rated_at, timezone.now()
     ):

@@ -12,6 +12,7 @@ from the database everything due that day,
 | answered 5 days ago, not evaluated     | the deputy author                     | PLEASE_EVALUATE |
 | extension asked 2 days ago, undecided  | maslikhat staff                       | REMINDER        |
 | instruction periodic report due        | the lead department's officers        | REMINDER        |
+| clarification question open (each day) | the deputy author                     | REMINDER        |
 
 and records each as a ``Notification(deduplicate=True, day=day)``. The unique
 constraint ``notification_once_a_day`` on (user, kind, item, day) — not luck — makes
@@ -75,7 +76,8 @@ OVERDUE = "overdue"
 EVALUATE = "evaluate"
 EXTENSION = "extension"
 PERIODIC_REPORT = "periodic_report"
-RULES = (DUE, OVERDUE, EVALUATE, EXTENSION, PERIODIC_REPORT)
+CLARIFY = "clarify"
+RULES = (DUE, OVERDUE, EVALUATE, EXTENSION, PERIODIC_REPORT, CLARIFY)
 
 REMIND, ESCALATE = NotificationKind.REMINDER, NotificationKind.ESCALATION
 
@@ -222,6 +224,11 @@ class Reason:
                 "an extension has awaited a decision for %(count)d working days.",
                 self.count,
             ) % {"count": self.count}
+        if self.rule == CLARIFY:
+            assert self.when is not None
+            return gettext(
+                "the department's clarification question of %(date)s awaits your answer."
+            ) % {"date": self.when.strftime("%d.%m.%Y")}
         assert self.rule == PERIODIC_REPORT and self.when is not None
         return gettext("a periodic report is due on %(date)s.") % {
             "date": self.when.strftime("%d.%m.%Y")

@@ -31,6 +31,7 @@ from maslikhat.core.extensions import Extension, ExtensionStatus
 from maslikhat.core.threads import AuditEvent
 from requests_app import services
 from requests_app.models import (
+    Clarification,
     DeputyRequest,
     Outcome,
     RegistrationCounter,
@@ -94,6 +95,9 @@ ENTITLED: dict[str, str] = {
     "ask_extension": "finance_exec",
     "decide_extension": "staff",
     "withdraw": "alice",
+    "clarify": "finance_exec",
+    "answer_clarification": "alice",
+    "reroute": "staff",
 }
 #: Actions of the lead department: the request is given finance as its lead department
 #: where its state has none (draft, submitted, declined, withdrawn before routing), so
@@ -107,6 +111,8 @@ DEPARTMENT_ACTIONS = {
     "return_draft",
     "rate_request",
     "ask_extension",
+    "clarify",
+    "answer_clarification",
 }
 #: Transitions that do not bump the item's version (they add a row beside it).
 NO_VERSION_BUMP = {"respond", "ask_extension", "return_draft"}
@@ -160,6 +166,19 @@ def prepare(directory: DemoDirectory, action: str, status: str) -> tuple[DeputyR
                 reason="Нужна экспертиза",
             )
         setup.extension_id = extension.pk
+    if action == "answer_clarification":
+        if status == S.IN_PROGRESS:
+            services.deputy_request_clarify(
+                pk=item.pk, by=directory.finance_exec, question="Уточните адрес"
+            )
+        else:  # a question left behind: the state alone must refuse the answer
+            Clarification.objects.create(
+                request=item,
+                department=directory.finance,
+                question="Уточните адрес",
+                asked_by=directory.finance_exec,
+                asked_at=timezone.now(),
+            )
     return refresh(item), setup
 
 
@@ -209,6 +228,19 @@ def perform(directory: DemoDirectory, action: str, item: DeputyRequest, setup: S
             pk=pk, extension_id=eid, by=by, approve=True
         ),
         "withdraw": lambda: services.deputy_request_withdraw(pk=pk, by=by, reason="Решено"),
+        "clarify": lambda: services.deputy_request_clarify(
+            pk=pk, by=by, question="Уточните адрес"
+        ),
+        "answer_clarification": lambda: services.deputy_request_answer_clarification(
+            pk=pk, by=by, text="Абая, 10"
+        ),
+        "reroute": lambda: services.deputy_request_reroute(
+            pk=pk,
+            by=by,
+            lead_department=directory.mobility,
+            reason="Компетенция управления мобильности",
+            deadline="keep",
+        ),
     }
     return calls[action]()
 
@@ -300,6 +332,14 @@ API_CALLS: dict[str, tuple[str, str, dict[str, Any], int]] = {
     "ask_extension": ("post", "extensions/", {"reason": "Экспертиза"}, 201),
     "decide_extension": ("post", "extensions/{eid}/decide/", {"approve": True}, 200),
     "withdraw": ("post", "withdraw/", {"reason": "Решено"}, 200),
+    "clarify": ("post", "clarification/", {"question": "Уточните адрес"}, 200),
+    "answer_clarification": ("post", "clarification/answer/", {"text": "Абая, 10"}, 200),
+    "reroute": (
+        "post",
+        "reroute/",
+        {"lead_department": "mobility", "reason": "Не их компетенция", "deadline": "restart"},
+        200,
+    ),
 }
 
 API_CASES = [case(action, status, "api") for action in API_CALLS for status in ALL_STATUSES]
@@ -317,7 +357,7 @@ def test_the_api_answers_the_table_with_2xx_or_409_and_detail(
     method, suffix, body, success = API_CALLS[action]
     body = dict(body)
     if "lead_department" in body:
-        body["lead_department"] = directory.finance.pk
+        body["lead_department"] = getattr(directory, body["lead_department"]).pk
     if "executor" in body:
         body["executor"] = directory.finance_exec.pk
     if action == "ask_extension":
