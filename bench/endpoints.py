@@ -96,6 +96,13 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "API request history", "request-history", "requests/{request}/history/", "deputy", "detail"
     ),
     _api(
+        "API request evaluations",
+        "request-evaluations",
+        "requests/{request}/evaluations/",
+        "deputy",
+        "detail",
+    ),
+    _api(
         "API request messages",
         "request-messages",
         "requests/{request}/messages/",
@@ -308,6 +315,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     _page("KPI rater flags", "kpi:flags", "/kpi/flags/", "staff", "list"),
     _page("KPI activities", "kpi:activities", "/kpi/activities/", "deputy", "list"),
     _page("KPI survey", "kpi:survey", "/kpi/survey/", "staff", "page"),
+    _page("Working calendar", "directory:calendar", "/calendar/", "staff", "page"),
+    _page("Deadline rules", "directory:rules", "/calendar/rules/", "staff", "page"),
     _page("Notifications", "core:notifications", "/notifications/", "deputy", "list"),
     _page("Preferences", "accounts:preferences", "/accounts/settings/", "deputy", "page"),
     _page("Health check", "core:healthz", "/healthz/", "public", "page"),
@@ -385,6 +394,9 @@ NOT_TIMED: dict[str, str] = {
     "kpi:flag-review": "a POST: staff review a rater flag",
     "kpi:survey-open": "a POST: staff open a survey round",
     "kpi:survey-close": "a POST: staff close a survey round",
+    "directory:calendar-day": "the form of one decreed day, the same at every size",
+    "directory:calendar-day-remove": "the confirmation of one decreed day's removal",
+    "directory:rule": "the form of one deadline rule (addressed by its code)",
     "follows:confirm": "a one-time link from a confirmation e-mail",
     "follows:unsubscribe": "a one-time link from a digest e-mail",
     "requests:edit": "the form of a draft, the same page as requests:new",

@@ -216,7 +216,8 @@ def test_the_record_is_json_serialisable() -> None:
         "days": 3,
         "unit": "working",
         "rule": "test",
-        "skipped": [{"date": "2026-12-16", "reason": "Independence Day"}],
+        "legal_basis": "",
+        "skipped": [{"date": "2026-12-16", "reason": "Independence Day", "source": "holiday"}],
     }
 
 
