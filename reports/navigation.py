@@ -80,6 +80,20 @@ NAVIGATION: tuple[NavItem, ...] = (
         "speedometer2",
     ),
     NavItem(
+        "reports:dashboard-department",
+        _("Department dashboard"),
+        DEPARTMENT,
+        _("The department's inbox, what is overdue and each executor's load."),
+        "speedometer2",
+    ),
+    NavItem(
+        "reports:dashboard-deputy",
+        _("My dashboard"),
+        frozenset({Role.DEPUTY}),
+        _("Your requests by state, their deadlines and the answers to evaluate."),
+        "speedometer2",
+    ),
+    NavItem(
         "kpi:index",
         _("KPI"),
         EVERYONE,
@@ -92,6 +106,13 @@ NAVIGATION: tuple[NavItem, ...] = (
         EVERYONE,
         _("What deputies raised and how it was solved, open to every citizen."),
         "globe",
+    ),
+    NavItem(
+        "directory:calendar",
+        _("Calendar"),
+        frozenset({Role.STAFF, Role.ADMIN}),
+        _("The working calendar (public holidays, decreed days) and the deadline rules."),
+        "calendar3",
     ),
     NavItem(
         "api-docs",

@@ -66,6 +66,9 @@ def test_each_role_is_offered_its_own_entries() -> None:
     assert "Registry" in labels(Role.STAFF) and "Dashboard" in labels(Role.CHAIR)
     assert "Dashboard" not in labels(Role.DEPUTY) and "Dashboard" not in labels(Role.HEAD)
     assert labels(ANONYMOUS) == {"Public portal", "KPI"}
+    # The working calendar and the deadline rules: staff and administrators keep them.
+    assert "Calendar" in labels(Role.STAFF) and "Calendar" in labels(Role.ADMIN)
+    assert not any("Calendar" in labels(role) for role in (Role.CHAIR, Role.HEAD, Role.DEPUTY))
 
 
 def test_an_anonymous_visitor_sees_the_welcome_page_with_a_login_link(client: Client) -> None:
