@@ -213,6 +213,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     # --- Reports (API) --------------------------------------------------------------------
     _api("API summary, staff", "reports-summary", "reports/summary/", "staff", "dashboard"),
     _api("API summary, head", "reports-summary", "reports/summary/", "head", "dashboard"),
+    _api("API to-do, staff", "me-todo", "me/todo/", "staff", "dashboard"),
+    _api("API to-do, head", "me-todo", "me/todo/", "head", "dashboard"),
+    _api("API to-do, deputy", "me-todo", "me/todo/", "deputy", "dashboard"),
     _api(
         "API requests export (one row)",
         "requests-export",

@@ -32,6 +32,7 @@ from requests_app import services
 from requests_app.models import DeputyRequest, RequestStatus, Response
 from tests.factories import DemoDirectory
 from tests.requests_helpers import (
+    answer,
     category,
     draft_answer,
     make_request,
@@ -122,6 +123,7 @@ ENDPOINTS: dict[str, Endpoint] = {
         "post", "{pk}/attachments/", S.IN_PROGRESS, lambda d: {"file": pdf_upload()}, True
     ),
     "history": Endpoint("get", "{pk}/history/", S.IN_PROGRESS),
+    "evaluations": Endpoint("get", "{pk}/evaluations/", "with_evaluations"),
     "similar": Endpoint("get", "similar/?address=Абая", S.IN_PROGRESS),
 }
 
@@ -154,6 +156,7 @@ TABLE: list[tuple[str, int, int, int, int, int, int, int, int, int, int]] = [
     ("attachments_list",  200, 404, 200,   200,   404,   404,   200,  200,  200,  401),
     ("attachments_create", 201, 404, 201,  201,   404,   404,   201,  403,  403,  401),
     ("history",           200, 404, 200,   200,   404,   404,   200,  200,  200,  401),
+    ("evaluations",       200, 404, 200,   200,   404,   404,   200,  200,  200,  401),
     ("similar",           200, 200, 200,   200,   200,   200,   200,  200,  200,  401),
 ]
 # fmt: on
@@ -230,6 +233,17 @@ def prepare(directory: DemoDirectory, state: str, co_departments: tuple[Any, ...
     if state == "with_draft_answer":
         item = make_request(directory, status=S.IN_PROGRESS, co_departments=co_departments)
         return Prepared(refresh(item), response_id=draft_answer(directory, item).pk)
+    if state == "with_evaluations":
+        # Returned for rework with a 2, answered again and accepted with a 4.
+        item = make_request(directory, status=S.ANSWERED, co_departments=co_departments)
+        services.deputy_request_evaluate(
+            pk=item.pk, by=directory.alice.user, decision="rework", rating=2, comment="Отписка"
+        )
+        answer(directory, item)
+        services.deputy_request_evaluate(
+            pk=item.pk, by=directory.alice.user, decision="accept", rating=4
+        )
+        return Prepared(refresh(item))
     if state == "with_extension":
         item = make_request(directory, status=S.IN_PROGRESS, co_departments=co_departments)
         assert item.due_date is not None
@@ -311,6 +325,7 @@ CO_EXECUTOR_TABLE: list[tuple[str, int, int, int, int, int, int, int, int, int, 
     ("redirect",          403, 404, 200,   200,   403,   403,   403,  403,  403,  401),
     ("extensions_create", 403, 404, 201,   201,   403,   403,   403,  403,  403,  401),
     ("rate_request",      403, 404, 200,   200,   200,   200,   403,  403,  403,  401),
+    ("evaluations",       200, 404, 200,   200,   200,   200,   200,  200,  200,  401),
 ]
 # fmt: on
 
@@ -336,6 +351,7 @@ PUBLIC_TABLE: list[tuple[str, int, int, int, int, int, int, int, int, int, int]]
     ("detail",            200, 200, 404,   404,   404,   404,   200,  200,  200,  401),
     ("withdraw",          200, 403, 404,   404,   404,   404,   403,  403,  403,  401),
     ("responses_list",    200, 200, 404,   404,   404,   404,   200,  200,  200,  401),
+    ("evaluations",       200, 200, 404,   404,   404,   404,   200,  200,  200,  401),
     ("evaluate",          409, 403, 404,   404,   404,   404,   403,  403,  403,  401),
     # The request is public, its correspondence is not: thread, files, history.
     ("messages_list",     200, 404, 404,   404,   404,   404,   200,  200,  200,  401),
