@@ -160,6 +160,11 @@ def calendar_year(year: int) -> CalendarYear:
     )
 
 
+def decreed_dates(dates: list[date]) -> set[date]:
+    """Which of ``dates`` already have a decreed day (one query)."""
+    return set(CalendarDay.objects.filter(date__in=dates).values_list("date", flat=True))
+
+
 def calendar_day(pk: int) -> CalendarDay:
     """A decreed day; ``CalendarDay.DoesNotExist`` when there is none."""
     return CalendarDay.objects.get(pk=pk)
@@ -336,8 +341,10 @@ def _check_day(day: date, kind: str, *, exclude_pk: int | None = None) -> None:
         )
     known = {info.date: info for info in public_holidays(day.year)}
     usual = known.get(day)
-    usually_working = usual.is_working if usual is not None else day.weekday() < 5
-    if kind == CalendarDayKind.WORKING_DAY and usually_working:
+    # A weekend day or a holiday may be decreed working (also one the package already knows
+    # to be working: the decree is then on record); an ordinary weekday may not.
+    ordinary_weekday = day.weekday() < 5 and (usual is None or usual.is_working)
+    if kind == CalendarDayKind.WORKING_DAY and ordinary_weekday:
         raise ValidationFailed(
             _(
                 "%(date)s is a working day anyway: a decreed working day is a weekend day or a "

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from demo import instruction_corpus, request_corpus
 from demo.data import DATA_DIR
+from demo.decreed_days import seed_decreed_days
 from demo.directory import KAZAKH_NAMES, OFFICER_TITLES, RUSSIAN_NAMES
 from demo.instructions import seed_instructions
 from demo.kpi import ACTIVITIES_PER_YEAR, ACTIVITY_NOTES, RESEARCH_POOL_SIZES, seed_kpi
@@ -56,7 +57,7 @@ def test_no_domain_app_imports_the_demo() -> None:
 def test_the_demo_imports_its_steps_and_no_dotted_paths() -> None:
     sources = [path.read_text(encoding="utf-8") for path in (ROOT / "demo").rglob("*.py")]
     assert sources and not any("import_string" in source for source in sources)
-    steps = [seed_requests, seed_instructions, seed_kpi, seed_reminders]
+    steps = [seed_decreed_days, seed_requests, seed_instructions, seed_kpi, seed_reminders]
     assert steps == seed_demo.STEPS
 
 

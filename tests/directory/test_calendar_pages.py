@@ -22,6 +22,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 from django.utils.html import escape
 
+from demo.context import DemoContext
+from demo.decreed_days import seed_decreed_days
+from demo.directory import seed_directory
 from maslikhat.accounts.models import Role, User
 from maslikhat.core.deadlines import (
     RULE_DEPUTY_REQUEST,
@@ -456,3 +459,47 @@ def test_the_pages_cost_the_same_number_of_queries_for_few_and_many_rows(
         count_queries(client, "/calendar/rules/"),
     )
     assert many == few
+
+
+# --- The demo ---------------------------------------------------------------------------------
+
+
+def test_the_demo_enters_the_known_transfers_once_and_stops_the_request_clock() -> None:
+    directory = seed_directory(seed=2023)
+    context = DemoContext(directory=directory, seed=2023)
+    today = dt.date(2025, 6, 1)  # the demo years 2024, 2025 and 2026
+    # A database from before the clock could stop: the rule has it off.
+    DeadlineRule.objects.filter(pk=get_rule(RULE_DEPUTY_REQUEST).pk).update(pauses_clock=False)
+
+    with translation.override("en"):
+        summary = seed_decreed_days(context, today=today)
+
+    assert summary == "Decreed days entered from the known transfers: 4."
+    rows = {row.date: row for row in CalendarDay.objects.all()}
+    assert {day: row.kind for day, row in rows.items()} == {
+        dt.date(2024, 5, 4): CalendarDayKind.WORKING_DAY,
+        dt.date(2024, 5, 8): CalendarDayKind.DAY_OFF,
+        dt.date(2025, 1, 3): CalendarDayKind.DAY_OFF,
+        dt.date(2025, 1, 5): CalendarDayKind.WORKING_DAY,
+    }
+    moved = rows[dt.date(2024, 5, 8)]
+    assert moved.name_ru == (
+        "Перенос выходного дня с 04.05.2024 на 08.05.2024 (постановление Правительства РК)"
+    )
+    assert moved.name_kk.startswith("Демалыс күнін 04.05.2024 күннен 08.05.2024 күнге")
+    assert moved.name_en.startswith("Day off transferred from 04.05.2024 to 08.05.2024")
+    assert get_rule(RULE_DEPUTY_REQUEST).pauses_clock is True
+    logged = LogEntry.objects.count()
+    assert logged == 5  # four days and the rule, each through its service
+
+    with translation.override("en"):
+        again = seed_decreed_days(context, today=today)
+    assert again == "Decreed days entered from the known transfers: 0."
+    assert CalendarDay.objects.count() == 4 and LogEntry.objects.count() == logged
+
+    # A due date over the transfer says so: 7 May 2024 + 1 working day skips the decreed 8 May.
+    with translation.override("en"):
+        due = compute_due_date(rule=get_rule(RULE_DEPUTY_REQUEST), start=dt.date(2024, 5, 7))
+        lines = due.explain()
+    assert any("08.05.2024: Day off transferred from 04.05.2024" in line for line in lines)
+    assert any("(day off by government decree)" in line for line in lines)

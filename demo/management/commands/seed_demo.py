@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from demo.context import DEFAULT_SEED, DemoContext, DemoDirectory, DemoStep
+from demo.decreed_days import seed_decreed_days
 from demo.directory import department_usernames, seed_directory
 from demo.instructions import seed_instructions
 from demo.kpi import seed_kpi
@@ -31,6 +32,8 @@ from maslikhat.accounts.models import Role, User
 
 # The demo steps run after the directory, in this order.
 STEPS: list[DemoStep] = [
+    # First: the decreed days and the rules the due dates of the demo year are computed by.
+    seed_decreed_days,
     seed_requests,
     seed_instructions,
     # After the requests and instructions: the KPI snapshots are computed from them.
