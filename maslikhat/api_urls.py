@@ -38,6 +38,7 @@ urlpatterns = [
     path("auth/me/", directory_api.MeView.as_view(), name="auth-me"),
     # Reports (reports/api.py); the exports route before the router's "requests/{pk}/".
     path("reports/summary/", reports_api.ReportSummaryView.as_view(), name="reports-summary"),
+    path("me/todo/", reports_api.MyTodoView.as_view(), name="me-todo"),
     path("requests/export/", reports_api.RequestExportView.as_view(), name="requests-export"),
     path(
         "instructions/export/",

@@ -1,5 +1,6 @@
 """``/api/v1/reports/summary/``, ``/api/v1/requests/export/``, ``/api/v1/instructions/export/``,
-``/api/v1/me/todo/`` and the status and download of background exports (``/exports/<id>/status/``, ``…/download/``).
+``/api/v1/me/todo/`` and the status and download of background exports
+(``/exports/<id>/status/``, ``…/download/``).
 
 Views parse input, call one selector or service and choose the response.
 """

@@ -140,3 +140,48 @@ class ExportJobSerializer(serializers.ModelSerializer):
 
 def summary_payload(summary: dict[str, Any]) -> dict[str, Any]:
     return dict(SummarySerializer(summary).data)
+
+
+# --- The to-do (``GET /api/v1/me/todo/``; names ``kind``, ``count``, ``items`` fixed) ---------
+
+
+class TodoItemSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(
+        choices=["request", "instruction", "department"],
+        help_text="request or instruction; department: a count of overdue items (the chair).",
+    )
+    id = serializers.IntegerField()
+    number = serializers.CharField(help_text="Empty for a draft; a department's code.")
+    title = serializers.CharField()
+    status = serializers.CharField(help_text="The item's status code; empty for a department.")
+    status_label = serializers.CharField()
+    department = serializers.CharField(help_text="The lead department's name, if any.")
+    due_date = serializers.DateField(
+        allow_null=True,
+        help_text="When the action is due: the due date, or for an answer the evaluation date.",
+    )
+    days_left = serializers.IntegerField(
+        allow_null=True, help_text="Working days left up to the due date; null when overdue."
+    )
+    overdue_days = serializers.IntegerField(
+        allow_null=True,
+        help_text="Working days since the due date passed; null when not overdue.",
+    )
+    count = serializers.IntegerField(
+        allow_null=True, help_text="For a department row: its overdue items."
+    )
+    url = serializers.CharField(help_text="The item's page (or the filtered list).")
+    api_url = serializers.CharField(help_text="The item in the API (or the filtered list).")
+
+
+class TodoGroupSerializer(serializers.Serializer):
+    kind = serializers.CharField(help_text="The group's code, e.g. request_evaluations.")
+    label = serializers.CharField()  # type: ignore[assignment]  # a field, not Field.label
+    empty = serializers.CharField(help_text="What the empty group says.")
+    count = serializers.IntegerField(help_text="Every item of the group, not only those listed.")
+    items = TodoItemSerializer(many=True, help_text="The first items, most urgent first.")
+    list_url = serializers.CharField(help_text="The list showing the group's items.")
+
+
+class TodoSerializer(serializers.Serializer):
+    groups = TodoGroupSerializer(many=True)

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET
 
 from maslikhat.accounts.models import Role
 from maslikhat.directory.actors import actor_for
+from maslikhat.directory.calendar import coming_year_warning
 
 from . import presenters, selectors
 from .api import send_file
@@ -23,6 +24,7 @@ from .exports import parse_format
 from .models import ExportKind
 from .navigation import items_for, role_of
 from .services import export_job_for_owner, export_start
+from .todo import has_todo, todo_for
 
 GREETINGS = {
     Role.DEPUTY: "reports/home/deputy.html",
@@ -35,19 +37,24 @@ GREETINGS = {
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    """The landing page: what this role can do here now, and what comes next."""
+    """The landing page: what awaits this person's action now (the to-do, ``todo.py``), then
+    what this role can do here, and what comes next."""
     role = role_of(request)
     available, coming = items_for(role)
     template = GREETINGS.get(role, "reports/home/anonymous.html")  # type: ignore[call-overload]
-    return render(
-        request,
-        template,
-        {
-            "available": available,
-            "coming": coming,
-            "role_label": Role(role).label if role in Role.values else "",
-        },
-    )
+    context = {
+        "available": available,
+        "coming": coming,
+        "role_label": Role(role).label if role in Role.values else "",
+        "todo": None,
+    }
+    actor = actor_for(request.user)
+    if has_todo(actor):
+        today = timezone.localdate()
+        context["todo"] = todo_for(actor, today)
+        if actor.is_staff:
+            context["calendar_warning"] = coming_year_warning(today)
+    return render(request, template, context)
 
 
 def _require_council(request: HttpRequest) -> None:

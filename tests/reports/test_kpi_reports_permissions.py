@@ -123,6 +123,8 @@ ROWS: list[Row] = [
         (401, 404, 404, 404, 200, 404, 404), api=True, needs=("job",)),
     Row("api/v1/reports/summary/", "get", lambda w: "/api/v1/reports/summary/",
         signed_in(200, 401), api=True),
+    # The to-do: everyone signed in has one (their own; an administrator's is empty).
+    Row("api/v1/me/todo/", "get", lambda w: "/api/v1/me/todo/", signed_in(200, 401), api=True),
     Row("api/v1/requests/export/", "get", lambda w: "/api/v1/requests/export/?format=csv",
         signed_in(200, 401), api=True),
     Row("api/v1/instructions/export/", "get",

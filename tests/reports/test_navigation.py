@@ -65,10 +65,33 @@ def test_each_role_is_offered_its_own_entries() -> None:
     assert "Inbox" in labels(Role.EXECUTOR) and "Inbox" in labels(Role.HEAD)
     assert "Registry" in labels(Role.STAFF) and "Dashboard" in labels(Role.CHAIR)
     assert "Dashboard" not in labels(Role.DEPUTY) and "Dashboard" not in labels(Role.HEAD)
+    # Every role with a dashboard finds it in the menu.
+    assert "My dashboard" in labels(Role.DEPUTY) and "My dashboard" not in labels(Role.HEAD)
+    assert "Department dashboard" in labels(Role.HEAD)
+    assert "Department dashboard" in labels(Role.EXECUTOR)
+    assert "Department dashboard" not in labels(Role.STAFF)
     assert labels(ANONYMOUS) == {"Public portal", "KPI"}
     # The working calendar and the deadline rules: staff and administrators keep them.
     assert "Calendar" in labels(Role.STAFF) and "Calendar" in labels(Role.ADMIN)
     assert not any("Calendar" in labels(role) for role in (Role.CHAIR, Role.HEAD, Role.DEPUTY))
+
+
+def test_the_menu_links_each_role_to_its_dashboard(
+    client: Client, directory: DemoDirectory
+) -> None:
+    for user, url in (
+        (directory.alice.user, "/dashboard/deputy/"),
+        (directory.finance_head, "/dashboard/department/"),
+        (directory.finance_exec, "/dashboard/department/"),
+        (directory.staff, "/dashboard/"),
+        (directory.chair, "/dashboard/"),
+    ):
+        client.force_login(user)
+        response = client.get(url)
+        assert response.status_code == 200
+        menu = response.context["nav_items"]
+        assert [e["url"] for e in menu if e["active"]] == [url], user.username
+        client.logout()
 
 
 def test_an_anonymous_visitor_sees_the_welcome_page_with_a_login_link(client: Client) -> None:

@@ -1,0 +1,148 @@
+"""What among protocol instructions waits for one person's action now: their to-do groups.
+
+Every builder takes the acting person and today and returns a queryset of instructions
+built on ``instruction_visible`` (a person never sees another's items there), narrowed to
+what needs *this* person, earliest due date first; each row carries ``todo_due``. Who sees
+which group, its label and its list link are declared once in ``reports/todo.py``; a
+builder asked for a person it does not concern answers an empty queryset.
+
+Instructions are given to a department, not to one officer: the department's officers
+share its instructions.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.db.models import Count, Exists, F, OuterRef, QuerySet
+from django.utils import timezone
+
+from maslikhat.core.extensions import Extension, ExtensionStatus
+from maslikhat.core.items import ItemType
+from maslikhat.directory.actors import Actor
+
+from .models import INSTRUCTION_OPEN_STATUSES, Instruction, InstructionStatus
+from .selectors import instruction_visible
+
+S = InstructionStatus
+
+#: How long a decided extension stays on the head's list (calendar days after the decision).
+RECENT_EXTENSION_DAYS = 14
+
+
+def _rows(qs: QuerySet[Instruction]) -> QuerySet[Instruction]:
+    """What a to-do row shows, most urgent (earliest due) first."""
+    return (
+        qs.defer("due_date_basis")
+        .select_related("lead_department")
+        .annotate(todo_due=F("due_date"))
+        .order_by("due_date", "id")
+    )
+
+
+def _department(actor: Actor) -> QuerySet[Instruction]:
+    """The instructions of the actor's department (lead or co-executor)."""
+    if actor.department_id is None:
+        return Instruction.objects.none()
+    return instruction_visible(actor)
+
+
+def _led(actor: Actor) -> QuerySet[Instruction]:
+    if actor.department_id is None:
+        return Instruction.objects.none()
+    return instruction_visible(actor).filter(lead_department_id=actor.department_id)
+
+
+def _overdue(qs: QuerySet[Instruction], today: datetime.date) -> QuerySet[Instruction]:
+    return qs.filter(status__in=INSTRUCTION_OPEN_STATUSES, due_date__lt=today)
+
+
+def _with_extension(**conditions: Any) -> Exists:
+    return Exists(
+        Extension.objects.filter(
+            item_type=ItemType.INSTRUCTION, item_id=OuterRef("pk"), **conditions
+        )
+    )
+
+
+# --- A department ---------------------------------------------------------------------------
+
+
+def to_execute(actor: Actor, today: datetime.date) -> QuerySet[Instruction]:
+    """Instructions on control that the department leads or co-executes."""
+    return _rows(_department(actor).filter(status=S.ON_CONTROL))
+
+
+def reports_returned(actor: Actor, today: datetime.date) -> QuerySet[Instruction]:
+    """Instructions whose final report the controller returned to the lead department."""
+    return _rows(_led(actor).filter(status=S.RETURNED))
+
+
+def department_overdue(actor: Actor, today: datetime.date) -> QuerySet[Instruction]:
+    """Instructions the department leads past their due date and not reported."""
+    return _rows(_overdue(_led(actor), today))
+
+
+def extensions_decided(actor: Actor, today: datetime.date) -> QuerySet[Instruction]:
+    """Instructions of the department whose extension was decided in the last two weeks."""
+    since = timezone.now() - datetime.timedelta(days=RECENT_EXTENSION_DAYS)
+    decided = _with_extension(
+        status__in=[ExtensionStatus.APPROVED, ExtensionStatus.REJECTED], decided_at__gte=since
+    )
+    return _rows(_led(actor).filter(decided))
+
+
+# --- A deputy who controls instructions -----------------------------------------------------
+
+
+def reports_to_decide_as_controller(actor: Actor, today: datetime.date) -> QuerySet[Instruction]:
+    """Final reports waiting for the deputy's decision (controller or the commission's chair)."""
+    if actor.deputy_id is None:
+        return Instruction.objects.none()
+    return _rows(instruction_visible(actor).filter(status=S.REPORTED))
+
+
+# --- Council staff and the chair ------------------------------------------------------------
+
+
+def _registry(actor: Actor) -> QuerySet[Instruction]:
+    if not actor.sees_everything:
+        return Instruction.objects.none()
+    return instruction_visible(actor)
+
+
+def reports_to_accept(actor: Actor, today: datetime.date) -> QuerySet[Instruction]:
+    """Final reports waiting for staff to accept or return them."""
+    if not actor.is_staff:
+        return Instruction.objects.none()
+    return _rows(_registry(actor).filter(status=S.REPORTED))
+
+
+def extensions_to_decide(actor: Actor, today: datetime.date) -> QuerySet[Instruction]:
+    """Instructions with an extension waiting for a decision (staff or the chair decide)."""
+    if not (actor.is_staff or actor.is_chair):
+        return Instruction.objects.none()
+    return _rows(_registry(actor).filter(_with_extension(status=ExtensionStatus.PENDING)))
+
+
+def overdue(actor: Actor, today: datetime.date) -> QuerySet[Instruction]:
+    """Every instruction past its due date and not reported: the escalations."""
+    return _rows(_overdue(_registry(actor), today))
+
+
+def overdue_by_department(actor: Actor, today: datetime.date) -> QuerySet[Any]:
+    """Per lead department: its instructions past due and not reported (one grouped query)."""
+    return (
+        _overdue(_registry(actor), today)
+        .order_by()
+        .values(
+            "lead_department_id",
+            "lead_department__code",
+            "lead_department__name_ru",
+            "lead_department__name_kk",
+            "lead_department__name_en",
+        )
+        .annotate(overdue_count=Count("pk"))
+        .order_by("-overdue_count", "lead_department__code")
+    )

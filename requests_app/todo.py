@@ -1,0 +1,196 @@
+"""What among deputy requests waits for one person's action now: the requests' to-do groups.
+
+Every builder takes the acting person and today and returns a queryset of requests built
+on ``deputy_request_visible`` (a person never sees another's items there), narrowed to what
+needs *this* person, in the order of urgency. Each row carries ``todo_due`` — the date the
+action is due (the department's due date, or for an answer the deputy's evaluation date).
+Who sees which group, its label and its list link are declared once in ``reports/todo.py``;
+a builder asked for a person it does not concern answers an empty queryset.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.db.models import Count, DateField, Exists, F, OuterRef, Q, QuerySet, Value
+from django.utils import timezone
+
+from maslikhat.core.extensions import Extension, ExtensionStatus
+from maslikhat.core.items import ItemType
+from maslikhat.directory.actors import Actor
+
+from .models import Clarification, DeputyRequest, RequestStatus, Response, ResponseStatus
+from .selectors import CoAuthor, deputy_request_visible
+
+S = RequestStatus
+
+#: How long a decided extension stays on the head's list (calendar days after the decision).
+RECENT_EXTENSION_DAYS = 14
+
+
+def _rows(qs: QuerySet[DeputyRequest], due: str | None = "due_date") -> QuerySet[DeputyRequest]:
+    """What a to-do row shows, most urgent (earliest due) first; undated rows last.
+
+    ``due`` names the date the action is due by (``None``: the action has no due date;
+    such rows come oldest first).
+    """
+    qs = qs.defer("search_document", "published_document", "body", "due_date_basis")
+    qs = qs.select_related("lead_department")
+    if due is None:
+        return qs.annotate(todo_due=Value(None, output_field=DateField())).order_by(
+            "submitted_at", "id"
+        )
+    return qs.annotate(todo_due=F(due)).order_by(F("todo_due").asc(nulls_last=True), "id")
+
+
+def _authored(actor: Actor) -> QuerySet[DeputyRequest]:
+    """The requests the deputy filed themselves (only the author evaluates and drafts)."""
+    if actor.deputy_id is None:
+        return DeputyRequest.objects.none()
+    return deputy_request_visible(actor).filter(author_id=actor.deputy_id)
+
+
+def _led(actor: Actor) -> QuerySet[DeputyRequest]:
+    """The requests the actor's department leads (only the lead department answers)."""
+    if actor.department_id is None:
+        return DeputyRequest.objects.none()
+    return deputy_request_visible(actor).filter(lead_department_id=actor.department_id)
+
+
+def _overdue(qs: QuerySet[DeputyRequest], today: datetime.date) -> QuerySet[DeputyRequest]:
+    return qs.filter(status=S.IN_PROGRESS, due_date__lt=today)
+
+
+def _with_extension(**conditions: Any) -> Exists:
+    return Exists(
+        Extension.objects.filter(item_type=ItemType.REQUEST, item_id=OuterRef("pk"), **conditions)
+    )
+
+
+# --- A deputy -------------------------------------------------------------------------------
+
+
+def answers_to_evaluate(actor: Actor, today: datetime.date) -> QuerySet[DeputyRequest]:
+    """Answered requests the deputy authored: their evaluation is due by ``evaluation_due_date``."""
+    return _rows(_authored(actor).filter(status=S.ANSWERED), due="evaluation_due_date")
+
+
+def own_drafts(actor: Actor, today: datetime.date) -> QuerySet[DeputyRequest]:
+    return _rows(_authored(actor).filter(status=S.DRAFT)).order_by("-updated_at", "-id")
+
+
+def clarifications_to_answer(actor: Actor, today: datetime.date) -> QuerySet[DeputyRequest]:
+    """The deputy's requests with a department's clarification question still unanswered."""
+    open_question = Clarification.objects.filter(request_id=OuterRef("pk"), answered_at=None)
+    return _rows(_authored(actor).filter(Exists(open_question)))
+
+
+def own_overdue(actor: Actor, today: datetime.date) -> QuerySet[DeputyRequest]:
+    """The deputy's own requests (authored or co-authored) past their due date, unanswered."""
+    if actor.deputy_id is None:
+        return DeputyRequest.objects.none()
+    co_authored = CoAuthor.objects.filter(
+        deputyrequest_id=OuterRef("pk"), deputy_id=actor.deputy_id
+    )
+    own = deputy_request_visible(actor).filter(Q(author_id=actor.deputy_id) | Exists(co_authored))
+    return _rows(_overdue(own, today))
+
+
+# --- A department's executor ----------------------------------------------------------------
+
+
+def assigned_to_me(actor: Actor, today: datetime.date) -> QuerySet[DeputyRequest]:
+    """Requests in progress whose executor the actor is, in their department."""
+    if actor.user is None:
+        return DeputyRequest.objects.none()
+    return _rows(_led(actor).filter(status=S.IN_PROGRESS, executor_id=actor.user.pk))
+
+
+def drafts_returned_to_me(actor: Actor, today: datetime.date) -> QuerySet[DeputyRequest]:
+    """Requests whose latest answer the actor drafted and the head returned to them."""
+    if actor.user is None:
+        return DeputyRequest.objects.none()
+    later = Response.objects.filter(request_id=OuterRef("request_id"), pk__gt=OuterRef("pk"))
+    returned = Response.objects.filter(
+        request_id=OuterRef("pk"), status=ResponseStatus.RETURNED, drafted_by_id=actor.user.pk
+    ).exclude(Exists(later))
+    return _rows(_led(actor).filter(Exists(returned), status=S.IN_PROGRESS))
+
+
+# --- A department head ----------------------------------------------------------------------
+
+
+def drafts_to_approve(actor: Actor, today: datetime.date) -> QuerySet[DeputyRequest]:
+    """Requests of the department with a draft answer waiting for the head's approval."""
+    if not actor.is_department_head:
+        return DeputyRequest.objects.none()
+    draft = Response.objects.filter(request_id=OuterRef("pk"), status=ResponseStatus.DRAFT)
+    return _rows(_led(actor).filter(Exists(draft), status=S.IN_PROGRESS))
+
+
+def unassigned(actor: Actor, today: datetime.date) -> QuerySet[DeputyRequest]:
+    """Requests the department leads that no executor has yet."""
+    if not actor.is_department_head:
+        return DeputyRequest.objects.none()
+    return _rows(_led(actor).filter(status=S.IN_PROGRESS, executor__isnull=True))
+
+
+def department_overdue(actor: Actor, today: datetime.date) -> QuerySet[DeputyRequest]:
+    """Requests the department leads past their due date, unanswered."""
+    return _rows(_overdue(_led(actor), today))
+
+
+def extensions_decided(actor: Actor, today: datetime.date) -> QuerySet[DeputyRequest]:
+    """Requests of the department whose extension was decided in the last two weeks."""
+    since = timezone.now() - datetime.timedelta(days=RECENT_EXTENSION_DAYS)
+    decided = _with_extension(
+        status__in=[ExtensionStatus.APPROVED, ExtensionStatus.REJECTED], decided_at__gte=since
+    )
+    return _rows(_led(actor).filter(decided))
+
+
+# --- Council staff and the chair ------------------------------------------------------------
+
+
+def _registry(actor: Actor) -> QuerySet[DeputyRequest]:
+    if not actor.sees_everything:
+        return DeputyRequest.objects.none()
+    return deputy_request_visible(actor)
+
+
+def to_route(actor: Actor, today: datetime.date) -> QuerySet[DeputyRequest]:
+    """Submitted requests waiting for staff to route them (the oldest first)."""
+    if not actor.is_staff:
+        return DeputyRequest.objects.none()
+    return _rows(_registry(actor).filter(status=S.SUBMITTED), due=None)
+
+
+def extensions_to_decide(actor: Actor, today: datetime.date) -> QuerySet[DeputyRequest]:
+    """Requests with an extension of the deadline waiting for staff's decision."""
+    if not actor.is_staff:
+        return DeputyRequest.objects.none()
+    pending = _with_extension(status=ExtensionStatus.PENDING)
+    return _rows(_registry(actor).filter(pending))
+
+
+def overdue(actor: Actor, today: datetime.date) -> QuerySet[DeputyRequest]:
+    """Every request past its due date and unanswered: the escalations, most overdue first."""
+    return _rows(_overdue(_registry(actor), today))
+
+
+def overdue_by_department(actor: Actor, today: datetime.date) -> QuerySet[Any]:
+    """Per lead department: its requests past due and unanswered (one grouped query)."""
+    return (
+        _overdue(_registry(actor), today)
+        .order_by()
+        .values(
+            "lead_department_id",
+            "lead_department__code",
+            "lead_department__name_ru",
+            "lead_department__name_kk",
+            "lead_department__name_en",
+        )
+        .annotate(overdue_count=Count("pk"))
+        .order_by("-overdue_count", "lead_department__code")
+    )

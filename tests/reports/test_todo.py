@@ -1,0 +1,420 @@
+"""The to-do home ("What awaits me") and ``GET /api/v1/me/todo/``: each person sees exactly
+the items that need their action — never another deputy's, department's or executor's —
+with the working days left or overdue, in a number of queries that does not grow with rows."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from instructions import services as instruction_services
+from instructions.models import Instruction, InstructionStatus
+from maslikhat.accounts.models import User
+from maslikhat.core.deadlines import CalendarDay, CalendarDayKind, WorkingCalendar
+from maslikhat.core.extensions import Extension, ExtensionStatus
+from maslikhat.core.items import ItemType
+from maslikhat.directory.actors import actor_for
+from reports.todo import GROUPS, PAGE_SIZE, todo_for
+from requests_app import responses as request_responses
+from requests_app import services as request_services
+from requests_app.models import Clarification, DeputyRequest, RequestStatus
+from tests.factories import DemoDirectory
+from tests.instruction_helpers import World, make_instruction, make_world
+from tests.reports_helpers import bulk_requests, places
+from tests.requests_helpers import draft_answer, make_request
+
+pytestmark = pytest.mark.django_db
+
+S = RequestStatus
+IS = InstructionStatus
+
+
+def past_due(item: Any, days: int = 30) -> None:
+    """Move an item's due date into the past (the deadline's arithmetic is tested elsewhere)."""
+    type(item).objects.filter(pk=item.pk).update(
+        due_date=timezone.localdate() - datetime.timedelta(days=days)
+    )
+
+
+def extension(item: Any, status: str, by: User, decided_by: User | None = None) -> Extension:
+    return Extension.objects.create(
+        item_type=item.ITEM_TYPE,
+        item_id=item.pk,
+        requested_by=by,
+        previous_due_date=item.due_date,
+        new_due_date=item.due_date + datetime.timedelta(days=10),
+        reason="Нужно больше времени.",
+        status=status,
+        decided_by=decided_by,
+        decided_at=timezone.now() if decided_by else None,
+    )
+
+
+def clarification(item: DeputyRequest, asked_by: User) -> Clarification:
+    assert item.lead_department is not None
+    return Clarification.objects.create(
+        request=item,
+        department=item.lead_department,
+        question="Уточните адрес.",
+        asked_by=asked_by,
+        asked_at=timezone.now(),
+    )
+
+
+def mine(user: User) -> dict[str, set[tuple[str, int]]]:
+    """``{group kind: {(type, id), …}}`` of the to-do of ``user`` (non-empty groups only)."""
+    groups = todo_for(actor_for(user), timezone.localdate())
+    return {g.kind: {(i.type, i.id) for i in g.items} for g in groups if g.count}
+
+
+def req(item: DeputyRequest) -> tuple[str, int]:
+    return (ItemType.REQUEST, item.pk)
+
+
+def ins(item: Instruction) -> tuple[str, int]:
+    return (ItemType.INSTRUCTION, item.pk)
+
+
+@pytest.fixture
+def world(directory: DemoDirectory) -> World:
+    return make_world(directory)
+
+
+@pytest.fixture
+def scene(world: World) -> dict[str, Any]:
+    """For every role, items that need that person and items that need someone else."""
+    d = world.d
+    s: dict[str, Any] = {}
+    # Deputies: alice's and bob's answers to evaluate, drafts, questions, overdue requests.
+    s["alice_answered"] = make_request(d, status=S.ANSWERED, title="Ответ Алисе")
+    s["bob_answered"] = make_request(d, status=S.ANSWERED, author=d.bob, title="Ответ Бобу")
+    s["alice_draft"] = make_request(d, status=S.DRAFT, title="Черновик Алисы")
+    s["bob_draft"] = make_request(d, status=S.DRAFT, author=d.bob)
+    s["alice_asked"] = make_request(d, status=S.IN_PROGRESS, title="Вопрос Алисе")
+    clarification(s["alice_asked"], d.finance_exec)
+    s["bob_asked"] = make_request(d, status=S.IN_PROGRESS, author=d.bob)
+    clarification(s["bob_asked"], d.finance_exec)
+    s["alice_late"] = make_request(d, status=S.IN_PROGRESS, title="Просрочен у Алисы")
+    past_due(s["alice_late"])
+    s["bob_late"] = make_request(d, status=S.IN_PROGRESS, author=d.bob, lead=d.mobility)
+    past_due(s["bob_late"])
+    # Executors: assigned requests of finance-exec and mobility-exec; a returned draft.
+    s["finance_assigned"] = make_request(d, status=S.IN_PROGRESS, author=d.bob)
+    request_services.deputy_request_assign(
+        pk=s["finance_assigned"].pk, by=d.finance_head, executor=d.finance_exec
+    )
+    s["mobility_assigned"] = make_request(d, status=S.IN_PROGRESS, lead=d.mobility)
+    request_services.deputy_request_assign(
+        pk=s["mobility_assigned"].pk, by=d.mobility_head, executor=d.mobility_exec
+    )
+    s["returned"] = make_request(d, status=S.IN_PROGRESS, author=d.bob, title="Вернули")
+    returned = draft_answer(d, s["returned"])
+    request_responses.deputy_request_response_return(
+        pk=s["returned"].pk, response_id=returned.pk, by=d.finance_head, comment="Дополните."
+    )
+    # Heads: drafts awaiting approval in finance and mobility; decided extensions.
+    s["finance_draft_answer"] = make_request(d, status=S.IN_PROGRESS, author=d.bob)
+    draft_answer(d, s["finance_draft_answer"])
+    s["mobility_draft_answer"] = make_request(d, status=S.IN_PROGRESS, lead=d.mobility)
+    draft_answer(d, s["mobility_draft_answer"])
+    s["finance_extended"] = make_request(d, status=S.IN_PROGRESS, author=d.bob)
+    extension(s["finance_extended"], ExtensionStatus.APPROVED, d.finance_head, d.staff)
+    s["mobility_extended"] = make_request(d, status=S.IN_PROGRESS, lead=d.mobility)
+    extension(s["mobility_extended"], ExtensionStatus.REJECTED, d.mobility_head, d.staff)
+    # Staff: a request to route and one with an extension to decide.
+    s["submitted"] = make_request(d, status=S.SUBMITTED, author=d.bob)
+    s["pending_extension"] = make_request(d, status=S.IN_PROGRESS, author=d.bob)
+    extension(s["pending_extension"], ExtensionStatus.PENDING, d.finance_head)
+    # Instructions: on control at finance (mobility co-executes), at energy; reported;
+    # returned; overdue at finance; one with a pending extension.
+    s["ins_finance"] = make_instruction(world)
+    s["ins_energy"] = make_instruction(
+        world, lead=world.energy, co_departments=(), controller_deputy=None
+    )
+    s["ins_reported"] = make_instruction(world, status=IS.REPORTED)
+    s["ins_returned"] = make_instruction(world, status=IS.RETURNED)
+    s["ins_late"] = make_instruction(world, lead=world.energy, co_departments=())
+    past_due(s["ins_late"])
+    s["ins_pending"] = make_instruction(world, lead=world.energy, co_departments=())
+    extension(s["ins_pending"], ExtensionStatus.PENDING, world.energy_head)
+    return s
+
+
+def test_each_person_sees_exactly_their_pending_items(world: World, scene: dict[str, Any]) -> None:
+    d, s = world.d, scene
+    alice = mine(d.alice.user)
+    assert alice["request_evaluations"] == {req(s["alice_answered"])}
+    assert alice["request_drafts"] == {req(s["alice_draft"])}
+    assert alice["request_clarifications"] == {req(s["alice_asked"])}
+    assert alice["request_own_overdue"] == {req(s["alice_late"])}
+    # Alice controls the finance instructions: the reported one waits for her decision.
+    assert alice["instruction_reports_to_decide"] == {ins(s["ins_reported"])}
+
+    bob = mine(d.bob.user)
+    assert bob["request_evaluations"] == {req(s["bob_answered"])}
+    assert bob["request_drafts"] == {req(s["bob_draft"])}
+    assert bob["request_clarifications"] == {req(s["bob_asked"])}
+    assert bob["request_own_overdue"] == {req(s["bob_late"])}
+    assert "instruction_reports_to_decide" not in bob
+
+    finance_exec = mine(d.finance_exec)
+    assert finance_exec["request_assigned"] == {req(s["finance_assigned"])}
+    assert finance_exec["request_drafts_returned"] == {req(s["returned"])}
+    assert finance_exec["instruction_to_execute"] == {ins(s["ins_finance"])}
+    assert finance_exec["instruction_returned"] == {ins(s["ins_returned"])}
+    assert set(finance_exec) == {
+        "request_assigned",
+        "request_drafts_returned",
+        "instruction_to_execute",
+        "instruction_returned",
+    }
+
+    mobility_exec = mine(d.mobility_exec)
+    assert mobility_exec["request_assigned"] == {req(s["mobility_assigned"])}
+    # Mobility co-executes the finance instruction; the returned report is finance's.
+    assert mobility_exec["instruction_to_execute"] == {ins(s["ins_finance"])}
+    assert "request_drafts_returned" not in mobility_exec
+    assert "instruction_returned" not in mobility_exec
+
+    finance_head = mine(d.finance_head)
+    assert finance_head["request_drafts_to_approve"] == {req(s["finance_draft_answer"])}
+    assert finance_head["request_extensions_decided"] == {req(s["finance_extended"])}
+    assert finance_head["request_department_overdue"] == {req(s["alice_late"])}
+    assert finance_head["instruction_returned"] == {ins(s["ins_returned"])}
+    finance_unassigned = finance_head["request_unassigned"]
+    assert req(s["finance_assigned"]) not in finance_unassigned
+    assert req(s["alice_asked"]) in finance_unassigned
+    assert not {req(s["mobility_assigned"]), req(s["bob_late"])} & finance_unassigned
+    assert "request_assigned" not in finance_head
+
+    mobility_head = mine(d.mobility_head)
+    assert mobility_head["request_drafts_to_approve"] == {req(s["mobility_draft_answer"])}
+    assert mobility_head["request_extensions_decided"] == {req(s["mobility_extended"])}
+    assert mobility_head["request_department_overdue"] == {req(s["bob_late"])}
+    assert "instruction_returned" not in mobility_head
+
+    energy_head = mine(world.energy_head)
+    assert energy_head["instruction_department_overdue"] == {ins(s["ins_late"])}
+    assert "request_unassigned" not in energy_head
+
+    staff = mine(d.staff)
+    assert staff["request_to_route"] == {req(s["submitted"])}
+    assert staff["request_extensions_to_decide"] == {req(s["pending_extension"])}
+    assert staff["instruction_extensions_to_decide"] == {ins(s["ins_pending"])}
+    assert staff["instruction_reports_to_accept"] == {ins(s["ins_reported"])}
+    assert staff["request_overdue"] == {req(s["alice_late"]), req(s["bob_late"])}
+    assert staff["instruction_overdue"] == {ins(s["ins_late"])}
+
+    chair = mine(d.chair)
+    assert set(chair) == {
+        "request_overdue_by_department",
+        "instruction_overdue_by_department",
+        "instruction_extensions_to_decide",
+    }
+    assert chair["request_overdue_by_department"] == {
+        ("department", d.finance.pk),
+        ("department", d.mobility.pk),
+    }
+    assert chair["instruction_overdue_by_department"] == {("department", world.energy.pk)}
+    # An administrator acts on no item: no to-do.
+    assert mine(d.admin) == {}
+
+
+def test_the_chair_sees_overdue_counts_by_department(world: World, scene: dict[str, Any]) -> None:
+    past_due(make_request(world.d, status=S.IN_PROGRESS))
+    groups = {g.kind: g for g in todo_for(actor_for(world.d.chair), timezone.localdate())}
+    requests = groups["request_overdue_by_department"]
+    assert requests.count == 3
+    rows = {item.id: item for item in requests.items}
+    assert rows[world.d.finance.pk].count == 2
+    assert rows[world.d.mobility.pk].count == 1
+    assert requests.items[0].id == world.d.finance.pk  # the most overdue department first
+    assert f"lead_department={world.d.finance.pk}" in rows[world.d.finance.pk].url
+    assert "is_overdue=true" in requests.list_url
+
+
+def test_the_api_answers_the_same_groups(
+    world: World, scene: dict[str, Any], api_as: Callable[[User], APIClient]
+) -> None:
+    response = api_as(world.d.alice.user).get("/api/v1/me/todo/")
+    assert response.status_code == 200
+    groups = {g["kind"]: g for g in response.json()["groups"]}
+    evaluations = groups["request_evaluations"]
+    assert evaluations["count"] == 1
+    [item] = evaluations["items"]
+    answered = scene["alice_answered"]
+    assert item["type"] == "request" and item["id"] == answered.pk
+    assert item["number"] == answered.number
+    assert item["status"] == S.ANSWERED
+    assert item["url"] == f"/requests/{answered.pk}/"
+    assert item["api_url"] == f"/api/v1/requests/{answered.pk}/"
+    assert item["due_date"] == answered.evaluation_due_date.isoformat()
+    assert item["days_left"] is not None and item["overdue_days"] is None
+    assert evaluations["list_url"].startswith("/requests/?")
+    late = groups["request_own_overdue"]["items"][0]
+    assert late["overdue_days"] > 0 and late["days_left"] is None
+    # Another deputy's items never appear.
+    ids = {i["id"] for g in groups.values() for i in g["items"] if i["type"] == "request"}
+    assert not ids & {scene["bob_answered"].pk, scene["bob_draft"].pk, scene["bob_late"].pk}
+
+
+def test_an_anonymous_caller_gets_401(api_client: APIClient) -> None:
+    assert api_client.get("/api/v1/me/todo/").status_code == 401
+
+
+def test_empty_groups_say_what_is_fine(directory: DemoDirectory) -> None:
+    client = Client()
+    client.force_login(directory.alice.user)
+    html = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "What awaits me" in html
+    assert "Nothing awaits your evaluation." in html
+    assert "You have no unfinished drafts." in html
+    groups = todo_for(actor_for(directory.alice.user), timezone.localdate())
+    assert groups and all(g.count == 0 and g.items == [] for g in groups)
+
+
+def test_the_home_page_lists_the_items_with_links_and_days(
+    world: World, scene: dict[str, Any]
+) -> None:
+    client = Client()
+    client.force_login(world.d.staff)
+    response = client.get("/", HTTP_ACCEPT_LANGUAGE="en")
+    html = response.content.decode()
+    assert f'href="/requests/{scene["submitted"].pk}/"' in html
+    assert f'href="/instructions/{scene["ins_reported"].pk}/"' in html
+    assert "overdue by" in html and "working days" in html
+    assert 'data-todo-group="request_to_route"' in html
+    # Groups holding overdue items come first.
+    kinds = [g.kind for g in response.context["todo"]]
+    assert kinds.index("request_overdue") < kinds.index("request_to_route")
+
+
+# --- The working days: "N working days left" / "overdue by N working days" ------------------
+
+
+def test_days_left_and_overdue_skip_weekends_and_holidays(directory: DemoDirectory) -> None:
+    # Friday 2026-12-11; Monday 12-14 and Tuesday 12-15 decreed days off; Wednesday 12-16 is
+    # Independence Day (a public holiday); Thursday 12-17 is the next working day.
+    for day in (14, 15):
+        CalendarDay.objects.create(
+            date=datetime.date(2026, 12, day), kind=CalendarDayKind.DAY_OFF, name_ru="Перенос"
+        )
+    calendar = WorkingCalendar.load(datetime.date(2026, 12, 1), datetime.date(2026, 12, 31))
+    friday = datetime.date(2026, 12, 11)
+    assert not calendar.is_working_day(datetime.date(2026, 12, 16))
+    due_thursday = make_request(directory, status=S.IN_PROGRESS, title="До четверга")
+    DeputyRequest.objects.filter(pk=due_thursday.pk).update(due_date=datetime.date(2026, 12, 17))
+    due_friday = make_request(directory, status=S.IN_PROGRESS, title="До пятницы")
+    DeputyRequest.objects.filter(pk=due_friday.pk).update(due_date=friday)
+
+    def rows(today: datetime.date) -> dict[int, Any]:
+        groups = todo_for(actor_for(directory.finance_head), today, calendar=calendar)
+        overdue = next(g for g in groups if g.kind == "request_department_overdue")
+        unassigned = next(g for g in groups if g.kind == "request_unassigned")
+        return {i.id: i for i in [*unassigned.items, *overdue.items]}
+
+    on_friday = rows(friday)
+    # The weekend, two decreed days and the holiday pass: Thursday is 1 working day on.
+    assert on_friday[due_thursday.pk].days_left == 1
+    assert on_friday[due_thursday.pk].overdue_days is None
+    assert on_friday[due_friday.pk].days_left == 0  # due today
+    # Overdue since Friday: on Thursday one working day has passed (the 17th itself).
+    on_thursday = rows(datetime.date(2026, 12, 17))
+    assert on_thursday[due_friday.pk].overdue_days == 1
+    assert on_thursday[due_friday.pk].days_left is None
+    assert on_thursday[due_thursday.pk].days_left == 0
+    # On the Saturday after the due date the item is overdue, by no working day yet.
+    assert rows(datetime.date(2026, 12, 12))[due_friday.pk].overdue_days == 0
+    on_next_friday = rows(datetime.date(2026, 12, 18))
+    assert on_next_friday[due_friday.pk].overdue_days == 2
+    assert on_next_friday[due_thursday.pk].overdue_days == 1
+
+
+# --- Queries do not grow with rows --------------------------------------------------------
+
+
+def _queries(run: Callable[[], Any]) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        run()
+    return len(captured.captured_queries)
+
+
+def _instructions(world: World, how_many: int) -> None:
+    """Instructions in bulk for every department, some past due, some reported."""
+    protocol = world.protocol
+    template = make_instruction(world)
+    rows = []
+    today = timezone.localdate()
+    for i in range(how_many):
+        rows.append(
+            Instruction(
+                protocol=protocol,
+                number=f"b{how_many}-{i}",
+                convocation=template.convocation,
+                text=f"Поручение {i}",
+                lead_department=[world.d.finance, world.d.mobility, world.energy][i % 3],
+                controller_deputy=world.d.alice,
+                due_date=today + datetime.timedelta(days=i % 40 - 20),
+                original_due_date=today,
+                status=[IS.ON_CONTROL, IS.REPORTED, IS.RETURNED][i % 3],
+                created_by=world.d.staff,
+            )
+        )
+    Instruction.objects.bulk_create(rows)
+
+
+@pytest.mark.parametrize("persona", ["alice", "finance_exec", "finance_head", "staff", "chair"])
+def test_queries_do_not_grow_with_items(
+    world: World, persona: str, api_as: Callable[[User], APIClient]
+) -> None:
+    user = world.user(persona)
+    where = places()
+    client = Client()
+    client.force_login(user)
+    counts = []
+    for how_many in (10, 1000):
+        bulk_requests(world.d, how_many, where, drafts=how_many // 10, with_answers=True)
+        _instructions(world, how_many // 2)
+        # A fresh user object each time: the actor cached on it would save a query.
+        api = api_as(User.objects.get(pk=user.pk))
+        page = _queries(lambda: client.get("/"))
+        answer = _queries(partial(api.get, "/api/v1/me/todo/"))
+        counts.append((page, answer))
+    assert counts[0] == counts[1], counts
+    groups = api.get("/api/v1/me/todo/").json()["groups"]
+    assert any(g["count"] > PAGE_SIZE for g in groups)
+    assert all(len(g["items"]) <= PAGE_SIZE for g in groups)
+
+
+def test_every_group_is_declared_once() -> None:
+    kinds = [group.kind for group in GROUPS]
+    assert len(kinds) == len(set(kinds))
+    assert all(group.roles for group in GROUPS)
+
+
+def test_instruction_extension_decided_reaches_the_lead_head(world: World) -> None:
+    item = make_instruction(world)
+    ext = extension(item, ExtensionStatus.PENDING, world.d.finance_head)
+    assert ins(item) in mine(world.d.staff)["instruction_extensions_to_decide"]
+    Extension.objects.filter(pk=ext.pk).update(
+        status=ExtensionStatus.APPROVED, decided_by=world.d.staff, decided_at=timezone.now()
+    )
+    assert mine(world.d.finance_head)["instruction_extensions_decided"] == {ins(item)}
+    assert "instruction_extensions_decided" not in mine(world.d.mobility_head)
+    assert "instruction_extensions_to_decide" not in mine(world.d.staff)
+    # A report accepted leaves the controller's and staff's lists.
+    instruction_services.instruction_report(
+        pk=item.pk, by=world.d.finance_exec, text="Готово.", final=True
+    )
+    assert ins(item) in mine(world.d.staff)["instruction_reports_to_accept"]
+    instruction_services.instruction_accept(pk=item.pk, by=world.d.staff)
+    assert "instruction_reports_to_accept" not in mine(world.d.staff)
