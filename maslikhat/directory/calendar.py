@@ -27,7 +27,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import IntegrityError, models, transaction
 from django.utils import translation
 from django.utils.formats import date_format
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from maslikhat.accounts.models import User
@@ -211,7 +211,11 @@ def recent_changes(limit: int = 15) -> list[dict[str, Any]]:
     return rows
 
 
-_ACTION_LABELS = {ADDITION: _("added"), CHANGE: _("changed"), DELETION: _("removed")}
+_ACTION_LABELS = {
+    ADDITION: pgettext_lazy("calendar change", "added"),
+    CHANGE: pgettext_lazy("calendar change", "changed"),
+    DELETION: pgettext_lazy("calendar change", "removed"),
+}
 
 
 def _change_details(model: type[models.Model], message: str) -> list[str]:
