@@ -253,6 +253,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "export",
     ),
     _page("Export jobs", "reports:export-jobs", "/exports/", "staff", "list"),
+    _page("Imports of past records", "imports:index", "/imports/", "staff", "page"),
     _page(
         "Requests export page (one row)",
         "reports:export-requests",
@@ -387,6 +388,10 @@ ENDPOINTS: tuple[Endpoint, ...] = (
 #: admin, the POST-only API actions and the pages' action addresses (each takes a POST
 #: and calls one service).
 NOT_TIMED: dict[str, str] = {
+    "imports:template": "a template workbook built from the column table, no data",
+    "imports:batch": "one import batch; batches are not part of the demo data",
+    "imports:progress": "one import batch's progress",
+    "imports:commit": "a POST: staff start an import",
     "auth-token": "a POST: the benchmark logs in with it",
     "accounts:login": "logging in, not a page of the portal's data",
     "accounts:logout": "logging out",

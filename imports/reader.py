@@ -41,6 +41,8 @@ def _is_blank(cells: list[Any]) -> bool:
 
 def read_table(path: Path, name: str = "") -> Table:
     """The header and the rows of the file at ``path`` (``name`` tells the format)."""
+    if not path.is_file():
+        raise ValidationFailed(_("The uploaded file is no longer there: upload it again."))
     suffix = Path(name or path.name).suffix.lower()
     if suffix == ".xlsx" or (not suffix and zipfile.is_zipfile(path)):
         return _read_xlsx(path)

@@ -17,6 +17,7 @@ urlpatterns = [
     path("requests/", include("requests_app.urls", namespace="requests")),
     path("instructions/", include("instructions.urls")),
     path("kpi/", include("kpi.urls")),
+    path("imports/", include("imports.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("maslikhat.api_urls")),

@@ -233,7 +233,9 @@ def test_a_number_the_portal_gave_its_own_request_is_an_error(
     directory: DemoDirectory, roads: Any, tmp_path: Path
 ) -> None:
     own = make_request(directory, status=S.SUBMITTED)
-    path = write_csv(tmp_path / "clash.csv", ImportKind.REQUESTS, [row(directory, own.number or "")])
+    path = write_csv(
+        tmp_path / "clash.csv", ImportKind.REQUESTS, [row(directory, own.number or "")]
+    )
 
     outcome = import_path(path, kind=ImportKind.REQUESTS, by=directory.staff)
 
