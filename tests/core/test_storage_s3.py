@@ -183,7 +183,7 @@ def test_an_attachment_is_stored_in_the_bucket_and_streamed_to_participants_only
     attachment = Attachment.objects.get(pk=result.json()["id"])
     stored = objects(s3_endpoint, bucket)
     assert stored == {attachment.file.name: PDF_BYTES}
-    assert attachment.file.name.startswith("attachments/")
+    assert str(attachment.file.name).startswith("attachments/")
     assert files_on_disk(Path(settings.MEDIA_ROOT)) == []
 
     # The author and the department routed to it download the same bytes, streamed.
