@@ -26,7 +26,8 @@ class UploadForm(forms.Form):
 def chosen_columns(data: QueryDict, headers: list[str]) -> dict[str, str] | None:
     """``{header: field code or ""}`` from the mapping form, or None when it was not sent."""
     chosen: dict[str, str] = {}
-    for key, value in data.items():
+    for key in data:
+        value = str(data.get(key, ""))
         if not key.startswith(COLUMN_PREFIX):
             continue
         try:
@@ -41,7 +42,8 @@ def chosen_columns(data: QueryDict, headers: list[str]) -> dict[str, str] | None
 def chosen_names(data: QueryDict) -> dict[str, dict[str, str]]:
     """``{group: {name: value}}`` from the names form (``name::<group>::<name>``)."""
     chosen: dict[str, dict[str, str]] = {}
-    for key, value in data.items():
+    for key in data:
+        value = str(data.get(key, ""))
         if not key.startswith(NAME_PREFIX) or not value:
             continue
         parts: list[Any] = key[len(NAME_PREFIX) :].split("::", 1)

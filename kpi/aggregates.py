@@ -49,6 +49,8 @@ from django.db.models import (
 from django.db.models.functions import RowNumber, TruncDate
 from django.utils import timezone, translation
 
+from imports.models import ImportedItem
+from imports.selectors import imported_instruction_ids, imported_request_ids
 from instructions.models import Instruction, InstructionStatus
 from maslikhat.core.deadlines import WorkingCalendar
 from maslikhat.core.extensions import Extension, ExtensionStatus
@@ -74,6 +76,25 @@ WORKING_DAY_EPOCH = datetime.date(2015, 1, 1)
 #: are nobody's delay.
 ROUTED_STATUSES = (RequestStatus.IN_PROGRESS, RequestStatus.ANSWERED, RequestStatus.CLOSED)
 CoAuthor = DeputyRequest.co_authors.through
+
+
+def counts_imported() -> bool:
+    """Whether items imported from past records count (``KPI_COUNT_IMPORTED``, default no)."""
+    return bool(getattr(settings, "KPI_COUNT_IMPORTED", False))
+
+
+def _not_imported(field: str = "pk") -> Q:
+    """Leave out the requests that came from past records (``docs/imports.md``) unless
+    ``KPI_COUNT_IMPORTED``; ``field`` holds the request's id."""
+    if counts_imported():
+        return Q()
+    return ~Q(**{f"{field}__in": imported_request_ids()})
+
+
+def _instructions_not_imported() -> Q:
+    if counts_imported():
+        return Q()
+    return ~Q(pk__in=imported_instruction_ids())
 
 
 @dataclass(frozen=True)
@@ -224,6 +245,7 @@ def department_request_counts(span: Span) -> dict[int, dict[str, Any]]:
     )
     rows = (
         DeputyRequest.objects.filter(lead_department__isnull=False)
+        .filter(_not_imported())
         .filter(due | closed | open_overdue)
         .annotate(_answered_day=_local_date("answered_at", span), _extended=extended)
         .values("lead_department_id")
@@ -257,6 +279,7 @@ def department_rating_counts(span: Span) -> dict[int, dict[str, Any]]:
     rows = (
         Evaluation.objects.filter(rating__isnull=False)
         .filter(span.during("at"))
+        .filter(_not_imported("request_id"))
         .values("response__department_id")
         .annotate(ratings_n=Count("pk"), ratings_sum=Sum("rating"))
         .order_by()
@@ -276,6 +299,7 @@ def department_rework_counts(span: Span) -> dict[int, dict[str, Any]]:
     rows = (
         Response.objects.filter(kind=ResponseKind.FINAL, status=ResponseStatus.SENT)
         .filter(span.during("sent_at"))
+        .filter(_not_imported("request_id"))
         .annotate(_returned=returned)
         .values("department_id")
         .annotate(
@@ -293,6 +317,7 @@ def department_speed(span: Span) -> dict[int, dict[str, Any]]:
     durations = (
         DeputyRequest.objects.filter(lead_department__isnull=False, routed_at__isnull=False)
         .filter(span.during("answered_at"))
+        .filter(_not_imported())
         .annotate(
             _answered_day=_local_date("answered_at", span),
             _routed_day=_local_date("routed_at", span),
@@ -320,6 +345,7 @@ def department_instruction_counts(span: Span) -> dict[int, dict[str, Any]]:
         Instruction.objects.filter(
             original_due_date__gte=span.start, original_due_date__lte=span.end
         )
+        .filter(_instructions_not_imported())
         .exclude(status=InstructionStatus.REMOVED_FROM_CONTROL)
         .annotate(_reported_day=_local_date("reported_at", span))
         .values("lead_department_id")
@@ -356,6 +382,7 @@ def deputy_request_counts(span: Span) -> dict[int, dict[str, Any]]:
     closed = Q(status=RequestStatus.CLOSED) & span.during("closed_at")
     rows = (
         DeputyRequest.objects.filter(filed | rated | closed)
+        .filter(_not_imported())
         .values("author_id")
         .annotate(
             requests_filed=Count("pk", filter=filed),
@@ -380,6 +407,7 @@ def deputy_coauthored_counts(span: Span) -> dict[int, int]:
             deputyrequest__submitted_at__lt=span.end_before,
         )
         .exclude(deputyrequest__status=RequestStatus.DRAFT)
+        .filter(_not_imported("deputyrequest_id"))
         .values("deputy_id")
         .annotate(n=Count("deputyrequest_id", distinct=True))
         .order_by()
@@ -398,6 +426,7 @@ def deputy_follow_through_counts(span: Span, as_of_ordinal: int) -> dict[int, di
     answers = (
         Response.objects.filter(kind=ResponseKind.FINAL, status=ResponseStatus.SENT)
         .filter(span.during("sent_at"))
+        .filter(_not_imported("request_id"))
         .annotate(_evaluated_at=evaluated_at)
         .annotate(
             _sent_day=_local_date("sent_at", span),
@@ -464,6 +493,13 @@ def same_score_runs(min_length: int, upto: datetime.datetime) -> list[dict[str, 
         ("department", "lead_department_id", "request_rating", "request_rated_at"),
     )
     runs: list[dict[str, Any]] = []
+    imported = ImportedItem._meta.db_table
+    # Past records imported from files are left out unless KPI_COUNT_IMPORTED.
+    not_imported = (
+        ""
+        if counts_imported()
+        else f"AND id NOT IN (SELECT item_id FROM {imported} WHERE item_type = 'request')"
+    )
     with connection.cursor() as cursor:
         for rater_kind, rater, score, rated_at in sources:
             sql = f"""
@@ -475,7 +511,7 @@ def same_score_runs(min_length: int, upto: datetime.datetime) -> list[dict[str, 
                                               ORDER BY {rated_at}, id) AS island
                     FROM {table}
                     WHERE {score} IS NOT NULL AND {rated_at} IS NOT NULL
-                      AND {rater} IS NOT NULL AND {rated_at} < %s
+                      AND {rater} IS NOT NULL AND {rated_at} < %s {not_imported}
                 ) AS rated
                 GROUP BY rater_id, score, island
                 HAVING COUNT(*) >= %s

@@ -84,8 +84,8 @@ def test_staff_upload_preview_match_commit_and_follow_the_progress(
     batch.refresh_from_db()
     assert batch.status == ImportStatus.DONE and batch.created_count == 2
     assert batch_progress(batch)["percent"] == 100
-    fragment = staff.get(f"/imports/{batch.pk}/progress/").content.decode()
-    assert "data-import-done" in fragment and "hx-trigger" not in fragment
+    done = staff.get(f"/imports/{batch.pk}/progress/").content.decode()
+    assert "data-import-done" in done and "hx-trigger" not in done
     assert DeputyRequest.objects.get(number="Д-2").lead_department == directory.finance
     assert "past.csv" in staff.get("/imports/").content.decode()
 
