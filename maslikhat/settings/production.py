@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import INSECURE_DEV_SECRET_KEY, SECRET_KEY, env
+from .base import INSECURE_DEV_SECRET_KEY, SECRET_KEY, STORAGES, env
 
 
 def require_real_secret_key(key: str) -> str:
@@ -28,7 +28,8 @@ SECRET_KEY = require_real_secret_key(SECRET_KEY)
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # The files' storage of base: the local folder, or the object store (FILE_STORAGE=s3).
+    "default": STORAGES["default"],
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = False

@@ -332,9 +332,10 @@ def test_the_settings_choose_the_storage_from_the_environment() -> None:
     import sys
 
     probe = (
-        "import django.conf, os; from maslikhat.settings import base;"
-        "print(base.STORAGES['default']['BACKEND'], base.AWS_STORAGE_BUCKET_NAME,"
-        " base.AWS_S3_ENDPOINT_URL, base.AWS_S3_ADDRESSING_STYLE)"
+        "import importlib, os;"
+        "s = importlib.import_module('maslikhat.settings.' + os.environ['PROBE_MODULE']);"
+        "print(s.STORAGES['default']['BACKEND'], s.AWS_STORAGE_BUCKET_NAME,"
+        " s.AWS_S3_ENDPOINT_URL, s.AWS_S3_ADDRESSING_STYLE)"
     )
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("S3_", "FILE_STORAGE"))}
     clean["DJANGO_ENV_FILE"] = "/nonexistent/.env"
@@ -342,7 +343,7 @@ def test_the_settings_choose_the_storage_from_the_environment() -> None:
     def run(**env: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-c", probe],
-            env={**clean, **env},
+            env={**clean, "PROBE_MODULE": "base", **env},
             capture_output=True,
             text=True,
             timeout=60,
@@ -358,6 +359,14 @@ def test_the_settings_choose_the_storage_from_the_environment() -> None:
         "http://minio:9000",
         "path",
     ]
+    # The production settings keep the choice (their own STORAGES only changes static files).
+    production = run(
+        FILE_STORAGE="s3",
+        S3_BUCKET="files",
+        DJANGO_SECRET_KEY="p" * 30 + "0123456789abcdefghijklmnopqrstuvwxyz",
+        PROBE_MODULE="production",
+    )
+    assert production.stdout.split()[0] == "storages.backends.s3.S3Storage", production.stderr
     missing_bucket = run(FILE_STORAGE="s3")
     assert missing_bucket.returncode != 0 and "S3_BUCKET" in missing_bucket.stderr
     unknown = run(FILE_STORAGE="ftp")
