@@ -348,6 +348,42 @@ def test_deputies_in_the_worked_example(directory) -> None:
     assert snapshot("deputy", directory.alice.pk).insufficient_data is True
 
 
+def test_a_returned_answers_rating_stays_in_the_departments_quality(directory) -> None:
+    """Returned for rework with a 2, answered again and accepted with a 4: both ratings
+    count in the department's mean, and the return counts in its rework share."""
+    rows = Rows(directory)
+    fin, mob = directory.finance, directory.mobility
+    item = rows.request(
+        lead=fin, routed=D(2026, 7, 1), original_due=D(2026, 7, 20), answered=D(2026, 7, 24),
+        rating=4, rated=D(2026, 7, 28), closed=D(2026, 7, 28), outcome=Outcome.RESOLVED,
+    )  # fmt: skip
+    rows.answer(item, D(2026, 7, 10), evaluation="rework", evaluated=D(2026, 7, 13), rating=2)
+    rows.answer(item, D(2026, 7, 24), evaluation="accept", evaluated=D(2026, 7, 28), rating=4)
+    other = rows.request(
+        lead=mob, author=directory.bob, routed=D(2026, 7, 1), original_due=D(2026, 7, 20),
+        answered=D(2026, 7, 14), rating=5, rated=D(2026, 7, 16), closed=D(2026, 7, 16),
+        outcome=Outcome.RESOLVED,
+    )  # fmt: skip
+    rows.answer(other, D(2026, 7, 14), evaluation="accept", evaluated=D(2026, 7, 16), rating=5)
+    services.kpi_compute(as_of=AS_OF, period=Q3)
+    finance = snapshot("department", fin.pk).components
+    mobility = snapshot("department", mob.pk).components
+    # By hand: ratings given in the quarter are finance 2 and 4, mobility 5.
+    # m = (2 + 4 + 5) / 3 = 11/3; C = 5.
+    m = (2 + 4 + 5) / 3
+    # finance: (C·m + Σr) / (C + n) = (5·11/3 + 6) / (5 + 2) = 73/21 ≈ 3.4762
+    assert finance["quality"]["n"] == 2
+    assert finance["quality"]["mean"] == 3.0
+    assert finance["quality"]["value"] == pytest.approx((5 * m + 2 + 4) / (5 + 2), abs=1e-4)
+    assert finance["quality"]["value"] == pytest.approx(73 / 21, abs=1e-4)
+    # mobility: (5·11/3 + 5) / 6 = 70/18 ≈ 3.8889
+    assert mobility["quality"]["value"] == pytest.approx(70 / 18, abs=1e-4)
+    # The return stays visible: 1 of finance's 2 final answers went back for rework.
+    assert (finance["rework"]["successes"], finance["rework"]["n"]) == (1, 2)
+    # Counting only the accepted rating (the request's) would have said n = 1, mean 4.
+    assert DeputyRequest.objects.get(pk=item.pk).rating == 4
+
+
 # --- Idempotency, killed runs, determinism ---------------------------------------------------
 
 
