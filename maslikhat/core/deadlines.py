@@ -646,6 +646,8 @@ class DefaultRule:
     name_en: str
     max_extension_months: int = 2
     notice_days: int = 3
+    #: A clarification question to the requester stops the clock until the answer.
+    pauses_clock: bool = False
 
 
 DEFAULT_RULES: tuple[DefaultRule, ...] = (
@@ -661,6 +663,7 @@ DEFAULT_RULES: tuple[DefaultRule, ...] = (
         name_ru="Рассмотрение депутатского запроса",
         name_kk="Депутаттық сауалды қарау",
         name_en="Consideration of a deputy request",
+        pauses_clock=True,
     ),
     DefaultRule(
         code=RULE_DEPUTY_REQUEST_EVALUATION,
@@ -721,6 +724,7 @@ def deadline_rules_ensure_defaults() -> int:
                 "name_en": default.name_en,
                 "max_extension_months": default.max_extension_months,
                 "notice_days": default.notice_days,
+                "pauses_clock": default.pauses_clock,
             },
         )
         created_count += created
