@@ -313,15 +313,21 @@ _DEPARTMENT_COMPONENTS = (
         "quality",
         _("Quality"),
         _(
-            "Bayesian mean of the deputies' 1–5 ratings, (C·m + Σr) / (C + n), m the mean "
-            "over all departments, C = 5: a few ratings cannot put a department at the top."
+            "Bayesian mean of the deputies' 1–5 ratings of the department's answers given in "
+            "the period, (C·m + Σr) / (C + n), m the mean over all departments, C = 5: a few "
+            "ratings cannot put a department at the top. Every evaluation with a rating "
+            "counts: an answer returned for rework keeps its rating after the next answer is "
+            "accepted (a 2, then a 4, is two ratings, mean 3)."
         ),
         "x = (q − 1) / 4",
     ),
     (
         "rework",
         _("Rework"),
-        _("Share of final answers returned for rework."),
+        _(
+            "Share of the final answers sent in the period that the deputy returned for "
+            "rework; each return is kept, with its rating, beside the answer it judged."
+        ),
         _("x = 1 − share"),
     ),
     (
@@ -386,6 +392,11 @@ _SAFEGUARDS = (
     _("Fewer than 3 rated items: the entity shows “not enough data” instead of a rank."),
     _("Shares are shown with their 95% Wilson interval, so 4 requests do not read like 400."),
     _("A rater who gives the same score to 10 or more items in a row is flagged for staff review."),
+    _(
+        "Every evaluation is kept: a formal reply returned for rework keeps its low rating "
+        "in the department's record after the next answer is accepted, and the return "
+        "counts in the rework share."
+    ),
     _(
         "A component without data in the period is left out of the composite and the other "
         "weights are renormalised to add up to 1."
