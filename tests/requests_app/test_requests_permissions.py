@@ -29,7 +29,7 @@ from maslikhat.accounts.models import User
 from maslikhat.core.extensions import Extension
 from maslikhat.core.threads import Attachment, Message
 from requests_app import services
-from requests_app.models import DeputyRequest, RequestStatus, Response
+from requests_app.models import Clarification, DeputyRequest, RequestStatus, Response
 from tests.factories import DemoDirectory
 from tests.requests_helpers import (
     answer,
@@ -88,6 +88,18 @@ ENDPOINTS: dict[str, Endpoint] = {
         "post", "{pk}/assign/", S.IN_PROGRESS, lambda d: {"executor": d.finance_exec.pk}
     ),
     "redirect": Endpoint("post", "{pk}/redirect/", S.IN_PROGRESS, lambda d: {"reason": "Не наше"}),
+    "reroute": Endpoint(
+        "post",
+        "{pk}/reroute/",
+        S.IN_PROGRESS,
+        lambda d: {"lead_department": d.mobility.pk, "reason": "Не их", "deadline": "keep"},
+    ),
+    "clarification": Endpoint(
+        "post", "{pk}/clarification/", S.IN_PROGRESS, lambda d: {"question": "Какой дом?"}
+    ),
+    "clarification_answer": Endpoint(
+        "post", "{pk}/clarification/answer/", "with_clarification", lambda d: {"text": "Дом 10"}
+    ),
     "responses_list": Endpoint("get", "{pk}/responses/", S.IN_PROGRESS),
     "responses_create": Endpoint(
         "post",
@@ -141,6 +153,9 @@ TABLE: list[tuple[str, int, int, int, int, int, int, int, int, int, int]] = [
     ("decline",           403, 404, 404,   404,   404,   404,   200,  403,  403,  401),
     ("assign",            403, 404, 200,   403,   404,   404,   403,  403,  403,  401),
     ("redirect",          403, 404, 200,   200,   404,   404,   403,  403,  403,  401),
+    ("reroute",           403, 404, 403,   403,   404,   404,   200,  403,  403,  401),
+    ("clarification",     403, 404, 200,   200,   404,   404,   403,  403,  403,  401),
+    ("clarification_answer", 200, 404, 403, 403,  404,   404,   403,  403,  403,  401),
     ("responses_list",    200, 404, 200,   200,   404,   404,   200,  200,  200,  401),
     ("responses_create",  403, 404, 201,   201,   404,   404,   403,  403,  403,  401),
     ("response_approve",  403, 404, 200,   403,   404,   404,   403,  403,  403,  401),
@@ -244,6 +259,12 @@ def prepare(directory: DemoDirectory, state: str, co_departments: tuple[Any, ...
             pk=item.pk, by=directory.alice.user, decision="accept", rating=4
         )
         return Prepared(refresh(item))
+    if state == "with_clarification":
+        item = make_request(directory, status=S.IN_PROGRESS, co_departments=co_departments)
+        services.deputy_request_clarify(
+            pk=item.pk, by=directory.finance_exec, question="Уточните адрес"
+        )
+        return Prepared(refresh(item))
     if state == "with_extension":
         item = make_request(directory, status=S.IN_PROGRESS, co_departments=co_departments)
         assert item.due_date is not None
@@ -274,6 +295,10 @@ def snapshot(item: DeputyRequest) -> dict[str, Any]:
         "extensions": list(Extension.objects.for_item(row).values_list("id", "status")),
         "messages": Message.objects.for_item(row).count(),
         "attachments": Attachment.objects.for_item(row).count(),
+        "clarifications": list(
+            Clarification.objects.filter(request=row).values_list("id", "answered_at")
+        ),
+        "paused_since": row.paused_since,
     }
 
 
@@ -323,6 +348,8 @@ CO_EXECUTOR_TABLE: list[tuple[str, int, int, int, int, int, int, int, int, int, 
     ("response_approve",  403, 404, 200,   403,   403,   403,   403,  403,  403,  401),
     ("assign",            403, 404, 200,   403,   403,   403,   403,  403,  403,  401),
     ("redirect",          403, 404, 200,   200,   403,   403,   403,  403,  403,  401),
+    ("reroute",           403, 404, 403,   403,   403,   403,   200,  403,  403,  401),
+    ("clarification",     403, 404, 200,   200,   403,   403,   403,  403,  403,  401),
     ("extensions_create", 403, 404, 201,   201,   403,   403,   403,  403,  403,  401),
     ("rate_request",      403, 404, 200,   200,   200,   200,   403,  403,  403,  401),
     ("evaluations",       200, 404, 200,   200,   200,   200,   200,  200,  200,  401),
