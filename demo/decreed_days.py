@@ -4,9 +4,9 @@ The ``holidays`` package already knows some transfers of days off ("Day off (sub
 …)", ``core.deadlines.substituted_days_off``); the demo enters each as the two ``CalendarDay``
 rows staff would enter from the decree (the weekday made a day off, the weekend day made
 working), with the reason in Russian, Kazakh and English, so the calendar page and "how
-computed" show transfers. It also turns ``pauses_clock`` on for the deputy request rule: the
-demo shows a clarification stopping the clock (the rule's default is off; staff decide it for
-the real portal on the deadline rules page).
+computed" show transfers. It also makes sure ``pauses_clock`` is on for the deputy request
+rule (a rule stored before the flag existed has it off): the demo shows a clarification stopping
+the clock. For the real portal staff decide it on the deadline rules page.
 
 Everything goes through the calendar services as the demo staff member; dates already in the
 table are left alone and an unchanged rule records nothing, so a second run adds nothing.
