@@ -452,14 +452,13 @@ def instruction_message_post(*, pk: int, by: User, text: str) -> Message:
     item = FLOW.lock(pk)
     actor = actor_for(by)
     require(permissions.can_write_thread(actor, item))
-    message = core_services.message_post(item=item, by=by, text=text)
-    recipients: list[User] = []
-    if actor.is_department:
-        recipients += _controller_users(item)
-    else:
-        recipients += department_users([item.lead_department_id], heads_only=True)
-    notify(users=recipients, kind=NotificationKind.MESSAGE, item=item, exclude=by)
-    return message
+    # The thread's participants of both sides; core tells only the poster's other side
+    # (the controllers, or the lead department's heads).
+    participants = [
+        *_controller_users(item),
+        *department_users([item.lead_department_id], heads_only=True),
+    ]
+    return core_services.message_post(item=item, by=by, text=text, participants=participants)
 
 
 @transaction.atomic

@@ -7,6 +7,7 @@ from typing import Any
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from maslikhat.accounts.roles import is_deputy_role
 from maslikhat.core.items import ItemKind, ItemType
 from maslikhat.directory.actors import actor_for
 
@@ -53,4 +54,6 @@ REQUEST_KIND = ItemKind(
     post_message=lambda **kwargs: _services().deputy_request_message_post(**kwargs),
     add_attachment=lambda **kwargs: _services().deputy_request_attachment_add(**kwargs),
     reminders=RequestReminders,
+    # The two sides of a request's thread: the deputies, and the departments with staff.
+    thread_side=lambda user: "deputies" if is_deputy_role(user.role) else "akimat",
 )

@@ -40,7 +40,11 @@ class ItemKind:
     whether the user may post in its thread and attach files; ``url(item)`` is
     its page; ``label(item)`` names it in notifications ("DZ-2026-00012 «…»");
     ``reminders(day)`` is the kind's part of the daily reminder sweep
-    (``maslikhat/core/reminders.py``: an ``ItemReminders``), or ``None``.
+    (``maslikhat/core/reminders.py``: an ``ItemReminders``), or ``None``;
+    ``thread_side(user)`` names the side of the thread a user speaks for (read
+    receipts and message notifications go to the other side; see
+    ``maslikhat/core/threads.py``), or ``None`` for the default: department
+    officers against everyone else.
     """
 
     code: str
@@ -53,6 +57,7 @@ class ItemKind:
     post_message: Callable[..., Any]
     add_attachment: Callable[..., Any]
     reminders: Callable[[datetime.date], ItemReminders] | None = None
+    thread_side: Callable[[Any], str] | None = None
 
 
 _REGISTRY: dict[str, ItemKind] = {}

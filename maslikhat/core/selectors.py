@@ -33,6 +33,11 @@ def attachments_for(item: Any) -> QuerySet[Attachment]:
     return Attachment.objects.for_item(item).select_related("uploaded_by")
 
 
+def thread_marks(item: Any) -> QuerySet[ThreadReadMark]:
+    """The read marks of the item's thread with their readers (the read receipts)."""
+    return ThreadReadMark.objects.for_item(item).select_related("user")
+
+
 def last_read_message_id(*, item: Any, user: User) -> int:
     mark = (
         ThreadReadMark.objects.filter(item_type=item.ITEM_TYPE, item_id=item.pk, user=user)

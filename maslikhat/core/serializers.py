@@ -57,11 +57,23 @@ class AttachmentUploadSerializer(serializers.Serializer):
 class MessageSerializer(serializers.ModelSerializer):
     author = PersonField(read_only=True)
     attachments = AttachmentSerializer(many=True, read_only=True)
+    read_at = serializers.SerializerMethodField(
+        help_text=_(
+            "When somebody of the other side of the thread first read the message; "
+            "null: not read yet."
+        )
+    )
 
     class Meta:
         model = Message
-        fields = ["id", "author", "text", "created_at", "attachments"]
-        read_only_fields = ["id", "author", "created_at", "attachments"]
+        fields = ["id", "author", "text", "created_at", "attachments", "read_at"]
+        read_only_fields = ["id", "author", "created_at", "attachments", "read_at"]
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_read_at(self, message: Message) -> Any:
+        # Set by ``threads.attach_read_receipts``; a message just posted is read by nobody.
+        value = getattr(message, "read_at", None)
+        return serializers.DateTimeField().to_representation(value) if value else None
 
 
 class MessageCreateSerializer(serializers.Serializer):

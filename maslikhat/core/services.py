@@ -7,6 +7,7 @@ Called by the services of each item kind inside their transactions; never by vie
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.core.files.storage import default_storage
@@ -17,8 +18,9 @@ from django.utils.translation import gettext_lazy as _
 from .deadlines import get_rule, max_extension_date
 from .exceptions import TransitionNotAllowed, ValidationFailed
 from .extensions import Extension, ExtensionStatus
+from .notifications import Notification, NotificationKind, notify
 from .text import clean_text
-from .threads import Attachment, AuditEvent, Message, ThreadReadMark
+from .threads import Attachment, AuditEvent, Message, ThreadReadMark, thread_side
 from .uploads import generated_storage_name, inspect_upload, safe_original_name
 
 if TYPE_CHECKING:
@@ -50,8 +52,15 @@ def audit_record(
     )
 
 
-def message_post(*, item: Any, by: User, text: str) -> Message:
-    """Post a message in the item's thread; the poster has read everything up to it."""
+def message_post(
+    *, item: Any, by: User, text: str, participants: Iterable[User] | None = None
+) -> Message:
+    """Post a message in the item's thread; the poster has read everything up to it.
+
+    ``participants`` are the people of the thread to tell: those of the other side
+    (``thread_side``) get a ``message`` notification (and the daily digest counts it);
+    the poster and the poster's own side are never notified.
+    """
     text = (text or "").strip()
     if not text:
         raise ValidationFailed(_("Write a message first."), field="text")
@@ -65,11 +74,25 @@ def message_post(*, item: Any, by: User, text: str) -> Message:
         item_type=item.ITEM_TYPE, item_id=item.pk, author=by, text=text
     )
     thread_mark_read(item=item, user=by, up_to=message.pk)
+    if participants is not None:
+        own_side = thread_side(item.ITEM_TYPE, by)
+        notify(
+            users=[u for u in participants if thread_side(item.ITEM_TYPE, u) != own_side],
+            kind=NotificationKind.MESSAGE,
+            item=item,
+            exclude=by,
+            params={"message": message.pk},
+        )
     return message
 
 
 def thread_mark_read(*, item: Any, user: User, up_to: int | None = None) -> None:
-    """Move the user's read mark of the item's thread forward (never back)."""
+    """Move the user's read mark of the item's thread forward (never back).
+
+    The mark's ``read_at`` moves with it (the read receipts of the other side), and the
+    user's ``message`` notifications of the messages now read are read too (the bell,
+    the daily digest).
+    """
     if up_to is None:
         last = Message.objects.for_item(item).order_by("-id").values_list("id", flat=True).first()
         up_to = last or 0
@@ -81,8 +104,19 @@ def thread_mark_read(*, item: Any, user: User, up_to: int | None = None) -> None
     )
     if not created and mark.last_read_message_id < up_to:
         ThreadReadMark.objects.filter(pk=mark.pk, last_read_message_id__lt=up_to).update(
-            last_read_message_id=up_to
+            last_read_message_id=up_to, read_at=timezone.now()
         )
+    elif not created:
+        return
+    if up_to:
+        Notification.objects.filter(
+            user=user,
+            kind=NotificationKind.MESSAGE,
+            item_type=item.ITEM_TYPE,
+            item_id=item.pk,
+            read_at__isnull=True,
+            params__message__lte=up_to,
+        ).update(read_at=timezone.now())
 
 
 def attachment_add(

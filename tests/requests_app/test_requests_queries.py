@@ -40,9 +40,10 @@ LIST_QUERY_BUDGET = 5
 DETAIL_QUERY_BUDGET = 14
 #: History: actor, the visible item with its 5 prefetches, bounded count, page: 9.
 HISTORY_QUERY_BUDGET = 9
-#: Messages: as history, + attachments of the page and the read mark (last id, get,
-#: move forward): 13.
-MESSAGES_QUERY_BUDGET = 13
+#: Messages: as history, + attachments of the page, the thread's read marks (the read
+#: receipts) and the read mark (last id, get, move forward, the message notifications now
+#: read): 15.
+MESSAGES_QUERY_BUDGET = 15
 
 _numbers = itertools.count(1)
 
