@@ -27,7 +27,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import IntegrityError, models, transaction
 from django.utils import translation
 from django.utils.formats import date_format
-from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from maslikhat.accounts.models import User
@@ -170,10 +170,20 @@ def calendar_day(pk: int) -> CalendarDay:
     return CalendarDay.objects.get(pk=pk)
 
 
-def deadline_rules() -> list[DeadlineRule]:
-    """Every deadline rule; the defaults the code relies on are created first when missing."""
+def deadline_rules() -> list[dict[str, Any]]:
+    """Every deadline rule with its term worded ("15 working days"); the defaults the code
+    relies on are created first when missing."""
     deadline_rules_ensure_defaults()
-    return list(DeadlineRule.objects.all())
+    return [{"rule": rule, "term": rule_term(rule)} for rule in DeadlineRule.objects.all()]
+
+
+def rule_term(rule: DeadlineRule) -> str:
+    """ "15 working days", "30 calendar days", in the reader's language."""
+    if rule.unit == DayUnit.CALENDAR:
+        text = ngettext("%(count)d calendar day", "%(count)d calendar days", rule.days)
+    else:
+        text = ngettext("%(count)d working day", "%(count)d working days", rule.days)
+    return text % {"count": rule.days}
 
 
 def deadline_rule(code: str) -> DeadlineRule:
@@ -236,6 +246,8 @@ def _change_details(model: type[models.Model], message: str) -> list[str]:
                 before, after = pair
             except (FieldDoesNotExist, TypeError, ValueError):
                 continue
+            if before in (None, "") and after in (None, ""):
+                continue  # an optional field left empty on adding or removing
             lines.append(f"{label}: {_shown(name, before)} → {_shown(name, after)}")
     return lines
 

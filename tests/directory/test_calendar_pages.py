@@ -171,6 +171,8 @@ def test_staff_edit_a_deadline_rule_and_new_due_dates_follow_it(
     listing = client.get("/calendar/rules/").content.decode()
     for code in ("deputy_request", "deputy_request_evaluation", "instruction", "forwarding"):
         assert f'data-rule="{code}"' in listing
+    assert '<td class="text-end text-nowrap" data-term>15 working days</td>' in listing
+    assert "30 calendar days" in listing
     form = client.get("/calendar/rules/deputy_request/")
     assert (
         form.status_code == 200 and "Административный процедурный кодекс" in form.content.decode()
