@@ -330,3 +330,23 @@ def test_instruction_extension_decided_reaches_the_lead_head(world: World) -> No
     assert ins(item) in mine(world.d.staff)["instruction_reports_to_accept"]
     instruction_services.instruction_accept(pk=item.pk, by=world.d.staff)
     assert "instruction_reports_to_accept" not in mine(world.d.staff)
+
+
+def test_staff_home_warns_when_the_working_calendar_lacks_a_year(
+    directory: DemoDirectory,
+) -> None:
+    client = Client()
+    client.force_login(directory.staff)
+    html = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "No decreed days" in html
+    assert 'href="/calendar/"' in html
+    # A deputy is never told about the calendar.
+    client.force_login(directory.alice.user)
+    assert "No decreed days" not in client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    today = timezone.localdate()
+    for year in (today.year, today.year + 1):
+        CalendarDay.objects.create(
+            date=datetime.date(year, 1, 2), kind=CalendarDayKind.DAY_OFF, name_ru="Перенос"
+        )
+    client.force_login(directory.staff)
+    assert "No decreed days" not in client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
