@@ -587,7 +587,7 @@ def bulk_requests(directory: DemoDirectory, count: int, start: int) -> None:
             decision="accept",
             rating=item.rating,
             by=item.author.user,
-            at=item.rated_at,
+            at=item.rated_at or at(D(2026, 9, 1)),
         )
         for item, response in zip(created, answers, strict=True)
     )

@@ -232,7 +232,7 @@ def test_the_evaluations_endpoint_is_documented(directory: DemoDirectory) -> Non
 def test_the_export_carries_both_ratings(directory: DemoDirectory) -> None:
     item = returned_then_accepted(directory)
     for fmt in ("csv", "xlsx"):
-        result = api(directory.staff).get("/api/v1/requests/export/", {"format": fmt})
+        result: Any = api(directory.staff).get("/api/v1/requests/export/", {"format": fmt})
         assert result.status_code == 200
         content = b"".join(result.streaming_content) if result.streaming else result.content
         if fmt == "csv":
