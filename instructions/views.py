@@ -39,6 +39,7 @@ from maslikhat.core.item_views import (
     PAGE_SIZE,
     ItemPage,
     ListSorting,
+    Opening,
     PageForms,
     Tab,
     attach_badges,
@@ -46,6 +47,7 @@ from maslikhat.core.item_views import (
     extension_actions,
     history_entries,
     list_context,
+    opening_params,
     pending_of,
     read_thread,
     thread_actions,
@@ -148,6 +150,10 @@ TABS: tuple[Tab, ...] = (
     Tab("all", _("All"), {}),
 )
 
+#: The registry opens on what is still owed, the nearest (or most overdue) due date first;
+#: the API's list keeps its own default order (``docs/api.md``).
+OPENING = Opening("on_control", "due_date")
+
 
 def _audience(actor: Actor) -> str:
     """Whose registry this is: it chooses the title and the empty state."""
@@ -165,12 +171,17 @@ def _audience(actor: Actor) -> str:
 def instruction_list(request: HttpRequest) -> HttpResponse:
     """The control registry: every instruction the user may see, with tabs, filters, sorting."""
     actor = actor_for(request.user)
-    params = request.GET
+    params = opening_params(request.GET, TABS, OPENING)
     filterset = InstructionListFilter(
         data=params, queryset=selectors.instruction_list(actor=actor), request=request
     )
     context = list_context(
-        params, filterset, tabs=TABS, not_filters=NON_FILTER_PARAMS, sorting=SORTING
+        params,
+        filterset,
+        tabs=TABS,
+        not_filters=NON_FILTER_PARAMS,
+        sorting=SORTING,
+        opening=OPENING,
     )
     _with_badges(context["rows"], timezone.localdate())
     context |= {"audience": _audience(actor), "can_create": permissions.can_create(actor)}

@@ -14,6 +14,7 @@ from django import forms
 from django.db.models import QuerySet
 
 from .forms import date_input
+from .web import searchable_select
 
 
 class StableOrderingFilter(django_filters.OrderingFilter):
@@ -50,6 +51,7 @@ def style_filter_widgets(
     for name in dates:
         fields[name].widget = date_input()
     for field in fields.values():
+        searchable_select(field)
         widget = field.widget
         if isinstance(widget, forms.CheckboxSelectMultiple):
             widget.attrs["class"] = "form-check-input"
