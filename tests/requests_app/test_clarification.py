@@ -424,3 +424,37 @@ def test_the_list_badge_says_the_clock_stopped(
     ask(directory, item)
     html = as_user(directory.finance_head).get("/requests/").content.decode()
     assert "badge-paused" in html and "Clock stopped" in html
+
+
+# --- The KPI ------------------------------------------------------------------------------------
+
+
+def test_timeliness_counts_against_the_moved_original_due_date(
+    directory: DemoDirectory, time_machine: Any
+) -> None:
+    from kpi.aggregates import Span, department_request_counts
+
+    # Paused 2 working days (9 → 13 April), answered on Monday 13 April: on time, and
+    # not counted as extended; the open-overdue count ignores a stopped clock.
+    item = routed_on(directory, time_machine, ROUTED_MARCH)
+    time_machine.move_to(at(ASKED_MARCH))
+    ask(directory, item)
+    paused = routed_on(directory, time_machine, ROUTED_MARCH)
+    time_machine.move_to(at(DUE_MARCH))
+    ask(directory, paused)
+    time_machine.move_to(at(ANSWERED_MARCH))
+    reply(directory, item)
+    time_machine.move_to(at(MOVED_MARCH, 16))
+    response = draft_answer(directory, item)
+    services.deputy_request_response_approve(
+        pk=item.pk, response_id=response.pk, by=directory.finance_head
+    )
+    span = Span(
+        start=datetime.date(2026, 4, 1),
+        end=datetime.date(2026, 4, 30),
+        as_of=datetime.date(2026, 4, 30),
+    )
+    row = department_request_counts(span)[directory.finance.pk]
+    # Both originally due on 9 April; the answered one on time by its moved date.
+    assert (row["answers_due"], row["answered_on_time"], row["extended"]) == (2, 1, 0)
+    assert row["open_overdue"] == 0  # the other request still waits with its clock stopped
