@@ -37,6 +37,8 @@ class Column:
     required: bool = False
     ignored: bool = False
     aliases: tuple[Any, ...] = field(default=())
+    #: Headers matched as written (spellings common in the registers kept before the portal).
+    spellings: tuple[str, ...] = field(default=())
 
 
 REQUEST_COLUMNS: tuple[Column, ...] = (
@@ -143,7 +145,12 @@ REQUEST_COLUMNS: tuple[Column, ...] = (
     Column("co_authors", _("Co-authors"), _("Co-author deputies, separated by “;”.")),
     Column("body", _("Text"), _("The request's text; the title if empty.")),
     Column("address", _("Address"), _("The address the request is about; may be empty.")),
-    Column("answer_text", _("Answer text"), _("The text of the final answer.")),
+    Column(
+        "answer_text",
+        _("Answer text"),
+        _("The text of the final answer."),
+        spellings=("Текст ответа", "Ответ", "Жауап мәтіні"),
+    ),
     Column("is_public", _("Public"), _("“yes” to publish it on the public portal.")),
 )
 
@@ -219,7 +226,12 @@ INSTRUCTION_COLUMNS: tuple[Column, ...] = (
         _("Convocation"),
         _("The convocation's number (e.g. 7 or VII); found from the protocol date if empty."),
     ),
-    Column("report_text", _("Report text"), _("The text of the execution report.")),
+    Column(
+        "report_text",
+        _("Report text"),
+        _("The text of the execution report."),
+        spellings=("Текст отчёта", "Отчёт об исполнении", "Есеп мәтіні"),
+    ),
 )
 
 COLUMNS: dict[str, tuple[Column, ...]] = {
@@ -234,7 +246,7 @@ def columns_of(kind: str) -> tuple[Column, ...]:
 
 def header_names(column: Column) -> set[str]:
     """Every header that names ``column``: its code, its header and aliases in each language."""
-    names = {normalise(column.key)}
+    names = {normalise(column.key), *(normalise(name) for name in column.spellings)}
     for language in LANGUAGES:
         with override(language):
             for label in (column.label, *column.aliases):
