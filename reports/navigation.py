@@ -115,6 +115,13 @@ NAVIGATION: tuple[NavItem, ...] = (
         "calendar3",
     ),
     NavItem(
+        "imports:index",
+        _("Import of past records"),
+        frozenset({Role.STAFF}),
+        _("Requests and instructions of the years before the portal, from Excel or CSV."),
+        "box-arrow-in-down",
+    ),
+    NavItem(
         "api-docs",
         _("API"),
         frozenset({Role.STAFF, Role.ADMIN}),
