@@ -86,9 +86,11 @@ def s3_server() -> Iterator[S3Server]:
             aws_secret_access_key="setup",
             region_name=REGION,
         )
-        iam.create_user(UserName="portal")
+        # A name of its own: moto's accounts outlive a server within one test process.
+        user = f"portal-{uuid.uuid4().hex[:8]}"
+        iam.create_user(UserName=user)
         iam.put_user_policy(
-            UserName="portal",
+            UserName=user,
             PolicyName="portal-files",
             PolicyDocument=json.dumps(
                 {
@@ -97,7 +99,7 @@ def s3_server() -> Iterator[S3Server]:
                 }
             ),
         )
-        key = iam.create_access_key(UserName="portal")["AccessKey"]
+        key = iam.create_access_key(UserName=user)["AccessKey"]
         moto_settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
         ActionAuthenticatorMixin.request_count = 0
         yield S3Server(endpoint, key["AccessKeyId"], key["SecretAccessKey"])
