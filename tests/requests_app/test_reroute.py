@@ -233,6 +233,7 @@ def test_the_deputy_is_told_where_and_by_when_on_routing(
     assert told.user == directory.alice.user and told.send_email
     assert told.params["due"] == "09.04.2026"
     assert told.params["department"] == str(directory.finance.name)
+    assert item.number is not None
     assert "09.04.2026" in told.text and item.number in told.text
 
 
