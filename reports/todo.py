@@ -158,7 +158,7 @@ GROUPS: tuple[TodoGroup, ...] = (
         frozenset({EXECUTOR}),
         ItemType.REQUEST,
         request_todo.assigned_to_me,
-        _query("requests:list", executor=_user, status=R.IN_PROGRESS),
+        _query("requests:list", executor=_user, status=R.IN_PROGRESS, ordering="due_date"),
     ),
     TodoGroup(
         "instruction_returned",
@@ -223,7 +223,13 @@ GROUPS: tuple[TodoGroup, ...] = (
         frozenset({HEAD}),
         ItemType.REQUEST,
         request_todo.unassigned,
-        _query("requests:list", lead_department=_department, status=R.IN_PROGRESS),
+        _query(
+            "requests:list",
+            lead_department=_department,
+            status=R.IN_PROGRESS,
+            unassigned="true",
+            ordering="due_date",
+        ),
     ),
     TodoGroup(
         "request_extensions_decided",
@@ -251,7 +257,7 @@ GROUPS: tuple[TodoGroup, ...] = (
         frozenset({STAFF}),
         ItemType.REQUEST,
         request_todo.to_route,
-        _query("requests:list", status=R.SUBMITTED),
+        _query("requests:list", status=R.SUBMITTED, ordering="submitted_at"),
     ),
     TodoGroup(
         "request_extensions_to_decide",

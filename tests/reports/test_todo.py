@@ -205,6 +205,8 @@ def test_the_home_page_lists_the_items_with_links_and_days(
     assert f'href="/instructions/{scene["ins_reported"].pk}/"' in html
     assert "overdue by" in html and "working days" in html
     assert 'data-todo-group="request_to_route"' in html
+    # "Show all" opens the registry filtered to the group.
+    assert 'href="/requests/?status=submitted&amp;ordering=submitted_at"' in html
     # Groups holding overdue items come first.
     kinds = [g.kind for g in response.context["todo"]]
     assert kinds.index("request_overdue") < kinds.index("request_to_route")
@@ -350,3 +352,26 @@ def test_staff_home_warns_when_the_working_calendar_lacks_a_year(
         )
     client.force_login(directory.staff)
     assert "No decreed days" not in client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+
+def test_show_all_lists_exactly_the_group_where_a_filter_says_it(
+    world: World, scene: dict[str, Any]
+) -> None:
+    """The "show all" list of these groups holds the group's items, no more."""
+    exact = {
+        "finance_head": ["request_unassigned", "request_department_overdue"],
+        "finance_exec": ["request_assigned", "instruction_returned", "instruction_to_execute"],
+        "alice": ["request_evaluations", "request_drafts", "request_own_overdue"],
+        "staff": ["request_to_route", "request_overdue", "instruction_reports_to_accept"],
+    }
+    for persona, kinds in exact.items():
+        user = world.user(persona)
+        client = Client()
+        client.force_login(user)
+        groups = {g.kind: g for g in todo_for(actor_for(user), timezone.localdate())}
+        for kind in kinds:
+            group = groups[kind]
+            response = client.get(group.list_url)
+            assert response.status_code == 200, (persona, kind)
+            listed = {row.pk for row in response.context["rows"]}
+            assert listed == {item.id for item in group.items}, (persona, kind)
