@@ -106,6 +106,7 @@ def test_an_instruction_goes_from_the_session_to_execution(
 
         # The head of finance, on a phone, finds it in the registry and reports.
         finance = phone_page(staff, base, blocked)
+        finance.on("dialog", lambda dialog: dialog.accept())  # data-confirm on the final report
         log_in(finance, base, "finance-head")
         finance.goto(f"{base}/instructions/")
         listed = finance.locator(f"tr[data-instruction-id='{pk}']")
