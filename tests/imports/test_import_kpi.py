@@ -71,3 +71,15 @@ def test_imported_public_requests_are_on_the_public_portal_and_found_by_search(
 
     assert page.status_code == 200
     assert "Ремонт дороги Д-1" in page.content.decode()
+
+
+def test_imported_requests_appear_among_similar_earlier_requests(
+    directory: DemoDirectory, imported: None
+) -> None:
+    from maslikhat.directory.actors import actor_for
+    from requests_app.selectors import similar_requests
+
+    found = similar_requests(actor=actor_for(directory.alice.user), title="Ремонт дороги у школы")
+
+    assert {item.number for item in found} == {"Д-1", "Д-2"}
+    assert all(item.sent_responses for item in found)  # with their answers

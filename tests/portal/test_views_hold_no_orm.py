@@ -14,7 +14,15 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Apps whose pages are held to the rule.
-APPS = ("kpi", "reports", "requests_app", "instructions", "maslikhat/core", "maslikhat/directory")
+APPS = (
+    "kpi",
+    "reports",
+    "requests_app",
+    "instructions",
+    "imports",
+    "maslikhat/core",
+    "maslikhat/directory",
+)
 
 
 def view_modules(app: str) -> list[Path]:
