@@ -12,6 +12,15 @@ digest, stored as an ``OutgoingEmail`` row before anything is sent:
 - enqueued after commit, and a broker that is down leaves the row pending for the
   next catch-up, never an error for the caller.
 
+The digest also carries the day's **new messages** (``thread_news``): "N new
+messages in <item>" for each item whose thread somebody of the other side wrote in.
+Each message reaches exactly one digest: the digest of day D counts the recipient's
+``message`` notifications created from the local midnight of the day of their
+previous digest up to the local midnight of D — the windows of one person's digests
+follow each other without a gap or an overlap, whichever days the sweep runs. A message
+already read (its notification read, or the thread opened, which reads it) before the
+digest is made is left out: the digest tells what is still new.
+
 ``models.py`` imports this module at its end, so ``OutgoingEmail`` belongs to the
 ``core`` app.
 """
@@ -21,14 +30,15 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import date, timedelta
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import models
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, Max, OuterRef, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -48,6 +58,8 @@ DIGEST_KINDS = (
 )
 #: Kinds e-mailed even to users who turned e-mail reminders off.
 ALWAYS_EMAILED = (NotificationKind.ESCALATION,)
+#: How far back a person's first digest (no earlier one to follow) looks for new messages.
+MESSAGES_LOOKBACK_DAYS = 14
 #: After this many failed attempts an e-mail stays failed (visible to administrators).
 MAX_ATTEMPTS = 10
 #: How many rows one catch-up run re-enqueues of each kind.
@@ -143,15 +155,101 @@ def _format_day(day: date) -> str:
     return day.strftime("%d.%m.%Y")
 
 
+def _midnight(day: date) -> datetime:
+    """The start of ``day`` in the portal's time zone."""
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+@dataclass(frozen=True)
+class ThreadNews:
+    """New messages in one item's thread for one recipient: "N new messages in <item>"."""
+
+    item_type: str
+    item_id: int
+    label: str
+    link: str
+    count: int
+    #: The label by language, when the label itself is translated.
+    labels: dict[str, str] = field(default_factory=dict)
+
+    def label_in(self, language: str) -> str:
+        return self.labels.get(language) or self.label
+
+
+def thread_news(*, day: date, users: Iterable[int] | None = None) -> dict[int, list[ThreadNews]]:
+    """The unread new messages of each recipient for the digest of ``day``, by item.
+
+    A recipient's window runs from the local midnight of the day of their previous
+    digest (or ``MESSAGES_LOOKBACK_DAYS`` back, for the first one) to the local
+    midnight of ``day``; a recipient who already has a later digest gets nothing here
+    (those messages were counted there). Only people who receive the e-mail's
+    reminders (active, with an address, ``email_reminders``) are counted. Two queries.
+    """
+    end = _midnight(day)
+    rows = Notification.objects.filter(
+        kind=NotificationKind.MESSAGE,
+        read_at__isnull=True,
+        created_at__gte=_midnight(day - timedelta(days=MESSAGES_LOOKBACK_DAYS)),
+        created_at__lt=end,
+        user__is_active=True,
+        user__email_reminders=True,
+    ).exclude(user__email="")
+    if users is not None:
+        rows = rows.filter(user_id__in=list(users))
+    found = list(
+        rows.order_by("user_id", "created_at", "id").values_list(
+            "user_id", "item_type", "item_id", "params", "text", "link", "created_at"
+        )
+    )
+    if not found:
+        return {}
+    bounds = {
+        row["user_id"]: (row["before"], row["after"])
+        for row in OutgoingEmail.objects.filter(
+            kind=OutgoingEmailKind.DIGEST, user_id__in={r[0] for r in found}
+        )
+        .exclude(day=day)
+        .values("user_id")
+        .annotate(before=Max("day", filter=Q(day__lt=day)), after=Max("day", filter=Q(day__gt=day)))
+    }
+    counted: dict[int, dict[tuple[str, int], list[Any]]] = defaultdict(dict)
+    for user_id, item_type, item_id, params, text, link, created_at in found:
+        before, after = bounds.get(user_id, (None, None))
+        if after is not None or (before is not None and created_at < _midnight(before)):
+            continue
+        entry = counted[user_id].setdefault((item_type, item_id), [params or {}, text, link, 0])
+        entry[3] += 1
+    return {
+        user_id: [
+            ThreadNews(
+                item_type=key[0],
+                item_id=key[1],
+                labels=params.get("labels") or {},
+                label=params.get("item") or text,
+                link=link,
+                count=count,
+            )
+            for key, (params, text, link, count) in items.items()
+        ]
+        for user_id, items in counted.items()
+    }
+
+
 def digest_render(
-    *, user: User, day: date, notifications: Sequence[Notification]
+    *,
+    user: User,
+    day: date,
+    notifications: Sequence[Notification],
+    news: Sequence[ThreadNews] = (),
 ) -> tuple[str, str]:
     """Subject and body of ``user``'s digest for ``day``, in the user's language.
 
     One entry per notification (escalations first), each with its text — which says
-    how many working days are left or overdue — and the link to the item.
+    how many working days are left or overdue — and the link to the item; then one
+    entry per item with new messages ("N new messages in …").
     """
     items = {(n.item_type, n.item_id) for n in notifications}
+    items |= {(n.item_type, n.item_id) for n in news}
     count = len(items)
     with translation.override(user.language):
         subject = ngettext(
@@ -170,6 +268,17 @@ def digest_render(
         ]
         lines += [
             f"— {n.display_text}\n  {settings.PORTAL_BASE_URL}{n.link}" for n in notifications
+        ]
+        lines += [
+            "— "
+            + ngettext(
+                "%(count)d new message in %(item)s",
+                "%(count)d new messages in %(item)s",
+                n.count,
+            )
+            % {"count": n.count, "item": n.label_in(user.language)}
+            + f"\n  {settings.PORTAL_BASE_URL}{n.link}"
+            for n in news
         ]
         if not user.email_reminders:
             lines.append(
@@ -215,6 +324,24 @@ def digests_create(*, day: date) -> DigestsResult:
     for notification in rows:
         by_user[notification.user_id].append(notification)
         users[notification.user_id] = notification.user
+    news = thread_news(day=day)
+    settled_ids = (
+        set(
+            OutgoingEmail.objects.filter(
+                user_id__in=list(news), day=day, kind=OutgoingEmailKind.DIGEST
+            )
+            .exclude(status=OutgoingEmailStatus.PENDING, claimed_at__isnull=True)
+            .values_list("user_id", flat=True)
+        )
+        if news
+        else set()
+    )
+    news = {user_id: n for user_id, n in news.items() if user_id not in settled_ids}
+    missing = set(news) - set(users)
+    if missing:
+        users.update({u.pk: u for u in get_user_model().objects.filter(pk__in=missing)})
+    for user_id in news:
+        by_user.setdefault(user_id, [])
     unsent = OutgoingEmail.objects.filter(
         day=day,
         kind=OutgoingEmailKind.DIGEST,
@@ -226,7 +353,12 @@ def digests_create(*, day: date) -> DigestsResult:
     refreshed = 0
     for user_id, notifications in by_user.items():
         notifications.sort(key=_sort_key)
-        subject, body = digest_render(user=users[user_id], day=day, notifications=notifications)
+        subject, body = digest_render(
+            user=users[user_id],
+            day=day,
+            notifications=notifications,
+            news=news.get(user_id, ()),
+        )
         current = existing.get(user_id)
         if current is None:
             new.append(

@@ -165,6 +165,17 @@ class Notification(models.Model):
             return self.display_text
 
 
+def label_in_language(params: dict[str, Any]) -> str:
+    """The item's label stored in ``params`` in the active language (``labels``), else
+    the one written with the notification (``item``)."""
+    labels = params.get("labels")
+    if isinstance(labels, dict):
+        label = labels.get(translation.get_language() or settings.LANGUAGE_CODE)
+        if label:
+            return str(label)
+    return str(params.get("item", ""))
+
+
 def render_text(kind: str, params: dict[str, Any] | None, *, fallback: str = "") -> str:
     """The sentence of ``kind`` with ``params``, in the active language.
 
@@ -174,6 +185,7 @@ def render_text(kind: str, params: dict[str, Any] | None, *, fallback: str = "")
     """
     if not params:
         return fallback
+    params = {**params, "item": label_in_language(params)}
     template = TEXTS.get(kind)
     try:
         if template is None:
@@ -208,10 +220,27 @@ def _text_in(kind: str, params: dict[str, Any], language: str) -> str:
         return render_text(kind, params)
 
 
-def notification_params(label: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
-    """What a notification stores to render its text later: the item label and ``params``."""
+def notification_params(
+    label: str, params: dict[str, Any] | None = None, *, labels: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """What a notification stores to render its text later: the item's label (``item``;
+    and ``labels``, by language, when the label itself is translated: "Поручение 12" /
+    "Тапсырма 12") and the other values of the sentence."""
     values = {key: _param_value(value) for key, value in (params or {}).items()}
-    return {**values, "item": label}
+    values["item"] = label
+    if labels and len(set(labels.values())) > 1:
+        values["labels"] = labels
+    return values
+
+
+def item_labels(item: Any) -> dict[str, str]:
+    """The item's label in every language of the portal."""
+    label = item_kind(item.ITEM_TYPE).label
+    labels = {}
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            labels[code] = str(label(item))
+    return labels
 
 
 def notify(
@@ -235,7 +264,7 @@ def notify(
     kind_info = item_kind(item.ITEM_TYPE)
     label = kind_info.label(item)
     link = kind_info.url(item)
-    values = notification_params(label, params)
+    values = notification_params(label, params, labels=item_labels(item))
     today = timezone.localdate()
     seen: set[int] = set()
     rows = []

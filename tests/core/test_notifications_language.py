@@ -22,6 +22,7 @@ from maslikhat.core.digests import digests_create
 from maslikhat.core.notifications import Notification, NotificationKind, notify
 from requests_app.models import RequestStatus
 from tests.factories import DemoDirectory
+from tests.instruction_helpers import create_instruction, make_world
 from tests.requests_helpers import make_request, route
 
 pytestmark = pytest.mark.django_db
@@ -190,3 +191,20 @@ def test_the_digest_lists_texts_in_the_recipients_language(directory: DemoDirect
     email = user.outgoing_emails.get(day=day)
     assert sentence(NotificationKind.PLEASE_EVALUATE, "kk", item=str(item)) in email.body
     assert sentence(NotificationKind.PLEASE_EVALUATE, "ru", item=str(item)) not in email.body
+
+
+def test_an_instruction_notification_names_the_instruction_in_the_readers_language(
+    directory: DemoDirectory,
+) -> None:
+    world = make_world(directory)
+    with translation.override("ru"):
+        item = create_instruction(world)
+        (row,) = notify(users=[directory.finance_head], kind=NotificationKind.REMINDER, item=item)
+    row.refresh_from_db()
+    labels = {}
+    for language in ("ru", "kk", "en"):
+        with translation.override(language):
+            labels[language] = str(item)
+            assert row.display_text == str(notifications.TEXTS[row.kind]) % {"item": str(item)}
+    assert len(set(labels.values())) == 3
+    assert row.params["item"] == labels["ru"]
