@@ -11,7 +11,7 @@ from .forms import COLUMN_PREFIX, NAME_PREFIX
 from .matching import CATEGORY, CONTROLLER, DEPARTMENT, DEPUTY, DISTRICT, EXECUTOR, Directory
 from .models import ImportBatch
 from .rows import NONE, OPTIONAL_GROUPS, preview_headers
-from .services import batch_progress, batch_ready
+from .services import batch_progress, batch_ready, batch_stalled
 
 GROUP_LABELS = {
     DEPARTMENT: _("Department"),
@@ -72,8 +72,9 @@ def batch_context(batch: ImportBatch) -> dict[str, Any]:
         "preview_headers": preview_headers(batch.kind),
         "ready": batch_ready(batch),
         "progress": batch_progress(batch),
+        "stalled": batch_stalled(batch),
     }
 
 
 def progress_context(batch: ImportBatch) -> dict[str, Any]:
-    return {"batch": batch, "progress": batch_progress(batch)}
+    return {"batch": batch, "progress": batch_progress(batch), "stalled": batch_stalled(batch)}

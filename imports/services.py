@@ -170,9 +170,12 @@ def batch_commit_start(*, pk: int, by: User) -> ImportBatch:
     """Queue the import of a checked batch (the task runs once the row is committed)."""
     _require(by)
     batch = ImportBatch.objects.select_for_update().get(pk=pk)
-    if batch.status != ImportStatus.UPLOADED:
+    # A worker that died mid-way left the batch running under an expired lease: nothing was
+    # written (one transaction), so it may start again.
+    stalled = batch_stalled(batch)
+    if batch.status != ImportStatus.UPLOADED and not stalled:
         raise TransitionNotAllowed(_("This file is already imported or being imported."))
-    if not batch_ready(batch):
+    if not stalled and not batch_ready(batch):
         raise ValidationFailed(
             _("The file has errors or names without a match: nothing can be imported yet.")
         )
@@ -181,6 +184,13 @@ def batch_commit_start(*, pk: int, by: User) -> ImportBatch:
     batch.save(update_fields=["status", "user"])
     transaction.on_commit(lambda: enqueue_commit(batch.pk))
     return batch
+
+
+def batch_stalled(batch: ImportBatch) -> bool:
+    """A batch whose worker stopped renewing its lease (presumed dead)."""
+    if batch.status != ImportStatus.RUNNING:
+        return False
+    return batch.lease_until is None or batch.lease_until < timezone.now()
 
 
 def enqueue_commit(batch_id: int) -> None:

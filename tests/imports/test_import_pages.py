@@ -161,3 +161,36 @@ def test_a_file_that_is_not_a_table_is_refused_with_a_message(directory: DemoDir
     assert response.status_code == 400
     assert "Upload an Excel (.xlsx) or CSV file." in response.content.decode()
     assert not ImportBatch.objects.exists()
+
+
+def test_an_import_whose_worker_died_can_start_again(
+    directory: DemoDirectory, tmp_path: Path, django_capture_on_commit_callbacks: Any
+) -> None:
+    import datetime
+
+    from django.utils import timezone
+
+    category()
+    path = write_csv(
+        tmp_path / "past.csv",
+        ImportKind.REQUESTS,
+        [request_row("Д-1", author=directory.alice.user.full_name)],
+    )
+    staff = client_for(directory.staff)
+    staff.post("/imports/", {"kind": "requests", "file": upload(path)})
+    batch = ImportBatch.objects.get()
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        status=ImportStatus.RUNNING,
+        lease_token="dead",
+        lease_until=timezone.now() - datetime.timedelta(seconds=1),
+    )
+
+    fragment = staff.get(f"/imports/{batch.pk}/progress/").content.decode()
+    assert "data-import-stalled" in fragment
+    with django_capture_on_commit_callbacks(execute=False):
+        staff.post(f"/imports/{batch.pk}/commit/")
+    assert ImportBatch.objects.get().status == ImportStatus.QUEUED
+    import_commit(batch.pk)
+
+    assert ImportBatch.objects.get().status == ImportStatus.DONE
+    assert DeputyRequest.objects.count() == 1
