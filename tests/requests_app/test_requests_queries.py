@@ -36,8 +36,9 @@ LIST_QUERY_BUDGET = 5
 #: The detail (as staff: no actor query): the visible item with its 5 prefetches
 #: (co-authors, their users, co-departments, suggested departments, sent answers) read
 #: twice — ``retrieve`` gets the object and ``detail_response`` re-reads it — then the
-#: answers the actor may see and the extensions: 14 (8 would do without the re-read).
-DETAIL_QUERY_BUDGET = 14
+#: answers the actor may see with all their evaluations (one query), the clarification
+#: questions and the extensions: 16 (10 would do without the re-read).
+DETAIL_QUERY_BUDGET = 16
 #: History: actor, the visible item with its 5 prefetches, bounded count, page: 9.
 HISTORY_QUERY_BUDGET = 9
 #: Messages: as history, + attachments of the page, the thread's read marks (the read
