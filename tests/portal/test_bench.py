@@ -36,7 +36,7 @@ from demo.requests import seed_requests
 from instructions.models import Instruction, Meeting
 from maslikhat.core.items import ItemType
 from maslikhat.core.threads import AuditEvent, Message
-from requests_app.models import DeputyRequest, RequestStatus, Response, ResponseKind
+from requests_app.models import DeputyRequest, Evaluation, RequestStatus, Response, ResponseKind
 
 
 def row(label: str, target: str, small_p95: float, large_p95: float) -> dict[str, Any]:
@@ -257,6 +257,12 @@ def test_bulk_requests_leave_their_history_threads_and_returned_answers(
     assert {r.request_id for r in accepted} == set(
         bulk.filter(status=RequestStatus.CLOSED, rating__isnull=False).values_list("pk", flat=True)
     )
+    # Every evaluation is its own row too, the same as the answer's columns say.
+    rows = Evaluation.objects.filter(request_id__in=ids)
+    assert sorted(rows.values_list("response_id", "decision", "rating", "at")) == sorted(
+        (r.pk, r.evaluation, r.evaluation_rating, r.evaluated_at) for r in [*reworked, *accepted]
+    )
+    assert all(e.by_id == e.request.author.user_id for e in rows.select_related("request__author"))
     assert Response.objects.filter(request_id__in=ids, kind=ResponseKind.INTERIM).exists()
     threads = Message.objects.filter(item_type=ItemType.REQUEST, item_id__in=ids)
     assert 0.15 < threads.values("item_id").distinct().count() / len(ids) < 0.45
