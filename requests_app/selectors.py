@@ -210,15 +210,21 @@ def clarifications_of(*, actor: Actor, item: DeputyRequest) -> list[Clarificatio
     )
 
 
-def last_reroute(item: DeputyRequest) -> dict[str, Any] | None:
-    """The item's latest re-routing by staff — when, from which department, the deadline
-    policy and the reason (shown to everyone who sees the item) — or ``None``."""
-    event = (
-        AuditEvent.objects.for_item(item)
-        .filter(action="reroute")
-        .order_by("-created_at", "-id")
-        .first()
-    )
+def clarification_state(item: DeputyRequest, events: list[AuditEvent]) -> bool:
+    """Whether the item ever had a clarification question, from its history (``events``,
+    already loaded by the page); remembers on the item whether one is open now, so
+    ``services.available_actions`` needs no query for it."""
+    asked = sum(1 for e in events if e.action == "clarify")
+    ended = sum(1 for e in events if e.action in ("answer_clarification", "clarification_closed"))
+    item._has_open_clarification = asked > ended  # type: ignore[attr-defined]
+    return asked > 0
+
+
+def reroute_summary(events: list[AuditEvent]) -> dict[str, Any] | None:
+    """The latest re-routing by staff among the item's history ``events`` — when, from which
+    department, the deadline policy and the reason (shown to everyone who sees the item) —
+    or ``None``."""
+    event = next((e for e in reversed(events) if e.action == "reroute"), None)
     if event is None:
         return None
     changes = event.changes if isinstance(event.changes, dict) else {}

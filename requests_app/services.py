@@ -677,7 +677,8 @@ def available_actions(actor: Actor, item: DeputyRequest) -> set[str]:
     actions = FLOW.available(actor, item, checks)
     if actions & {"clarify", "answer_clarification"}:
         # One question open at a time: the department asks, or the author answers.
-        is_open = open_clarification(item) is not None
+        known = getattr(item, "_has_open_clarification", None)
+        is_open = known if known is not None else open_clarification(item) is not None
         actions.discard("answer_clarification" if not is_open else "clarify")
     if "rate_request" in actions and permissions.rating_is_frozen(
         item.request_rated_at, timezone.now()

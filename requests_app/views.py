@@ -437,6 +437,17 @@ def _detail_context(
 ) -> dict[str, Any]:
     user: Any = request.user
     actor = actor_for(user)
+    history = history_entries(
+        item,
+        labels=HISTORY_LABELS,
+        fallback=services.ACTION_LABELS,
+        states=RequestStatus,
+        detail=_history_detail,
+    )
+    # The clarifications and the latest re-routing are read off the history already loaded:
+    # no query for an item that never had them.
+    logged = [entry["event"] for entry in history]
+    asked = selectors.clarification_state(item, logged)
     actions = services.available_actions(actor, item)
     prefetch_related_objects([item], "co_authors__user")
     forms = PageForms(item, bound)
@@ -505,17 +516,11 @@ def _detail_context(
         "show_attachments": show_thread or can_attach,
         "attachment_url": reverse("requests:attach", args=[item.pk]),
         "message_url": reverse("requests:message", args=[item.pk]),
-        "history": history_entries(
-            item,
-            labels=HISTORY_LABELS,
-            fallback=services.ACTION_LABELS,
-            states=RequestStatus,
-            detail=_history_detail,
-        ),
+        "history": history,
         **deadline_box(item, _badge),
         "is_author": is_author,
-        "clarifications": selectors.clarifications_of(actor=actor, item=item),
-        "last_reroute": selectors.last_reroute(item) if item.routed_at is not None else None,
+        "clarifications": selectors.clarifications_of(actor=actor, item=item) if asked else [],
+        "last_reroute": selectors.reroute_summary(logged),
         "due_if_routed": (
             services.due_if_routed_today() if item.status == RequestStatus.SUBMITTED else None
         ),
