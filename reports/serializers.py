@@ -170,6 +170,13 @@ class TodoItemSerializer(serializers.Serializer):
     count = serializers.IntegerField(
         allow_null=True, help_text="For a department row: its overdue items."
     )
+    paused_since = serializers.DateField(
+        allow_null=True,
+        help_text=(
+            "A request whose clock a clarification question stopped: since when. No days "
+            "count meanwhile (days_left and overdue_days are null); the due date moves."
+        ),
+    )
     url = serializers.CharField(help_text="The item's page (or the filtered list).")
     api_url = serializers.CharField(help_text="The item in the API (or the filtered list).")
 

@@ -353,6 +353,8 @@ class TodoItem:
     count: int | None = None
     days_left: int | None = None
     overdue_days: int | None = None
+    #: The day a clarification question stopped the request's clock: no days count meanwhile.
+    paused_since: datetime.date | None = None
 
     @property
     def overdue(self) -> bool:
@@ -458,6 +460,7 @@ def _item(group: TodoGroup, row: Any) -> TodoItem:
         url=reverse("requests:detail", args=[row.pk]),
         api_url=reverse("request-detail", args=[row.pk]),
         department=department,
+        paused_since=row.paused_since if row.status == RequestStatus.IN_PROGRESS else None,
     )
 
 
@@ -471,7 +474,7 @@ def _count_working_days(
     cal = calendar or WorkingCalendar.load(min([*dues, today]), max([*dues, today]))
     for group in groups:
         for item in group.items:
-            if item.due_date is None:
+            if item.due_date is None or item.paused_since is not None:
                 continue
             if item.due_date < today:
                 item.overdue_days = cal.working_days_between(item.due_date, today)

@@ -59,7 +59,8 @@ def _led(actor: Actor) -> QuerySet[DeputyRequest]:
 
 
 def _overdue(qs: QuerySet[DeputyRequest], today: datetime.date) -> QuerySet[DeputyRequest]:
-    return qs.filter(status=S.IN_PROGRESS, due_date__lt=today)
+    """Past due and unanswered; a stopped clock (a clarification pause) is not overdue."""
+    return qs.filter(status=S.IN_PROGRESS, due_date__lt=today, paused_since__isnull=True)
 
 
 def _with_extension(**conditions: Any) -> Exists:

@@ -29,7 +29,7 @@ from tests.factories import DemoDirectory
 from tests.instruction_helpers import World, make_instruction, make_world
 from tests.reports_helpers import bulk_requests, places
 from tests.requests_helpers import make_request
-from tests.todo_helpers import extension, past_due, todo_scene
+from tests.todo_helpers import clarification, extension, past_due, todo_scene
 
 pytestmark = pytest.mark.django_db
 
@@ -375,3 +375,25 @@ def test_show_all_lists_exactly_the_group_where_a_filter_says_it(
             assert response.status_code == 200, (persona, kind)
             listed = {row.pk for row in response.context["rows"]}
             assert listed == {item.id for item in group.items}, (persona, kind)
+
+
+def test_a_stopped_clock_is_neither_counted_down_nor_overdue(
+    world: World, api_as: Callable[[User], APIClient]
+) -> None:
+    d = world.d
+    item = make_request(d, status=S.IN_PROGRESS, title="Ждёт уточнения")
+    past_due(item)
+    today = timezone.localdate()
+    DeputyRequest.objects.filter(pk=item.pk).update(
+        paused_since=today - datetime.timedelta(days=40)
+    )
+    clarification(item, d.finance_exec)
+    alice = mine(d.alice.user)
+    assert alice["request_clarifications"] == {req(item)}
+    assert "request_own_overdue" not in alice
+    assert "request_department_overdue" not in mine(d.finance_head)
+    assert "request_overdue" not in mine(d.staff)
+    groups = {g["kind"]: g for g in api_as(d.alice.user).get("/api/v1/me/todo/").json()["groups"]}
+    [row] = groups["request_clarifications"]["items"]
+    assert row["paused_since"] == (today - datetime.timedelta(days=40)).isoformat()
+    assert row["days_left"] is None and row["overdue_days"] is None
