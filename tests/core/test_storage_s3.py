@@ -36,7 +36,7 @@ from moto.server import ThreadedMotoServer
 
 from maslikhat.core import backups
 from maslikhat.core.health import run_checks
-from maslikhat.core.storage import is_local
+from maslikhat.core.storage import is_local, is_safe_name
 from maslikhat.core.threads import Attachment
 from reports import services as export_services
 from reports.models import ExportStatus
@@ -373,3 +373,23 @@ def test_the_settings_choose_the_storage_from_the_environment() -> None:
     assert missing_bucket.returncode != 0 and "S3_BUCKET" in missing_bucket.stderr
     unknown = run(FILE_STORAGE="ftp")
     assert unknown.returncode != 0 and "local or s3" in unknown.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "safe"),
+    [
+        ("exports/12-0a1b2c3d4e5f6a7b.xlsx", True),
+        ("exports/../secret_key", False),
+        ("exports/./12.csv", False),
+        ("/etc/passwd", False),
+        ("exports", False),
+        ("exports/", False),
+        ("attachments/2026/03/x.pdf", False),
+        ("exports\\..\\secret_key", False),
+        ("", False),
+    ],
+)
+def test_an_export_file_is_served_only_from_a_plain_name_under_exports(
+    name: str, safe: bool
+) -> None:
+    assert is_safe_name(name, under="exports") is safe
