@@ -79,32 +79,6 @@ class DeputyRequestSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ResponseSerializer(serializers.ModelSerializer):
-    drafted_by = PersonField(read_only=True)
-    approved_by = PersonField(read_only=True)
-
-    class Meta:
-        model = Response
-        fields = [
-            "id",
-            "kind",
-            "status",
-            "text",
-            "outcome",
-            "planned_date",
-            "department",
-            "drafted_by",
-            "approved_by",
-            "head_comment",
-            "created_at",
-            "sent_at",
-            "evaluation",
-            "evaluation_rating",
-            "evaluation_comment",
-        ]
-        read_only_fields = fields
-
-
 class EvaluationSerializer(serializers.ModelSerializer):
     """One evaluation of a sent final answer: kept for good, a return for rework too."""
 
@@ -160,6 +134,67 @@ class ClarificationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+def _evaluations_of(response: Response) -> list[Evaluation]:
+    """The answer's evaluations, oldest first (prefetched by ``responses_visible``), read once."""
+    cached = getattr(response, "_evaluation_rows", None)
+    if cached is None:
+        cached = list(response.evaluations.all())
+        response._evaluation_rows = cached  # type: ignore[attr-defined]
+    return cached
+
+
+class ResponseSerializer(serializers.ModelSerializer):
+    drafted_by = PersonField(read_only=True)
+    approved_by = PersonField(read_only=True)
+    # The answer's latest evaluation, from its ``Evaluation`` rows; ``evaluations`` has all.
+    evaluation = serializers.SerializerMethodField()
+    evaluation_rating = serializers.SerializerMethodField()
+    evaluation_comment = serializers.SerializerMethodField()
+    evaluations = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Response
+        fields = [
+            "id",
+            "kind",
+            "status",
+            "text",
+            "outcome",
+            "planned_date",
+            "department",
+            "drafted_by",
+            "approved_by",
+            "head_comment",
+            "created_at",
+            "sent_at",
+            "evaluation",
+            "evaluation_rating",
+            "evaluation_comment",
+            "evaluations",
+        ]
+        read_only_fields = fields
+
+    def _last(self, response: Response) -> Evaluation | None:
+        rows = _evaluations_of(response)
+        return rows[-1] if rows else None
+
+    def get_evaluation(self, response: Response) -> str:
+        last = self._last(response)
+        return last.decision if last is not None else ""
+
+    def get_evaluation_rating(self, response: Response) -> int | None:
+        last = self._last(response)
+        return last.rating if last is not None else None
+
+    def get_evaluation_comment(self, response: Response) -> str:
+        last = self._last(response)
+        return last.comment if last is not None else ""
+
+    @extend_schema_field(EvaluationSerializer(many=True))
+    def get_evaluations(self, response: Response) -> list[dict[str, Any]]:
+        return EvaluationSerializer(_evaluations_of(response), many=True).data  # type: ignore[return-value]
+
+
 class DeputyRequestDetailSerializer(DeputyRequestSerializer):
     responses = serializers.SerializerMethodField()
     clarifications = serializers.SerializerMethodField()
@@ -197,7 +232,7 @@ class DeputyRequestDetailSerializer(DeputyRequestSerializer):
         # Every evaluation of the answers, oldest first, from the answers' prefetched rows.
         responses = self.context.get("responses", [])
         rows = sorted(
-            (e for response in responses for e in response.evaluations.all()),
+            (e for response in responses for e in _evaluations_of(response)),
             key=lambda e: (e.at, e.pk),
         )
         return EvaluationSerializer(rows, many=True).data  # type: ignore[return-value]

@@ -199,6 +199,13 @@ def test_the_api_lists_every_evaluation_in_order(directory: DemoDirectory) -> No
         ("rework", 2),
         ("accept", 4),
     ]
+    # Each answer carries its own, read from the rows.
+    answers = api(directory.alice.user).get(f"/api/v1/requests/{item.pk}/responses/").json()
+    by_id = {a["id"]: a for a in answers}
+    assert (by_id[first.pk]["evaluation"], by_id[first.pk]["evaluation_rating"]) == ("rework", 2)
+    assert by_id[first.pk]["evaluation_comment"] == FORMAL
+    assert [e["rating"] for e in by_id[first.pk]["evaluations"]] == [2]
+    assert (by_id[second.pk]["evaluation"], by_id[second.pk]["evaluation_rating"]) == ("accept", 4)
 
 
 def test_evaluations_are_hidden_from_whoever_may_not_see_the_request(
@@ -334,6 +341,7 @@ def test_reading_evaluations_costs_the_same_at_few_and_at_many(directory: DemoDi
         (lambda pk: f"/requests/{pk}/", page),
         (lambda pk: f"/api/v1/requests/{pk}/evaluations/", rest),
         (lambda pk: f"/api/v1/requests/{pk}/", rest),
+        (lambda pk: f"/api/v1/requests/{pk}/responses/", rest),
     ):
         counted(client, path_of(few.pk))  # warm caches (session, language, calendar)
         assert counted(client, path_of(many.pk)) == counted(client, path_of(few.pk)), path_of(0)
