@@ -173,6 +173,8 @@ HISTORY_LABELS: Mapping[str, Promise] = {
     "extension_asked": gettext_lazy("Extension asked"),
     "decide_extension": gettext_lazy("Extension decided"),
     "attachment_added": gettext_lazy("File attached"),
+    # Written by the import of past records (the ``imports`` app), for both kinds.
+    "imported": gettext_lazy("Imported from a file"),
 }
 
 

@@ -194,3 +194,23 @@ def test_an_import_whose_worker_died_can_start_again(
 
     assert ImportBatch.objects.get().status == ImportStatus.DONE
     assert DeputyRequest.objects.count() == 1
+
+
+def test_the_history_of_an_imported_request_names_the_file_and_the_importer(
+    directory: DemoDirectory, tmp_path: Path
+) -> None:
+    from imports.services import import_path
+
+    category()
+    path = write_csv(
+        tmp_path / "register-2024.csv",
+        ImportKind.REQUESTS,
+        [request_row("Д-1", author=directory.alice.user.full_name)],
+    )
+    import_path(path, kind=ImportKind.REQUESTS, by=directory.staff)
+    item = DeputyRequest.objects.get()
+
+    page = client_for(directory.staff).get(f"/requests/{item.pk}/").content.decode()
+
+    assert 'data-action="imported"' in page and "Imported from a file" in page
+    assert "register-2024.csv" in page and directory.staff.full_name in page
