@@ -82,13 +82,12 @@ def slot_key(name: str, start: datetime.datetime) -> str:
     return f"{LOCK_PREFIX}:{name}:{int(start.timestamp())}"
 
 
-def claim_slot(name: str, schedule: Any, now: datetime.datetime, owner: str) -> bool:
-    """Whether this beat may send ``name`` for the slot of ``now`` (the first to ask may).
+def claim_slot(key: str, schedule: Any, owner: str) -> bool:
+    """Whether this beat may send for the slot ``key`` (the first to ask may).
 
     A cache that cannot be reached answers yes: the task then may run twice, which the
     tasks tolerate, rather than not at all.
     """
-    key = slot_key(name, slot_start(schedule, now))
     try:
         return bool(cache.add(key, owner, timeout=lock_seconds(schedule)))
     except Exception:  # the cache is down: send (the tasks are idempotent)
@@ -101,9 +100,9 @@ class SlotLockScheduler(PersistentScheduler):
 
     def apply_entry(self, entry: ScheduleEntry, producer: Any = None) -> None:
         owner = f"{socket.gethostname()}:{os.getpid()}"
-        if not claim_slot(entry.name, entry.schedule, self.app.now(), owner):
-            logger.info(
-                "Scheduler: skipped %s: another beat already sent it for this slot", entry.name
-            )
+        key = slot_key(entry.name, slot_start(entry.schedule, self.app.now()))
+        if not claim_slot(key, entry.schedule, owner):
+            logger.info("Scheduler: skipped %s: another beat already sent it for this slot", key)
             return
+        logger.info("Scheduler: took %s", key)
         super().apply_entry(entry, producer=producer)
