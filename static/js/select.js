@@ -59,8 +59,10 @@
       clearAfterSelect: multiple,
       plugins: multiple ? {remove_button: {title: remove, html: removeButton(remove)}} : {},
       render: {
+        // An option that cannot be chosen: a list box holds options only (and it is read out).
         no_results: function (data, escape) {
-          return '<div class="no-results">' + escape(empty) + "</div>";
+          return '<div class="no-results" role="option" aria-disabled="true">' +
+            escape(empty) + "</div>";
         }
       }
     };
