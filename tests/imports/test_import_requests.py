@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.http import QueryDict
 from django.utils import timezone, translation
 
@@ -273,3 +274,27 @@ def test_a_deputy_of_two_convocations_is_the_one_of_the_row(
     item = DeputyRequest.objects.get()
     assert item.author == earlier and item.convocation == seventh
     assert DEPUTY  # the group the author is looked up in
+
+
+def test_the_queries_of_an_import_do_not_grow_with_its_rows(
+    directory: DemoDirectory, roads: Any, tmp_path: Path
+) -> None:
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(prefix: str, count: int) -> int:
+        rows = [
+            row(directory, f"{prefix}-{i}", co_departments="Управление мобильности")
+            for i in range(count)
+        ]
+        path = write_csv(tmp_path / f"{prefix}.csv", ImportKind.REQUESTS, rows)
+        with CaptureQueriesContext(connection) as captured:
+            outcome = import_path(path, kind=ImportKind.REQUESTS, by=directory.staff)
+        assert outcome.batch is not None and outcome.batch.created_count == count
+        return len(captured)
+
+    small, large = queries("A", 10), queries("B", 200)
+    # No query per row: only SQLite's limit of 999 parameters per statement splits a
+    # bulk insert of wide rows (about 28 requests a statement); PostgreSQL does not.
+    assert large - small <= 200 // 10
+    if connection.vendor == "postgresql":
+        assert large == small
