@@ -372,12 +372,6 @@ class TodoGroupResult:
     list_url: str = ""
 
     @property
-    def more(self) -> int:
-        """How many rows "show all" adds to those shown."""
-        shown = len(self.items) if self.item_type != DEPARTMENT else self.count
-        return max(self.count - shown, 0)
-
-    @property
     def overdue_items(self) -> int:
         return sum(1 for item in self.items if item.overdue)
 
