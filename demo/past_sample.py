@@ -3,7 +3,9 @@
 Three hundred deputy requests of the sitting (VIII) convocation from its first two years,
 before the portal, in Russian, as a council's office would keep them in a spreadsheet:
 the template's columns (``imports/columns.py``), names as the directory spells them.
-Generated deterministically (``write_sample``); ``tests/demo/test_past_sample.py`` checks
+Generated deterministically (``write_sample``; after a change of the demo corpus or names run
+``manage.py shell -c "from demo.past_sample import write_sample; write_sample()"``);
+``tests/demo/test_past_sample.py`` checks
 that the shipped file is what the generator writes, and the README's one command imports
 it: ``manage.py import_records demo/data/past_requests_2023_2024.csv --kind requests``.
 """
@@ -180,7 +182,3 @@ def sample_text(seed: int = DEFAULT_SEED) -> str:
 def write_sample(path: Path = SAMPLE, seed: int = DEFAULT_SEED) -> Path:
     path.write_text(sample_text(seed), encoding="utf-8-sig")
     return path
-
-
-def main(*_args: Any) -> None:  # pragma: no cover - a developer's tool
-    write_sample()

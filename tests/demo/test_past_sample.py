@@ -14,7 +14,9 @@ from requests_app.models import DeputyRequest, RequestStatus
 
 
 def test_the_shipped_sample_is_what_the_generator_writes() -> None:
-    assert SAMPLE.read_text(encoding="utf-8-sig") == sample_text()
+    assert SAMPLE.read_text(encoding="utf-8-sig") == sample_text(), (
+        "regenerate: manage.py shell -c 'from demo.past_sample import write_sample; write_sample()'"
+    )
     assert sample_text().count("\n") == 301  # the header and 300 requests
 
 
