@@ -186,6 +186,14 @@ def render_text(kind: str, params: dict[str, Any] | None, *, fallback: str = "")
     if not params:
         return fallback
     params = {**params, "item": label_in_language(params)}
+    if "reasons" in params:
+        # A reminder of the daily sweep: its label and reasons (``reminders.Reason``).
+        from .reminders import reminder_text
+
+        try:
+            return reminder_text(params["item"], params["reasons"])
+        except (TypeError, ValueError, AssertionError):
+            return fallback or params["item"]
     template = TEXTS.get(kind)
     try:
         if template is None:

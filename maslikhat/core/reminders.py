@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone, translation
@@ -54,7 +55,7 @@ from .deadlines import WorkingCalendar, calendar_for
 from .digests import digests_create, enqueue_digests
 from .extensions import Extension, ExtensionStatus
 from .items import item_kind, item_kinds
-from .notifications import Notification, NotificationKind
+from .notifications import Notification, NotificationKind, notification_params
 
 if TYPE_CHECKING:
     from maslikhat.accounts.models import User
@@ -266,6 +267,19 @@ def _capitalize(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+def reminder_text(label: str, reasons: Iterable[Any]) -> str:
+    """ "<item label>: <reason>" in the active language, from a reminder's stored values
+    (``Notification.params["reasons"]``: ``[rule, count, ISO date or null]`` each)."""
+    parts = [
+        Reason(rule, count, date.fromisoformat(when) if when else None).render()
+        for rule, count, when in reasons
+    ]
+    if not parts:
+        return label
+    sentences = " ".join([parts[0], *(_capitalize(p) for p in parts[1:])])
+    return f"{label}: {sentences}"[:500]
+
+
 class _Renderer:
     """Texts in each recipient's language; labels, links and reasons cached per language."""
 
@@ -280,13 +294,28 @@ class _Renderer:
             self._links[key] = item_kind(item.ITEM_TYPE).url(item)
         return self._links[key]
 
+    def label(self, item: Any, language: str) -> str:
+        key = (str(item.ITEM_TYPE), item.pk, language)
+        if key not in self._labels:
+            with translation.override(language):
+                self._labels[key] = str(item_kind(item.ITEM_TYPE).label(item))
+        return self._labels[key]
+
+    def params(self, draft: _Draft) -> dict[str, Any]:
+        """The values the text is rendered from in the reader's language (``reminder_text``)."""
+        labels = {code: self.label(draft.item, code) for code, _name in settings.LANGUAGES}
+        values = notification_params(labels[draft.user.language], labels=labels)
+        values["reasons"] = [
+            [r.rule, r.count, r.when.isoformat() if r.when else None] for r in draft.reasons
+        ]
+        return values
+
     def text(self, draft: _Draft) -> str:
         """ "<item label>: <reason>" in the recipient's language."""
         language = draft.user.language
         label_key = (str(draft.item.ITEM_TYPE), draft.item.pk, language)
+        self.label(draft.item, language)
         with translation.override(language):
-            if label_key not in self._labels:
-                self._labels[label_key] = item_kind(draft.item.ITEM_TYPE).label(draft.item)
             parts = []
             for reason in draft.reasons:
                 if (reason, language) not in self._reasons:
@@ -382,6 +411,7 @@ def reminders_sweep(*, day: date, force: bool = False, enqueue: bool = True) -> 
                 item_type=str(draft.item.ITEM_TYPE),
                 item_id=draft.item.pk,
                 text=renderer.text(draft),
+                params=renderer.params(draft),
                 link=renderer.link(draft.item),
                 day=day,
                 deduplicate=True,

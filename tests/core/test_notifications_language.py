@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
 from django.db import transaction
 from django.utils import translation
 from django.utils.html import escape
+from django.utils.translation import ngettext
 
 from maslikhat.core import notifications
 from maslikhat.core.digests import digests_create
 from maslikhat.core.notifications import Notification, NotificationKind, notify
+from maslikhat.core.reminders import reminders_sweep
 from requests_app.models import RequestStatus
 from tests.factories import DemoDirectory
 from tests.instruction_helpers import create_instruction, make_world
@@ -208,3 +211,31 @@ def test_an_instruction_notification_names_the_instruction_in_the_readers_langua
             assert row.display_text == str(notifications.TEXTS[row.kind]) % {"item": str(item)}
     assert len(set(labels.values())) == 3
     assert row.params["item"] == labels["ru"]
+
+
+def test_a_reminder_written_in_russian_reads_in_the_readers_language(
+    directory: DemoDirectory, time_machine: Any
+) -> None:
+    almaty = ZoneInfo("Asia/Almaty")
+    time_machine.move_to(datetime.datetime(2026, 11, 2, 10, tzinfo=almaty), tick=False)
+    item = make_request(directory, status=RequestStatus.IN_PROGRESS)
+    assert item.due_date == datetime.date(2026, 11, 23)
+    directory.finance_exec.language = "ru"
+    directory.finance_exec.save(update_fields=["language"])
+    time_machine.move_to(datetime.datetime(2026, 11, 18, 9, tzinfo=almaty), tick=False)
+    reminders_sweep(day=datetime.date(2026, 11, 18), enqueue=False)
+    row = Notification.objects.get(
+        kind=NotificationKind.REMINDER, item_id=item.pk, user=directory.finance_exec
+    )
+    assert row.params["reasons"] == [["due", 3, None]]
+    texts = {}
+    for language in ("ru", "kk", "en"):
+        with translation.override(language):
+            texts[language] = row.display_text
+            reason = ngettext(
+                "due in %(count)d working day.", "due in %(count)d working days.", 3
+            ) % {"count": 3}
+            assert texts[language] == f"{item}: {reason}"
+    assert texts["ru"] == row.text
+    assert texts["en"] == f"{item}: due in 3 working days."
+    assert len(set(texts.values())) == 3
