@@ -561,11 +561,11 @@ def _paused_line(since: date) -> str:
 def due_explanation(item: Any) -> dict[str, Any] | None:
     """The "how computed" box of an item's page, from its ``due_date_basis``.
 
-    ``{"set_by_staff": bool, "lines": [...], "extended": bool, "paused_since": date|None}``:
-    the lines are worded in the reader's language from the stored computation
-    (``DueDate.from_dict``) and the finished pauses (``basis["pauses"]``, each a
-    ``Pause``); ``extended`` says the due date has since moved otherwise (an approved
-    extension); ``paused_since`` is the day the clock stopped when it stands now. ``None``
+    ``{"set_by_staff": bool, "lines": [...], "extended": bool}``: the lines are worded in
+    the reader's language from the stored computation (``DueDate.from_dict``), the finished
+    pauses (``basis["pauses"]``, each a ``Pause``) and, while the clock stands still, the day
+    it stopped (the item's ``paused_since``); ``extended`` says the due date has since moved
+    otherwise (an approved extension). ``None``
     when the item has no readable record (no deadline yet, or a damaged one).
     ``legal_basis`` (when computed by a rule) is the rule's legal basis as recorded with the
     computation; a record from before the basis was recorded reads the rule (one query).
@@ -591,7 +591,6 @@ def due_explanation(item: Any) -> dict[str, Any] | None:
                 *([_paused_line(paused_since)] if paused_since is not None else []),
             ],
             "extended": extended,
-            "paused_since": paused_since,
         }
     computed = DueDate.from_dict(basis)
     if computed is None:
@@ -611,7 +610,6 @@ def due_explanation(item: Any) -> dict[str, Any] | None:
         "set_by_staff": False,
         "lines": lines,
         "extended": extended,
-        "paused_since": paused_since,
         "legal_basis": legal_basis or "",
     }
 
