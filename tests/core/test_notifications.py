@@ -59,8 +59,11 @@ def test_routing_notifies_the_departments_officers_and_emails_them_after_commit(
         rows = routed_notifications(item)
         assert {n.user for n in rows} == {directory.finance_head, directory.finance_exec}
         assert apply_async.call_count == 0
-    assert len(callbacks) == 1
-    assert enqueued_ids(apply_async) == sorted(rows.values_list("pk", flat=True))
+    # The departments' notifications, and the deputy's (where it went, by when).
+    told = Notification.objects.get(item_id=item.pk, kind=NotificationKind.REQUEST_ROUTED)
+    assert told.user == directory.alice.user and told.send_email
+    assert len(callbacks) == 2
+    assert enqueued_ids(apply_async) == sorted([*rows.values_list("pk", flat=True), told.pk])
     for call in apply_async.call_args_list:
         assert call.kwargs == {"retry": False}
     for row in rows:
@@ -80,12 +83,13 @@ def test_routing_with_a_co_executor_notifies_both_departments_and_nobody_else(
         directory.mobility_head,
         directory.mobility_exec,
     }
-    assert apply_async.call_count == 4
+    assert apply_async.call_count == 5  # and the author's "routed to …, due by …"
     assert (
         not Notification.objects.filter(
             user__in=[directory.alice.user, directory.bob.user, directory.staff], item_id=item.pk
         )
         .exclude(kind=NotificationKind.SUBMITTED)
+        .exclude(kind=NotificationKind.REQUEST_ROUTED, user=directory.alice.user)
         .exists()
     )
 
