@@ -532,8 +532,7 @@ def deputy_request_reroute(
         item.routed_at = now
         item.due_date, item.due_date_basis = due_date_from(timezone.localdate(now), REQUEST_RULE)
         item.original_due_date = item.due_date
-        item.paused_days = 0
-        fields += ["routed_at", "due_date", "due_date_basis", "original_due_date", "paused_days"]
+        fields += ["routed_at", "due_date", "due_date_basis", "original_due_date"]
     assert item.due_date is not None  # in progress: a database constraint
     FLOW.transition(
         item,
