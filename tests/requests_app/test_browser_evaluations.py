@@ -4,8 +4,9 @@ The department's final answer is a formal reply. The deputy rates it 2 and first
 comment: the page comes back with the 2 still chosen; with the comment the answer goes back
 for rework. The department answers again (the executor drafts, the head signs) and the deputy
 accepts with a 4. Then the 2 with its comment and the 4 are each found beside the answer they
-judged, in ``/api/v1/requests/{id}/evaluations/`` read with the browser's own session, and in
-the CSV the requests list downloads. No request may leave the live server.
+judged (the page passing the accessibility check), in ``/api/v1/requests/{id}/evaluations/``
+read with the browser's own session, and in the CSV the requests list downloads. No request
+may leave the live server.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 import pytest
 
 from requests_app.models import Evaluation, RequestStatus, Response, ResponseStatus
-from tests.browser import browser_page
+from tests.browser import axe_violations, blocking, checked_browser_page
 from tests.factories import DemoDirectory
 from tests.requests_helpers import make_request
 
@@ -52,7 +53,7 @@ def test_a_returned_answers_rating_is_kept_beside_the_accepted_one(
 ) -> None:
     item = make_request(directory, status=RequestStatus.ANSWERED)
     base = live_server.url
-    with browser_page(base, **DESKTOP) as (page, blocked):
+    with checked_browser_page(base, **DESKTOP) as (page, blocked):
         errors: list[str] = []
         page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
         page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -112,6 +113,8 @@ def test_a_returned_answers_rating_is_kept_beside_the_accepted_one(
         assert accepted.get_attribute("data-rating") == "4"
         history = page.locator("#history").inner_text()
         assert FORMAL in history
+        # Both evaluations on one page read well with assistive technology (WCAG 2 A/AA).
+        assert blocking(axe_violations(page)) == []
 
         # In the API, with the browser's session.
         answer = page.request.get(f"{base}/api/v1/requests/{item.pk}/evaluations/")
