@@ -345,3 +345,15 @@ def test_reading_evaluations_costs_the_same_at_few_and_at_many(directory: DemoDi
     ):
         counted(client, path_of(few.pk))  # warm caches (session, language, calendar)
         assert counted(client, path_of(many.pk)) == counted(client, path_of(few.pk)), path_of(0)
+
+
+def test_a_failed_rating_of_the_request_keeps_the_rating_chosen(directory: DemoDirectory) -> None:
+    item = make_request(directory, status=S.IN_PROGRESS)
+    result = english(directory.finance_exec).post(
+        f"/requests/{item.pk}/rate-request/", {"version": item.version, "rating": "1"}
+    )
+    assert result.status_code == 400
+    form = result.content.decode().split('data-action="rate_request"', 1)[1].split("</form>")[0]
+    assert re.search(r'<input[^>]*name="rating"[^>]*value="1"[^>]*checked', form)
+    assert "A rating of 1 or 2 needs a comment." in form
+    assert refresh(item).request_rating is None
