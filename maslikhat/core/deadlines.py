@@ -202,7 +202,9 @@ def public_holidays(year: int) -> list[DayInfo]:
         for day, name in known.names.items()
     ]
     days.extend(
-        DayInfo(day, True, gettext("Working day transferred by government decree"), DaySource.HOLIDAY)
+        DayInfo(
+            day, True, gettext("Working day transferred by government decree"), DaySource.HOLIDAY
+        )
         for day in known.weekend_workdays
     )
     return sorted(days, key=lambda info: info.date)
@@ -405,7 +407,10 @@ class WorkingCalendar:
         year = _kz_holidays(day.year)
         if day in year.weekend_workdays:
             return DayInfo(
-                day, True, gettext("Working day transferred by government decree"), DaySource.HOLIDAY
+                day,
+                True,
+                gettext("Working day transferred by government decree"),
+                DaySource.HOLIDAY,
             )
         if day in year.names:
             return DayInfo(day, False, _translate_holiday(year.names[day]), DaySource.HOLIDAY)

@@ -228,9 +228,7 @@ def perform(directory: DemoDirectory, action: str, item: DeputyRequest, setup: S
             pk=pk, extension_id=eid, by=by, approve=True
         ),
         "withdraw": lambda: services.deputy_request_withdraw(pk=pk, by=by, reason="Решено"),
-        "clarify": lambda: services.deputy_request_clarify(
-            pk=pk, by=by, question="Уточните адрес"
-        ),
+        "clarify": lambda: services.deputy_request_clarify(pk=pk, by=by, question="Уточните адрес"),
         "answer_clarification": lambda: services.deputy_request_answer_clarification(
             pk=pk, by=by, text="Абая, 10"
         ),
