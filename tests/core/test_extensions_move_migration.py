@@ -27,6 +27,7 @@ from maslikhat.core.extensions import Extension, ExtensionStatus
 from requests_app.models import DeputyRequest, RequestStatus
 from tests.factories import DemoDirectory, make_directory
 from tests.instruction_helpers import create_instruction, make_world
+from tests.migration_helpers import newer_columns
 from tests.requests_helpers import make_request
 
 BEFORE: list[tuple[str, str]] = [
@@ -72,9 +73,10 @@ def _fill(old: Apps, d: DemoDirectory) -> dict[str, Any]:
     """Two requests and two instructions in work, each with its extensions of the time."""
     # The model is gone from the code; only the migrations state knows it.
     OldExtension: Any = old.get_model("requests_app", "Extension")  # type: ignore[misc]
-    requests = [make_request(d, status=RequestStatus.IN_PROGRESS) for _ in range(2)]
-    world = make_world(d)
-    instructions = [create_instruction(world) for _ in range(2)]
+    with newer_columns():
+        requests = [make_request(d, status=RequestStatus.IN_PROGRESS) for _ in range(2)]
+        world = make_world(d)
+        instructions = [create_instruction(world) for _ in range(2)]
     decided_at = timezone.now() - datetime.timedelta(days=1)
     rows = []
     items: list[Any] = [*requests, *instructions]

@@ -26,7 +26,9 @@ from maslikhat.core.notifications import Notification
 from maslikhat.core.threads import AuditEvent, Message, ThreadReadMark
 from requests_app import services
 from requests_app.models import (
+    Clarification,
     DeputyRequest,
+    Evaluation,
     RegistrationCounter,
     RequestStatus,
     Response,
@@ -56,7 +58,16 @@ def seed_year(*, seed: int = 2023, scale: int = 1) -> str:
 
 def wipe_requests() -> None:
     """Remove every trace of the demo year, as a fresh database would be."""
-    for model in (Notification, AuditEvent, ThreadReadMark, Message, Extension, Response):
+    for model in (
+        Notification,
+        AuditEvent,
+        ThreadReadMark,
+        Message,
+        Extension,
+        Evaluation,
+        Clarification,
+        Response,
+    ):
         model.objects.all().delete()
     DeputyRequest.objects.all().delete()
     RegistrationCounter.objects.all().delete()

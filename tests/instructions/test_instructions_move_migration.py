@@ -44,6 +44,7 @@ from maslikhat.core.notifications import Notification
 from maslikhat.core.threads import Attachment, AuditEvent, Message, ThreadReadMark
 from requests_app.models import DeputyRequest
 from tests.factories import CommissionFactory, DemoDirectory, make_directory
+from tests.migration_helpers import newer_columns
 from tests.requests_helpers import make_request
 
 LAST_BEFORE_THE_MOVE = ("requests_app", "0005_search_by_audience")
@@ -166,7 +167,8 @@ def _fill_the_old_layout(old: Apps, d: DemoDirectory) -> dict[str, Any]:
         for instruction in instructions[:4]
         for k in (0, 1)
     ]
-    request = make_request(d)
+    with newer_columns():
+        request = make_request(d)
     extensions = [
         OldExtension.objects.create(
             instruction_id=instructions[0].pk,

@@ -221,7 +221,16 @@ def test_a_redirect_ends_the_pause(directory: DemoDirectory, time_machine: Any) 
 # --- Who, when, one at a time -------------------------------------------------------------------
 
 
-def test_one_open_question_at_a_time(directory: DemoDirectory, time_machine: Any) -> None:
+@pytest.fixture
+def in_english() -> Any:
+    """The refusals are matched by their English wording."""
+    with translation.override("en"):
+        yield
+
+
+def test_one_open_question_at_a_time(
+    directory: DemoDirectory, time_machine: Any, in_english: None
+) -> None:
     item = routed_on(directory, time_machine, ROUTED_MARCH)
     ask(directory, item)
     with pytest.raises(TransitionNotAllowed, match="already waits"):
@@ -233,7 +242,9 @@ def test_one_open_question_at_a_time(directory: DemoDirectory, time_machine: Any
     assert Clarification.objects.filter(request=item).count() == 2
 
 
-def test_who_asks_and_who_answers(directory: DemoDirectory, time_machine: Any) -> None:
+def test_who_asks_and_who_answers(
+    directory: DemoDirectory, time_machine: Any, in_english: None
+) -> None:
     item = routed_on(directory, time_machine, ROUTED_MARCH)
     for stranger in (directory.alice.user, directory.mobility_exec, directory.staff):
         with pytest.raises(ActionForbidden):
