@@ -13,13 +13,15 @@ from __future__ import annotations
 import datetime
 import hashlib
 import logging
+import os
 import secrets
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.core.cache import cache
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F, Q
@@ -28,6 +30,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from maslikhat.accounts.models import User
+from maslikhat.core import storage
 from maslikhat.core.exceptions import ActionForbidden, TransitionNotAllowed, ValidationFailed
 
 from .matching import GROUPS, Directory, normalise
@@ -44,10 +47,6 @@ MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 EXTENSIONS = (".xlsx", ".csv")
 #: How long a worker holds a batch it imports (a 10,000-row file takes well under a minute).
 LEASE_SECONDS = 600
-
-
-def import_root() -> Path:
-    return Path(settings.MEDIA_ROOT) / IMPORTS_DIR
 
 
 def progress_key(batch_id: int) -> str:
@@ -75,14 +74,16 @@ def batch_upload(*, by: User, kind: str, upload: UploadedFile) -> ImportBatch:
         raise ValidationFailed(_("Upload an Excel (.xlsx) or CSV file."), field="file")
     if (upload.size or 0) > MAX_UPLOAD_BYTES:
         raise ValidationFailed(_("The file is larger than 50 MB."), field="file")
-    import_root().mkdir(parents=True, exist_ok=True)
+    # Written locally first, then published to the file store (a local folder or a
+    # bucket), so a worker on another node reads the same file.
     relative = f"{IMPORTS_DIR}/{secrets.token_hex(12)}{suffix}"
-    target = Path(settings.MEDIA_ROOT) / relative
+    staged = storage.staging_dir(IMPORTS_DIR) / f"{Path(relative).name}.part"
     digest = hashlib.sha256()
-    with target.open("wb") as out:
+    with staged.open("wb") as out:
         for chunk in upload.chunks():
             digest.update(chunk)
             out.write(chunk)
+    storage.publish(staged, relative)
     batch = ImportBatch.objects.create(
         user=by, kind=kind, file_name=name, file_path=relative, sha256=digest.hexdigest()
     )
@@ -90,7 +91,17 @@ def batch_upload(*, by: User, kind: str, upload: UploadedFile) -> ImportBatch:
 
 
 def batch_path(batch: ImportBatch) -> Path:
-    return Path(settings.MEDIA_ROOT) / batch.file_path
+    """The batch's file on this machine's disk: in place for the local store, a copy
+    fetched once from the bucket otherwise (the readers stream a local file)."""
+    if storage.is_local():
+        return Path(default_storage.path(batch.file_path))
+    local = storage.staging_dir(IMPORTS_DIR) / Path(batch.file_path).name
+    if not local.exists():
+        part = local.with_name(local.name + ".part")
+        with default_storage.open(batch.file_path, "rb") as source, part.open("wb") as out:
+            shutil.copyfileobj(source, out)
+        os.replace(part, local)
+    return local
 
 
 def _store(batch: ImportBatch, check: Check) -> None:

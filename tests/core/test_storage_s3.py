@@ -26,6 +26,7 @@ import boto3
 import openpyxl
 import pytest
 from botocore.exceptions import ClientError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.http import QueryDict
 from django.test import Client
@@ -34,6 +35,9 @@ from moto import settings as moto_settings
 from moto.core.authorization import ActionAuthenticatorMixin
 from moto.server import ThreadedMotoServer
 
+from imports import services as import_services
+from imports.models import ImportBatch, ImportKind, ImportStatus
+from imports.tasks import import_commit
 from maslikhat.core import backups
 from maslikhat.core.health import run_checks
 from maslikhat.core.storage import is_local, is_safe_name
@@ -42,8 +46,9 @@ from reports import services as export_services
 from reports.models import ExportStatus
 from requests_app.models import DeputyRequest, RequestStatus
 from tests.factories import DemoDirectory
+from tests.imports.helpers import request_row, write_csv
 from tests.reports_helpers import bulk_requests, places
-from tests.requests_helpers import PDF_BYTES, make_request, pdf_upload
+from tests.requests_helpers import PDF_BYTES, category, make_request, pdf_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -257,6 +262,31 @@ def test_an_export_jobs_file_is_uploaded_to_the_bucket_for_its_owner_only(
     # The object gone from the bucket: "not ready", not a 500.
     s3_client(s3_endpoint).delete_object(Bucket=bucket, Key=built.file_path)
     assert owner.get(status["download_url"]).status_code == 404
+
+
+def test_an_import_file_is_kept_in_the_bucket_and_read_back_from_it_by_the_worker(
+    directory: DemoDirectory, s3_endpoint: str, bucket: str, settings: Any, tmp_path: Path
+) -> None:
+    category()
+    author = directory.alice.user.full_name
+    source = write_csv(
+        tmp_path / "past.csv",
+        ImportKind.REQUESTS,
+        [request_row("Д-1", author=author), request_row("Д-2", author=author)],
+    )
+    upload = SimpleUploadedFile(source.name, source.read_bytes(), content_type="text/csv")
+    batch = import_services.batch_upload(by=directory.staff, kind="requests", upload=upload)
+    stored = objects(s3_endpoint, bucket)
+    assert stored == {batch.file_path: source.read_bytes()}
+    assert files_on_disk(Path(settings.MEDIA_ROOT)) == []
+    # Another node's worker: nothing of the file on its disk, it reads it from the bucket.
+    for leftover in files_on_disk(Path(settings.VAR_DIR)):
+        leftover.unlink()
+    import_services.batch_commit_start(pk=batch.pk, by=directory.staff)
+    import_commit(batch.pk)
+    batch = ImportBatch.objects.get(pk=batch.pk)
+    assert batch.status == ImportStatus.DONE and batch.created_count == 2
+    assert set(DeputyRequest.objects.values_list("number", flat=True)) == {"Д-1", "Д-2"}
 
 
 def test_nothing_is_readable_from_the_bucket_without_the_credentials(
