@@ -141,3 +141,80 @@ class ExportJob(models.Model):
                 "attempt": self.attempts
             }
         return ""
+
+
+class DailyCountRun(models.Model):
+    """One build of ``RequestDailyCount`` (``reports.daily_counts.build_daily_counts``).
+
+    ``day`` is the date the figures are as of: the rows count the requests submitted before
+    it, with "overdue" and "due this week" judged on that day. ``finished_at`` empty: the
+    build started and has not finished (or failed); readers then use the live figures.
+    """
+
+    day = models.DateField(_("as of"), unique=True)
+    started_at = models.DateTimeField(_("started at"))
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    rows = models.PositiveIntegerField(_("rows"), default=0)
+
+    class Meta:
+        verbose_name = _("daily counts build")
+        verbose_name_plural = _("daily counts builds")
+        ordering = ["-day"]
+
+    def __str__(self) -> str:
+        return f"{self.day} ({self.rows})"
+
+
+class RequestDailyCount(models.Model):
+    """Registered requests per submission day × lead department × district × category ×
+    status, with the counts the summary and the staff dashboard read.
+
+    Rebuilt whole by each ``DailyCountRun`` (as of its ``day``); dimensions are empty where
+    the request's are. ``day`` is empty for a registered request without a submission time.
+    """
+
+    day = models.DateField(_("submitted on"), null=True, blank=True)
+    lead_department = models.ForeignKey(
+        "directory.Department",
+        on_delete=models.DO_NOTHING,
+        null=True,
+        blank=True,
+        db_constraint=False,
+        related_name="+",
+    )
+    district = models.ForeignKey(
+        "directory.District",
+        on_delete=models.DO_NOTHING,
+        null=True,
+        blank=True,
+        db_constraint=False,
+        related_name="+",
+    )
+    category = models.ForeignKey(
+        "directory.Category",
+        on_delete=models.DO_NOTHING,
+        null=True,
+        blank=True,
+        db_constraint=False,
+        related_name="+",
+    )
+    status = models.CharField(_("status"), max_length=20)
+    received = models.PositiveIntegerField(default=0)
+    overdue = models.PositiveIntegerField(default=0)
+    overdue_open = models.PositiveIntegerField(default=0)
+    due_this_week = models.PositiveIntegerField(default=0)
+    answered = models.PositiveIntegerField(default=0)
+    answered_late = models.PositiveIntegerField(default=0)
+    on_time = models.PositiveIntegerField(default=0)
+    routed = models.PositiveIntegerField(default=0)
+    resolved = models.PositiveIntegerField(default=0)
+    rating_sum = models.PositiveIntegerField(default=0)
+    rating_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("daily request count")
+        verbose_name_plural = _("daily request counts")
+        indexes = [models.Index(fields=["day"], name="reports_daily_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.status}: {self.received}"

@@ -38,3 +38,12 @@ def export_jobs_sweep() -> dict[str, list[int]]:
 
     result = sweep()
     return {"requeued": result.requeued, "failed": result.failed}
+
+
+@shared_task(name="reports.daily_counts_build", ignore_result=True, acks_late=True)
+def daily_counts_build() -> int:
+    """Beat, nightly: rebuild the daily request counts as of today (idempotent: a rerun
+    replaces them). ``manage.py build_daily_counts`` is the twin."""
+    from .daily_counts import build_daily_counts
+
+    return build_daily_counts().rows

@@ -260,6 +260,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "reports.export_jobs_sweep",
         "schedule": 60.0,
     },
+    # The daily request counts as of today, rebuilt whole (reports/daily_counts.py;
+    # `manage.py build_daily_counts` is the twin).
+    "reports-daily-counts-build": {
+        "task": "reports.daily_counts_build",
+        "schedule": crontab(hour=1, minute=30),
+    },
     # Yesterday's public changes to followers, one digest per address and day
     # (follows/tasks.py; `manage.py send_follow_digests` is the twin).
     "follows-send-digests": {
