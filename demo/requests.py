@@ -44,6 +44,7 @@ from django.utils.translation import gettext as _
 from maslikhat.accounts.models import User
 from maslikhat.core import workflow
 from maslikhat.core.deadlines import max_extension_date
+from maslikhat.core.exceptions import ValidationFailed
 from maslikhat.core.items import ItemType
 from maslikhat.core.notifications import Notification
 from maslikhat.directory.models import Department
@@ -105,6 +106,21 @@ from .request_corpus import (
     weighted,
 )
 from .request_plans import Content, Fate, Plan, RequestYearPlanner, Steps
+
+#: What a demo head writes when the draft is close to an answer the department sent before.
+BOILERPLATE_COMMENT = "Ответ типовой, но факты и сроки проверены именно по этому запросу."
+
+
+def _approve(pk: int, response_id: int, head: User) -> DeputyRequest:
+    """The head approves a draft; one close to an earlier answer gets the head's comment."""
+    try:
+        return services.deputy_request_response_approve(pk=pk, response_id=response_id, by=head)
+    except ValidationFailed as exc:
+        if exc.field != "boilerplate_comment":
+            raise
+        return services.deputy_request_response_approve(
+            pk=pk, response_id=response_id, by=head, boilerplate_comment=BOILERPLATE_COMMENT
+        )
 
 
 class DemoYear(RequestYearPlanner):
@@ -309,7 +325,7 @@ class DemoYear(RequestYearPlanner):
                     planned_date=planned_date,
                 )
             yield self.office_after(rng, self.now, rng.choice((0, 0, 0, 1)))
-            item = services.deputy_request_response_approve(pk=pk, response_id=response.pk, by=head)
+            item = _approve(pk, response.pk, head)
             if plan.stop_after == "answered":
                 return
 
@@ -447,9 +463,7 @@ class DemoYear(RequestYearPlanner):
                 )
                 add(
                     interim_at + dt.timedelta(minutes=rng.randint(30, 150)),
-                    lambda: services.deputy_request_response_approve(
-                        pk=pk, response_id=drafted[0].pk, by=head
-                    ),
+                    lambda: _approve(pk, drafted[0].pk, head),
                     "interim",
                 )
         return events

@@ -38,6 +38,7 @@ from .serializers import (
     RateRequestSerializer,
     RerouteSerializer,
     RespondSerializer,
+    ResponseApproveSerializer,
     ResponseSerializer,
     RouteSerializer,
     SimilarQuerySerializer,
@@ -178,7 +179,7 @@ class DeputyRequestViewSet(
         return ApiResponse(EvaluationSerializer(rows, many=True).data)
 
     @extend_schema(
-        request=CommentSerializer,
+        request=ResponseApproveSerializer,
         responses=DeputyRequestDetailSerializer,
         parameters=[OpenApiParameter("rid", int, OpenApiParameter.PATH)],
     )
@@ -186,11 +187,12 @@ class DeputyRequestViewSet(
     def approve_response(
         self, request: Request, pk: str | None = None, rid: str | None = None
     ) -> ApiResponse:
-        data = parse(CommentSerializer, request)
+        data = parse(ResponseApproveSerializer, request)
         return self._act(
             services.deputy_request_response_approve,
             response_id=int(rid or 0),
             version=data.get("version"),
+            boilerplate_comment=data.get("boilerplate_comment", ""),
         )
 
     @extend_schema(

@@ -285,7 +285,19 @@ class RespondForm(ItemActionForm):
 
 
 class ResponseApproveForm(ItemActionForm):
-    pass
+    """The head's approval; a draft close to an earlier answer needs a comment (the card)."""
+
+    text_field = "boilerplate_comment"
+    boilerplate_comment = comment_field(
+        _("Why this answer fits this request"),
+        help_text=_("Needed when the draft is very similar to an answer sent earlier."),
+    )
+
+    def service_kwargs(self) -> dict[str, Any]:
+        return {
+            **super().service_kwargs(),
+            "boilerplate_comment": self.cleaned_data.get("boilerplate_comment") or "",
+        }
 
 
 class ResponseReturnForm(CommentForm):

@@ -25,7 +25,7 @@ from maslikhat.core.workflow import ExtensionSteps
 from maslikhat.directory.actors import actor_for
 from maslikhat.directory.recipients import department_users, staff_users
 
-from . import permissions
+from . import permissions, similarity
 from .lifecycle import (
     EVALUATION_RULE,
     FLOW,
@@ -45,6 +45,7 @@ from .models import (
     ResponseKind,
     ResponseStatus,
 )
+from .signals import final_answer_sent
 
 
 def _rating(value: Any, *, field: str = "rating", required: bool = True) -> int | None:
@@ -127,24 +128,56 @@ def _lock_draft(item: DeputyRequest, response_id: int) -> Response:
     return response
 
 
+def _boilerplate_check(response: Response, comment: str) -> dict[str, Any]:
+    """The draft's similarity to the department's earlier answers, for the history; at or
+    above the threshold the head's comment is required."""
+    closeness = similarity.draft_closeness(response)
+    comment = clean_text(comment, field="boilerplate_comment", required=False)
+    if closeness.needs_comment and not comment:
+        raise ValidationFailed(
+            _(
+                "This draft is %(percent)s%% similar to an answer your department sent "
+                "earlier. Say in a comment why it is the right answer to this request."
+            )
+            % {"percent": closeness.percent},
+            field="boilerplate_comment",
+        )
+    changes: dict[str, Any] = {"similarity": round(closeness.score, 2)}
+    if closeness.matches:
+        changes["similar_response"] = closeness.matches[0].earlier.response_id
+    if comment:
+        changes["boilerplate_comment"] = comment
+    return changes
+
+
 @transaction.atomic
 def deputy_request_response_approve(
-    *, pk: int, response_id: int, by: User, version: int | None = None
+    *,
+    pk: int,
+    response_id: int,
+    by: User,
+    version: int | None = None,
+    boilerplate_comment: str = "",
 ) -> DeputyRequest:
     """The head approves (signs) a draft: it is sent; a final answer makes the request answered.
 
     Two approvals at once: the row lock serialises them and the second finds the
-    answer already sent (409).
+    answer already sent (409). A draft at least ``BOILERPLATE_SIMILARITY_THRESHOLD``
+    similar to an answer the department sent earlier needs ``boilerplate_comment``
+    (``similarity.py``); the similarity and the comment go into the history.
     """
     item = FLOW.start(pk, by=by, may=permissions.can_approve_response, version=version)
     response = _lock_draft(item, response_id)
+    boilerplate = _boilerplate_check(response, boilerplate_comment)
     now = timezone.now()
     response.status = ResponseStatus.SENT
     response.approved_by = by
     response.sent_at = now
     response.save(update_fields=["status", "approved_by", "sent_at"])
     if response.kind == ResponseKind.INTERIM:
-        FLOW.transition(item, "approve_interim", by=by, changes={"response": response.pk})
+        FLOW.transition(
+            item, "approve_interim", by=by, changes={"response": response.pk, **boilerplate}
+        )
         notify(
             users=deputy_users(item), kind=NotificationKind.INTERIM_ANSWER, item=item, exclude=by
         )
@@ -158,9 +191,11 @@ def deputy_request_response_approve(
             item,
             "approve_final",
             by=by,
-            changes={"response": response.pk, "outcome": response.outcome},
+            changes={"response": response.pk, "outcome": response.outcome, **boilerplate},
             extra_fields=["answered_at", "outcome", "evaluation_due_date"],
         )
+        # Listeners (the promises of a planned answer) act in this transaction.
+        final_answer_sent.send(sender=Response, response=response, item=item, by=by)
         notify(
             users=deputy_users(item),
             kind=NotificationKind.ANSWERED,

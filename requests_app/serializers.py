@@ -329,6 +329,20 @@ class RateRequestSerializer(serializers.Serializer):
     version = VersionField()
 
 
+class ResponseApproveSerializer(serializers.Serializer):
+    """The head's approval of a draft; ``comment`` is accepted and ignored as before."""
+
+    comment = serializers.CharField(max_length=20_000, required=False, allow_blank=True)
+    boilerplate_comment = serializers.CharField(
+        max_length=20_000,
+        required=False,
+        allow_blank=True,
+        help_text="Required when the draft is at least BOILERPLATE_SIMILARITY_THRESHOLD "
+        "similar to an answer the department sent earlier.",
+    )
+    version = VersionField()
+
+
 class SimilarQuerySerializer(serializers.Serializer):
     title = serializers.CharField(max_length=300, required=False, allow_blank=True)
     address = serializers.CharField(max_length=300, required=False, allow_blank=True)

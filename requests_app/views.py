@@ -472,6 +472,10 @@ def _detail_context(
             entry["return"] = forms.get("response_return", ResponseReturnForm, response.pk)
             draft_forms.append(entry)
         unsent_responses.append(entry)
+    # The boilerplate card: only for the head, who approves (one query for all drafts).
+    closeness = selectors.boilerplate_closeness([entry["response"] for entry in draft_forms])
+    for entry in draft_forms:
+        entry["boilerplate"] = closeness[entry["response"].pk]
     action_forms = forms.offered(
         {
             "submit": ("submit" in actions, SubmitForm),

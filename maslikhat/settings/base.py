@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "kpi",
     "reports",
     "imports",
+    "commitments",
     "follows",
     # Last: the demo builds on every app above and none of them imports it.
     "demo",
@@ -291,6 +292,10 @@ KPI_SURVEY_MIN_GROUP_ANSWERS = env.int("KPI_SURVEY_MIN_GROUP_ANSWERS", default=5
 # the KPI. Off by default: a department is not rated on years before the portal. They count
 # in the statistics, the search and the public portal either way.
 KPI_COUNT_IMPORTED = env.bool("KPI_COUNT_IMPORTED", default=False)
+# A draft answer at least this similar (0–1, word 3-shingles, Jaccard) to an answer its
+# department sent earlier is a possible boilerplate answer: the head approves it only with
+# a comment (requests_app/similarity.py).
+BOILERPLATE_SIMILARITY_THRESHOLD = env.float("BOILERPLATE_SIMILARITY_THRESHOLD", default=0.6)
 
 # --- Auth, sessions, login throttling ---------------------------------------------------
 

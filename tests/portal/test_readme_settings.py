@@ -45,6 +45,7 @@ OTHER_VALUE = {
     "DJANGO_SECURE_COOKIES": "false",
     "MASLIKHAT_VAR_DIR": PROBE_DIR,
     "FILE_STORAGE": "s3",
+    "BOILERPLATE_SIMILARITY_THRESHOLD": "0.7",
 }
 #: Extra environment a variable only matters under (the table says "ignored on SQLite").
 CONTEXT_ENV = {
