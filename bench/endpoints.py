@@ -123,6 +123,10 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "deputy",
         "detail",
     ),
+    # --- Promises of planned answers (API) -----------------------------------------------
+    _api("API promises, staff", "commitment-list", "commitments/", "staff", "list"),
+    _api("API promises, head", "commitment-list", "commitments/", "head", "list"),
+    _api("API promise", "commitment-detail", "commitments/{commitment}/", "staff", "detail"),
     # --- Protocol instructions and meetings (API) -----------------------------------------
     _api("API instructions, staff", "instruction-list", "instructions/", "staff", "list"),
     _api("API instructions, head", "instruction-list", "instructions/", "head", "list"),

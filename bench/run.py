@@ -242,6 +242,8 @@ def database_facts(name: str) -> dict[str, Any]:
                 "WHERE m.kind IN ('session', 'commission')"
             ),
             "quarter": f"{today.year}-Q{(today.month - 1) // 3 + 1}",
+            # The newest promise of a planned answer (none in a database without them).
+            "commitment": one("SELECT max(id) FROM commitments_commitment"),
         }
     return facts
 

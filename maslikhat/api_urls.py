@@ -3,6 +3,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
+from commitments.api import CommitmentViewSet
 from instructions.api import InstructionViewSet, MeetingViewSet, ProtocolViewSet
 from kpi import api as kpi_api
 from maslikhat.accounts.api import TokenView
@@ -23,6 +24,7 @@ router.register("requests", DeputyRequestViewSet, basename="request")
 router.register("meetings", MeetingViewSet, basename="meeting")
 router.register("protocols", ProtocolViewSet, basename="protocol")
 router.register("instructions", InstructionViewSet, basename="instruction")
+router.register("commitments", CommitmentViewSet, basename="commitment")
 
 # KPI (kpi/api.py): rankings and history, weights, methodology, flags, activities, survey.
 router.register("kpi/departments", kpi_api.DepartmentKpiViewSet, basename="kpi-department")

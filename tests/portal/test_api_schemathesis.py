@@ -72,6 +72,7 @@ from requests_app import services as request_services
 from requests_app.models import RequestStatus
 from tests import instruction_helpers as ih
 from tests import requests_helpers as rh
+from tests.commitments.helpers import make_commitment
 from tests.factories import DistrictFactory, make_directory
 
 pytestmark = pytest.mark.django_db
@@ -125,6 +126,7 @@ def _build_data() -> FuzzData:
         reason="Нужна экспертиза.",
     )
     draft_response = rh.draft_answer(directory, in_progress)
+    commitment = make_commitment(directory)
 
     IS = ih.S
     instructions = [
@@ -174,6 +176,7 @@ def _build_data() -> FuzzData:
         "extensions": [request_extension.pk, instruction_extension.pk],
         "responses": [draft_response.pk],
         "rounds": [survey_round.pk],
+        "commitments": [commitment.pk],
     }
     personas = (directory.staff, directory.finance_head, deputy)
     tokens = {user.pk: Token.objects.create(user=user).key for user in personas}

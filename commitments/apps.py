@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CommitmentsConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "commitments"
+    verbose_name = _("Promises")
+
+    def ready(self) -> None:
+        # requests_app sends ``final_answer_sent``; it never imports this app (the layers).
+        from requests_app.signals import final_answer_sent
+
+        from .services import commitment_on_final_answer
+
+        final_answer_sent.connect(commitment_on_final_answer, dispatch_uid="commitments-create")

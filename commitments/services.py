@@ -1,0 +1,267 @@
+"""Every change of a promise: one function per change, for the API and any page alike.
+
+Each locks the promise's row, checks the caller (``permissions``: a 403) and the state
+(a 409), changes the row and writes the event to the request's history
+(``audit_record``: ``commitment_created``, ``commitment_reported``,
+``commitment_confirmed``, ``commitment_disputed``, ``commitment_rescheduled``,
+``commitment_resolved``; ``changes["commitment"]`` names the promise and
+``changes["state"]`` its state change; the event's from/to stay the request's status).
+
+Rescheduling: the department may move the date to any day from today up to the
+original promised date plus the request rule's ``max_extension_months`` (the same
+limit as an extension of the request's deadline); a reason is required.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from maslikhat.accounts.models import User
+from maslikhat.core import services as core_services
+from maslikhat.core.deadlines import get_rule, max_extension_date
+from maslikhat.core.exceptions import TransitionNotAllowed, ValidationFailed
+from maslikhat.core.selectors import item_pk
+from maslikhat.core.text import clean_text
+from maslikhat.core.workflow import require
+from maslikhat.directory.actors import actor_for
+from requests_app.lifecycle import REQUEST_RULE
+from requests_app.models import DeputyRequest, Outcome, Response, ResponseKind, ResponseStatus
+
+from . import permissions
+from .models import ACTIVE_STATES, Commitment, CommitmentState, Verdict
+
+
+def _audit(
+    commitment: Commitment,
+    *,
+    by: User | None,
+    action: str,
+    from_state: str,
+    changes: dict[str, Any] | None = None,
+    comment: str = "",
+) -> None:
+    # The event's from/to are the request's status (unchanged: the request's history shows
+    # its own transitions); the promise's state change is in ``changes["state"]``.
+    state = {"state": [from_state, commitment.state]} if from_state != commitment.state else {}
+    core_services.audit_record(
+        item=commitment.request,
+        actor=by,
+        action=action,
+        from_status=commitment.request.status,
+        changes={"commitment": commitment.pk, **state, **(changes or {})},
+        comment=comment,
+    )
+
+
+def _lock(pk: Any) -> Commitment:
+    commitment = (
+        Commitment.objects.select_for_update(of=("self",))
+        .select_related("request")
+        .filter(pk=item_pk(pk))
+        .first()
+    )
+    if commitment is None:
+        raise TransitionNotAllowed(_("This promise no longer exists."))
+    return commitment
+
+
+def _require_active(commitment: Commitment) -> None:
+    if commitment.state not in ACTIVE_STATES:
+        raise TransitionNotAllowed(_("This promise is already settled."))
+
+
+def is_promise(response: Response) -> bool:
+    """A sent final answer with the outcome ``planned`` and a date promises the work."""
+    return (
+        response.kind == ResponseKind.FINAL
+        and response.status == ResponseStatus.SENT
+        and response.outcome == Outcome.PLANNED
+        and response.planned_date is not None
+    )
+
+
+@transaction.atomic
+def commitment_create_for_answer(*, response: Response, by: User | None) -> Commitment | None:
+    """The promise of a planned final answer (exactly one per answer; ``None`` for others)."""
+    if not is_promise(response):
+        return None
+    existing = Commitment.objects.filter(response=response).first()
+    if existing is not None:
+        return existing
+    assert response.planned_date is not None
+    try:
+        with transaction.atomic():
+            commitment = Commitment.objects.create(
+                request_id=response.request_id,
+                response=response,
+                department_id=response.department_id,
+                text=response.text,
+                original_due_date=response.planned_date,
+                due_date=response.planned_date,
+            )
+    except IntegrityError:
+        # Created meanwhile by another approval of the same answer: the one promise.
+        return Commitment.objects.get(response=response)
+    commitment.request = DeputyRequest.objects.get(pk=response.request_id)
+    _audit(
+        commitment,
+        by=by,
+        action="commitment_created",
+        from_state="",
+        changes={"due_date": commitment.due_date.isoformat()},
+    )
+    return commitment
+
+
+def commitment_on_final_answer(
+    sender: Any, *, response: Response, item: DeputyRequest, by: User, **kwargs: Any
+) -> None:
+    """Receiver of ``requests_app.signals.final_answer_sent``."""
+    commitment_create_for_answer(response=response, by=by)
+
+
+@transaction.atomic
+def commitment_report(*, pk: Any, by: User, text: str) -> Commitment:
+    """The department reports what it did to keep the promise (again: the newer report)."""
+    commitment = _lock(pk)
+    require(permissions.can_report(actor_for(by), commitment))
+    _require_active(commitment)
+    commitment.reported_text = clean_text(text, field="text", required=True)
+    commitment.reported_at = timezone.now()
+    commitment.reported_by = by
+    # A new report asks the author again.
+    commitment.verdict = Verdict.NONE
+    commitment.save(update_fields=["reported_text", "reported_at", "reported_by", "verdict"])
+    _audit(
+        commitment,
+        by=by,
+        action="commitment_reported",
+        from_state=commitment.state,
+        comment=commitment.reported_text,
+    )
+    return commitment
+
+
+def _verdict_allowed(commitment: Commitment) -> None:
+    _require_active(commitment)
+    if commitment.reported_at is None:
+        raise TransitionNotAllowed(_("The department has not reported on this promise yet."))
+    if commitment.verdict:
+        raise TransitionNotAllowed(_("The report has already been confirmed or disputed."))
+
+
+@transaction.atomic
+def commitment_confirm(*, pk: Any, by: User, comment: str = "") -> Commitment:
+    """The request's author confirms the report: the promise is kept."""
+    commitment = _lock(pk)
+    require(permissions.can_give_verdict(actor_for(by), commitment))
+    _verdict_allowed(commitment)
+    from_state = commitment.state
+    commitment.verdict = Verdict.CONFIRMED
+    commitment.verdict_comment = clean_text(comment, field="comment", required=False)
+    commitment.verdict_at = timezone.now()
+    commitment.verdict_by = by
+    commitment.state = CommitmentState.KEPT
+    commitment.save(
+        update_fields=["verdict", "verdict_comment", "verdict_at", "verdict_by", "state"]
+    )
+    _audit(
+        commitment,
+        by=by,
+        action="commitment_confirmed",
+        from_state=from_state,
+        comment=commitment.verdict_comment,
+    )
+    return commitment
+
+
+@transaction.atomic
+def commitment_dispute(*, pk: Any, by: User, comment: str) -> Commitment:
+    """The request's author disputes the report (a comment is required); staff resolve it."""
+    commitment = _lock(pk)
+    require(permissions.can_give_verdict(actor_for(by), commitment))
+    _verdict_allowed(commitment)
+    commitment.verdict = Verdict.DISPUTED
+    commitment.verdict_comment = clean_text(comment, field="comment", required=True)
+    commitment.verdict_at = timezone.now()
+    commitment.verdict_by = by
+    commitment.save(update_fields=["verdict", "verdict_comment", "verdict_at", "verdict_by"])
+    _audit(
+        commitment,
+        by=by,
+        action="commitment_disputed",
+        from_state=commitment.state,
+        comment=commitment.verdict_comment,
+    )
+    return commitment
+
+
+def reschedule_limit(commitment: Commitment) -> datetime.date:
+    """The latest date a promise may be moved to (see the module docstring)."""
+    rule = get_rule(REQUEST_RULE)
+    return max_extension_date(rule=rule, original_due=commitment.original_due_date)
+
+
+@transaction.atomic
+def commitment_reschedule(
+    *, pk: Any, by: User, new_due_date: datetime.date, reason: str
+) -> Commitment:
+    """The department moves the promised date, with a reason: the promise is rescheduled."""
+    commitment = _lock(pk)
+    require(permissions.can_reschedule(actor_for(by), commitment))
+    _require_active(commitment)
+    reason = clean_text(reason, field="reason", required=True)
+    if new_due_date == commitment.due_date:
+        raise ValidationFailed(_("Choose a date other than the current one."), field="new_due_date")
+    if new_due_date < timezone.localdate():
+        raise ValidationFailed(_("The new date cannot be in the past."), field="new_due_date")
+    limit = reschedule_limit(commitment)
+    if new_due_date > limit:
+        raise ValidationFailed(
+            _("The new date may be at most %(date)s.") % {"date": limit.strftime("%d.%m.%Y")},
+            field="new_due_date",
+        )
+    from_state = commitment.state
+    old_due = commitment.due_date
+    commitment.due_date = new_due_date
+    commitment.state = CommitmentState.RESCHEDULED
+    commitment.reschedule_count += 1
+    commitment.save(update_fields=["due_date", "state", "reschedule_count"])
+    _audit(
+        commitment,
+        by=by,
+        action="commitment_rescheduled",
+        from_state=from_state,
+        changes={"due_date": [old_due.isoformat(), new_due_date.isoformat()]},
+        comment=reason,
+    )
+    return commitment
+
+
+@transaction.atomic
+def commitment_resolve(*, pk: Any, by: User, kept: bool, comment: str = "") -> Commitment:
+    """Staff decide a disputed promise: kept or broken."""
+    commitment = _lock(pk)
+    require(permissions.can_resolve(actor_for(by), commitment))
+    _require_active(commitment)
+    if commitment.verdict != Verdict.DISPUTED:
+        raise TransitionNotAllowed(_("Only a disputed promise is resolved by staff."))
+    from_state = commitment.state
+    commitment.state = CommitmentState.KEPT if kept else CommitmentState.BROKEN
+    commitment.resolution_comment = clean_text(comment, field="comment", required=False)
+    commitment.resolved_at = timezone.now()
+    commitment.resolved_by = by
+    commitment.save(update_fields=["state", "resolution_comment", "resolved_at", "resolved_by"])
+    _audit(
+        commitment,
+        by=by,
+        action="commitment_resolved",
+        from_state=from_state,
+        comment=commitment.resolution_comment,
+    )
+    return commitment
