@@ -176,7 +176,11 @@ def deputy_request_response_approve(
     response.save(update_fields=["status", "approved_by", "sent_at"])
     if response.kind == ResponseKind.INTERIM:
         FLOW.transition(
-            item, "approve_interim", by=by, changes={"response": response.pk, **boilerplate}
+            item,
+            "approve_interim",
+            by=by,
+            comment=boilerplate.get("boilerplate_comment", ""),
+            changes={"response": response.pk, **boilerplate},
         )
         notify(
             users=deputy_users(item), kind=NotificationKind.INTERIM_ANSWER, item=item, exclude=by
@@ -191,6 +195,7 @@ def deputy_request_response_approve(
             item,
             "approve_final",
             by=by,
+            comment=boilerplate.get("boilerplate_comment", ""),
             changes={"response": response.pk, "outcome": response.outcome, **boilerplate},
             extra_fields=["answered_at", "outcome", "evaluation_due_date"],
         )

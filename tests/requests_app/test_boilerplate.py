@@ -337,3 +337,24 @@ def test_the_page_costs_the_same_at_3_and_50_earlier_answers(directory) -> None:
     many = count()
     assert few == many, (few, many)
     assert many <= DETAIL_QUERY_BUDGET
+
+
+# --- The demo -----------------------------------------------------------------------------
+
+
+def test_the_demo_heads_comment_on_boilerplate_answers(settings) -> None:
+    """The demo's departments reuse their answer texts: its heads write the comment."""
+    from tests.demo.test_demo_requests import SMALL_YEAR, seed_year
+
+    settings.DEMO_REQUESTS_PER_YEAR = SMALL_YEAR
+    with translation.override("en"):
+        seed_year()
+    approvals = list(AuditEvent.objects.filter(action__in=["approve_final", "approve_interim"]))
+    assert approvals
+    assert all("similarity" in event.changes for event in approvals)
+    above = [e for e in approvals if e.changes["similarity"] >= 0.6]
+    assert above  # the retry path of demo.requests._approve ran
+    assert all(e.changes.get("boilerplate_comment") for e in above)
+    assert all(e.comment == e.changes["boilerplate_comment"] for e in above)
+    below = [e for e in approvals if e.changes["similarity"] < 0.6]
+    assert not any("boilerplate_comment" in e.changes for e in below)
