@@ -6,10 +6,12 @@ build_daily_counts``) replaces the whole table with one ``INSERT … SELECT … 
 one transaction, as of its day: the requests submitted before that day, "overdue" and "due
 this week" judged on it. A ``DailyCountRun`` row marks the build started and done.
 
-``request_counts`` answers the summary's counts from the table (plus the requests submitted
-today, counted live) when the actor sees every request, the filters are ones the table has
-(status, lead department, district, category, submission dates) and today's build is done;
-otherwise it counts the same figures live. Either way a fixed number of queries.
+``request_counts`` answers the summary's counts from the table when the actor sees every
+request, the filters are ones the table has (status, lead department, district, category,
+submission dates) and today's build is done. Counted live beside it: the requests submitted
+today, and every submission day in which a request changed since the build (``updated_at``;
+a day's rows are its requests' only, so a changed day read live is exact). Otherwise it
+counts the same figures live. Either way a fixed number of queries.
 """
 
 from __future__ import annotations
@@ -267,6 +269,20 @@ def request_counts(
         stored = stored.filter(day__gte=cleaned["submitted_after"])
     if cleaned.get("submitted_before"):
         stored = stored.filter(day__lte=cleaned["submitted_before"])
-    recent = filtered.queryset.filter(submitted_at__date__gte=run.day)
+    # Days whose requests changed since the build are counted live, with today's.
+    changed = set(
+        DeputyRequest.objects.filter(updated_at__gte=run.started_at)
+        .exclude(status=S.DRAFT)
+        .order_by()
+        .values_list(TruncDate("submitted_at"), flat=True)
+        .distinct()
+    )
+    changed_days = [d for d in changed if d is not None and d < run.day]
+    live_q = Q(submitted_at__date__gte=run.day) | Q(submitted_at__date__in=changed_days)
+    stored = stored.exclude(day__in=changed_days)
+    if None in changed:
+        live_q |= Q(submitted_at__isnull=True)
+        stored = stored.exclude(day__isnull=True)
+    recent = filtered.queryset.filter(live_q)
     groups = _stored_groups(stored) + _live_groups(recent, today)
     return {**counts_of(groups), "source": "daily_counts", "as_of": run.day}

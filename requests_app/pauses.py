@@ -85,6 +85,8 @@ def end_pause(
         item_fields["paused_since"] = None
     clarification.save(update_fields=["answered_at", "answer", "answered_by", "paused_days"])
     if item_fields:
+        # ``update`` skips ``auto_now``: the daily counts read ``updated_at`` to know a change.
+        item_fields["updated_at"] = timezone.now()
         DeputyRequest.objects.filter(pk=item.pk).update(**item_fields)
         for name, value in item_fields.items():
             setattr(item, name, value)

@@ -216,6 +216,36 @@ def test_requests_submitted_after_the_build_are_counted(
     assert after["source"] == "daily_counts" and after["total"] == before + 2
 
 
+def test_changes_after_the_build_are_counted(directory: DemoDirectory, mix: None) -> None:
+    build_daily_counts()
+    actor = actor_for(directory.staff)
+    today = timezone.localdate()
+    older = DeputyRequest.objects.filter(submitted_at__date__lt=today - datetime.timedelta(days=3))
+    answered = older.filter(status=S.IN_PROGRESS, due_date__lt=today).first()
+    assert answered is not None
+    answered.status = S.ANSWERED
+    answered.answered_at = timezone.now()
+    answered.save()
+    closed = older.filter(status=S.ANSWERED).exclude(pk=answered.pk).first()
+    assert closed is not None
+    closed.status = S.CLOSED
+    closed.rating = 5
+    closed.save()
+    department = answered.lead_department_id
+    for params in (
+        {},
+        {"status": S.IN_PROGRESS},
+        {"status": [S.ANSWERED, S.CLOSED]},
+        {"lead_department": department},
+        {"submitted_before": (today - datetime.timedelta(days=3)).isoformat()},
+    ):
+        from_table = request_counts(actor=actor, params=params)
+        assert from_table["source"] == "daily_counts"
+        assert comparable(from_table) == comparable(request_summary(actor=actor, params=params))
+        live = request_counts(actor=actor, params=params, live=True)
+        assert from_table["ratings"] == live["ratings"]
+
+
 def queries_of(read: Callable[[], Any]) -> int:
     with CaptureQueriesContext(connection) as captured:
         read()
