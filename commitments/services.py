@@ -27,6 +27,7 @@ from maslikhat.core.deadlines import get_rule, max_extension_date
 from maslikhat.core.exceptions import TransitionNotAllowed, ValidationFailed
 from maslikhat.core.selectors import item_pk
 from maslikhat.core.text import clean_text
+from maslikhat.core.threads import AuditEvent
 from maslikhat.core.workflow import require
 from maslikhat.directory.actors import actor_for
 from requests_app.lifecycle import REQUEST_RULE
@@ -265,3 +266,78 @@ def commitment_resolve(*, pk: Any, by: User, kept: bool, comment: str = "") -> C
         comment=commitment.resolution_comment,
     )
     return commitment
+
+
+#: Answers per statement of the sweep (a bound on the ``IN`` list).
+SWEEP_CHUNK = 500
+
+
+def commitments_create_missing() -> int:
+    """Set-based: the promise of every sent planned final answer that has none; how many made.
+
+    For answers sent before this app existed or written in bulk (the demo year, an import),
+    which no signal saw. Each chunk is one transaction: the promises and their
+    ``commitment_created`` events (no actor) together. Running it again makes none.
+    """
+    missing = (
+        Response.objects.filter(
+            kind=ResponseKind.FINAL,
+            status=ResponseStatus.SENT,
+            outcome=Outcome.PLANNED,
+            planned_date__isnull=False,
+        )
+        .exclude(pk__in=Commitment.objects.values("response_id"))
+        .order_by("pk")
+        .values_list("pk", "request_id", "department_id", "text", "planned_date", "request__status")
+    )
+    rows = list(missing)
+    made = 0
+    for start in range(0, len(rows), SWEEP_CHUNK):
+        chunk = rows[start : start + SWEEP_CHUNK]
+        with transaction.atomic():
+            Commitment.objects.bulk_create(
+                [
+                    Commitment(
+                        request_id=request_id,
+                        response_id=response_id,
+                        department_id=department_id,
+                        text=text,
+                        original_due_date=planned,
+                        due_date=planned,
+                    )
+                    for response_id, request_id, department_id, text, planned, _status in chunk
+                    if planned is not None  # the filter's; said again for the types
+                ],
+                ignore_conflicts=True,
+            )
+            # ``ignore_conflicts`` returns no ids: read back the promises of this chunk that
+            # have no ``commitment_created`` event yet (those a signal made meanwhile have one).
+            status_of = {row[0]: row[5] for row in chunk}
+            fresh = Commitment.objects.filter(response_id__in=status_of)
+            noted = set(
+                AuditEvent.objects.filter(
+                    item_type=DeputyRequest.ITEM_TYPE,
+                    item_id__in={row[1] for row in chunk},
+                    action="commitment_created",
+                ).values_list("changes__commitment", flat=True)
+            )
+            events = [
+                AuditEvent(
+                    item_type=DeputyRequest.ITEM_TYPE,
+                    item_id=commitment.request_id,
+                    actor=None,
+                    action="commitment_created",
+                    from_status=status_of[commitment.response_id],
+                    to_status=status_of[commitment.response_id],
+                    changes={
+                        "commitment": commitment.pk,
+                        "state": ["", CommitmentState.OPEN],
+                        "due_date": commitment.due_date.isoformat(),
+                    },
+                )
+                for commitment in fresh
+                if commitment.pk not in noted
+            ]
+            AuditEvent.objects.bulk_create(events)
+            made += len(events)
+    return made

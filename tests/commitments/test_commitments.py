@@ -356,3 +356,30 @@ def make_more(directory, total: int) -> None:
             for response in responses
         ]
     )
+
+
+def test_the_sweep_makes_the_missing_promises_once(directory):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    first = planned_request(directory)
+    second = planned_request(directory, planned=TODAY() - datetime.timedelta(days=2))
+    kept = Commitment.objects.get(request=second)
+    # As if the first answer had been sent before promises existed.
+    Commitment.objects.filter(request=first).delete()
+    AuditEvent.objects.filter(item_id=first.pk, action="commitment_created").delete()
+
+    out = StringIO()
+    call_command("create_commitments", stdout=out)
+
+    assert out.getvalue().strip() == "Promises created: 1"
+    made = Commitment.objects.get(request=first)
+    assert made.state == CommitmentState.OPEN
+    assert made.response_id == Response.objects.get(request=first).pk
+    assert Commitment.objects.get(request=second) == kept
+    event = AuditEvent.objects.get(item_id=first.pk, action="commitment_created")
+    assert event.changes["commitment"] == made.pk and event.actor is None
+    assert event.from_status == event.to_status == RequestStatus.ANSWERED
+    assert services.commitments_create_missing() == 0
+    assert AuditEvent.objects.filter(action="commitment_created").count() == 2
