@@ -27,9 +27,10 @@ from instructions.filters import InstructionFilter
 from maslikhat.core.storage import stored_file_response
 from maslikhat.directory.actors import actor_for
 
+from .daily_counts import request_summary_from_daily_counts
 from .exports import CONTENT_TYPES, parse_format
 from .models import ExportFormat, ExportKind
-from .selectors import InvalidFilters, ReportRequestFilter, request_summary
+from .selectors import InvalidFilters, ReportRequestFilter
 from .serializers import ExportJobSerializer, SummarySerializer, TodoSerializer
 from .services import export_job_file, export_job_for_owner, export_start
 from .todo import todo_for
@@ -113,7 +114,9 @@ class ReportSummaryView(APIView):
     )
     def get(self, request: Request) -> Response:
         try:
-            summary = request_summary(actor=actor_for(request.user), params=request.query_params)
+            summary = request_summary_from_daily_counts(
+                actor=actor_for(request.user), params=request.query_params
+            )
         except InvalidFilters as exc:
             return Response(exc.errors, status=status.HTTP_400_BAD_REQUEST)
         return Response(SummarySerializer(summary).data)

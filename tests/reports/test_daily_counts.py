@@ -14,9 +14,14 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from maslikhat.directory.actors import actor_for
-from reports.daily_counts import build_daily_counts, request_counts
+from reports.daily_counts import (
+    build_daily_counts,
+    request_counts,
+    request_summary_from_daily_counts,
+)
 from reports.models import DailyCountRun, RequestDailyCount
 from reports.selectors import request_summary
 from reports.tasks import daily_counts_build
@@ -270,3 +275,55 @@ def test_beat_builds_the_daily_counts_nightly(settings: Any) -> None:
     entry = settings.CELERY_BEAT_SCHEDULE["reports-daily-counts-build"]
     assert entry["task"] == "reports.daily_counts_build"
     assert entry["schedule"].hour == {1} and entry["schedule"].minute == {30}
+
+
+@pytest.mark.parametrize("combo", COMBINATIONS, ids=lambda c: "+".join(c) or "none")
+def test_the_summary_from_the_table_equals_the_live_summary(
+    directory: DemoDirectory, where: Places, mix: None, combo: tuple[str, ...]
+) -> None:
+    build_daily_counts()
+    actor = actor_for(directory.staff)
+    options = filter_options(directory, where)
+    for choice in itertools.product(*(options[name] for name in combo)):
+        params: dict[str, Any] = {}
+        for part in choice:
+            params.update(part)
+        switched = request_summary_from_daily_counts(actor=actor, params=params)
+        assert switched.pop("source") == "daily_counts", params
+        assert switched == request_summary(actor=actor, params=params), params
+
+
+def test_the_summary_api_reads_the_table_and_answers_as_before(
+    directory: DemoDirectory, where: Places, mix: None
+) -> None:
+    client = APIClient()
+    client.force_authenticate(directory.staff)
+    cases: list[dict[str, Any]] = [
+        {},
+        {"lead_department": directory.finance.pk, "status": S.IN_PROGRESS},
+        {"district": where.districts[0].pk, "submitted_after": "2026-01-01"},
+        {"is_overdue": "true"},  # not in the table: live
+    ]
+    before = [client.get("/api/v1/reports/summary/", params).json() for params in cases]
+    build_daily_counts()
+    with CaptureQueriesContext(connection) as captured:
+        after = [client.get("/api/v1/reports/summary/", params).json() for params in cases]
+    assert after == before
+    table = RequestDailyCount._meta.db_table
+    assert sum(table in q["sql"] for q in captured.captured_queries) == 3
+    # A deputy's summary (their own requests) stays live and right.
+    deputy = APIClient()
+    deputy.force_authenticate(directory.alice.user)
+    data = deputy.get("/api/v1/reports/summary/").json()
+    assert data == request_summary(actor=actor_for(directory.alice.user), params={})
+
+
+def test_the_summary_queries_do_not_grow_with_rows(directory: DemoDirectory, where: Places) -> None:
+    actor = actor_for(directory.staff)
+    make_requests(directory, where, 12)
+    build_daily_counts()
+    few = queries_of(lambda: request_summary_from_daily_counts(actor=actor, params={}))
+    make_requests(directory, where, 150)
+    build_daily_counts()
+    many = queries_of(lambda: request_summary_from_daily_counts(actor=actor, params={}))
+    assert few == many == 8
