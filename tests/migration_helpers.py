@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from django.db import connection
 from django.db.models import Field, Model
@@ -44,3 +45,21 @@ def newer_columns() -> Iterator[None]:
         with connection.schema_editor() as editor:
             for model, field in fields:
                 editor.remove_field(model, field)
+
+
+def leaves_beside(graph: Any, targets: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The newest migration of every other app that can stand beside ``targets``.
+
+    An app whose migrations need a later migration of a target's app (one that did not
+    exist at that layout, like an app added since) is left out of the old state.
+    """
+    allowed: set[tuple[str, str]] = set()
+    for target in targets:
+        allowed.update(graph.forwards_plan(target))
+    held = {app for app, _name in targets}
+    return [
+        leaf
+        for leaf in graph.leaf_nodes()
+        if leaf[0] not in held
+        and all(node[0] not in held or node in allowed for node in graph.forwards_plan(leaf))
+    ]

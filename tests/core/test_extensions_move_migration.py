@@ -27,7 +27,7 @@ from maslikhat.core.extensions import Extension, ExtensionStatus
 from requests_app.models import DeputyRequest, RequestStatus
 from tests.factories import DemoDirectory, make_directory
 from tests.instruction_helpers import create_instruction, make_world
-from tests.migration_helpers import newer_columns
+from tests.migration_helpers import leaves_beside, newer_columns
 from tests.requests_helpers import make_request
 
 BEFORE: list[tuple[str, str]] = [
@@ -57,7 +57,7 @@ def _migrate(targets: list[tuple[str, str]]) -> Apps:
     executor = _executor()
     executor.migrate(targets)
     loader = _executor().loader
-    nodes = [n for n in loader.graph.leaf_nodes() if n[0] not in ("core", "requests_app")]
+    nodes = leaves_beside(loader.graph, targets)
     return loader.project_state([*nodes, *targets]).apps
 
 

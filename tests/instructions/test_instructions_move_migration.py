@@ -44,7 +44,7 @@ from maslikhat.core.notifications import Notification
 from maslikhat.core.threads import Attachment, AuditEvent, Message, ThreadReadMark
 from requests_app.models import DeputyRequest
 from tests.factories import CommissionFactory, DemoDirectory, make_directory
-from tests.migration_helpers import newer_columns
+from tests.migration_helpers import leaves_beside, newer_columns
 from tests.requests_helpers import make_request
 
 LAST_BEFORE_THE_MOVE = ("requests_app", "0005_search_by_audience")
@@ -70,10 +70,11 @@ def old_layout(transactional_db: None) -> Iterator[Apps]:
     executor.migrate(BEFORE_THE_MOVE)
     # Every other app at its newest migration, requests_app just before the move.
     # Core as it was then too: its extension model came after the move.
+    graph = _executor().loader.graph
     nodes = [
         node
-        for node in _executor().loader.graph.leaf_nodes()
-        if node[0] not in ("requests_app", "instructions", "core")
+        for node in leaves_beside(graph, [LAST_BEFORE_THE_MOVE, CORE_BEFORE_THE_MOVE])
+        if node[0] != "instructions"
     ]
     nodes.append(CORE_BEFORE_THE_MOVE)
     yield _executor().loader.project_state([*nodes, LAST_BEFORE_THE_MOVE]).apps
