@@ -15,11 +15,12 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.db.models import Count, Exists, F, OuterRef, QuerySet
+from django.db.models import Exists, F, OuterRef, QuerySet
 from django.utils import timezone
 
 from maslikhat.core.extensions import Extension, ExtensionStatus
 from maslikhat.core.items import ItemType
+from maslikhat.core.selectors import count_by_lead_department
 from maslikhat.directory.actors import Actor
 
 from .models import INSTRUCTION_OPEN_STATUSES, Instruction, InstructionStatus
@@ -133,16 +134,4 @@ def overdue(actor: Actor, today: datetime.date) -> QuerySet[Instruction]:
 
 def overdue_by_department(actor: Actor, today: datetime.date) -> QuerySet[Any]:
     """Per lead department: its instructions past due and not reported (one grouped query)."""
-    return (
-        _overdue(_registry(actor), today)
-        .order_by()
-        .values(
-            "lead_department_id",
-            "lead_department__code",
-            "lead_department__name_ru",
-            "lead_department__name_kk",
-            "lead_department__name_en",
-        )
-        .annotate(overdue_count=Count("pk"))
-        .order_by("-overdue_count", "lead_department__code")
-    )
+    return count_by_lead_department(_overdue(_registry(actor), today))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.http import Http404
 
 from .threads import Attachment, AuditEvent, Message, ThreadReadMark
@@ -45,3 +45,22 @@ def last_read_message_id(*, item: Any, user: User) -> int:
         .first()
     )
     return mark or 0
+
+
+def count_by_lead_department(items: QuerySet[Any]) -> QuerySet[Any]:
+    """Per lead department of ``items``: its code, names and how many (one grouped query).
+
+    Both item kinds have a ``lead_department``; the to-do's overdue picture reads this.
+    """
+    return (
+        items.order_by()
+        .values(
+            "lead_department_id",
+            "lead_department__code",
+            "lead_department__name_ru",
+            "lead_department__name_kk",
+            "lead_department__name_en",
+        )
+        .annotate(overdue_count=Count("pk"))
+        .order_by("-overdue_count", "lead_department__code")
+    )
