@@ -40,7 +40,7 @@ import os
 import time
 from abc import ABC, abstractmethod
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -199,6 +199,8 @@ class Reason:
     when: date | None = None
 
     def render(self) -> str:
+        if self.rule in _EXTRA_REASONS:
+            return _EXTRA_REASONS[self.rule](self)
         if self.rule == DUE and self.count == 0:
             if self.when is not None:
                 return gettext("due on %(date)s.") % {"date": self.when.strftime("%d.%m.%Y")}
@@ -375,6 +377,21 @@ class ItemReminders(ABC):
             drafts.add(staff, REMIND, item, Reason(EXTENSION, EXTENSION_AFTER))
 
 
+#: Parts of the sweep that are not an item kind's (``register_reminders_part``), and the
+#: texts of their reasons (``register_reason``): e.g. the promises of planned answers.
+_EXTRA_PARTS: list[Callable[[date], ItemReminders]] = []
+_EXTRA_REASONS: dict[str, Callable[[Reason], str]] = {}
+
+
+def register_reminders_part(
+    part: Callable[[date], ItemReminders], reasons: dict[str, Callable[[Reason], str]]
+) -> None:
+    """Add a part to every sweep (once per part) and the texts of the reasons it gives."""
+    if part not in _EXTRA_PARTS:
+        _EXTRA_PARTS.append(part)
+    _EXTRA_REASONS.update(reasons)
+
+
 def reminders_sweep(*, day: date, force: bool = False, enqueue: bool = True) -> SweepResult:
     """Record every reminder due on ``day`` and create the day's e-mail digests.
 
@@ -385,6 +402,7 @@ def reminders_sweep(*, day: date, force: bool = False, enqueue: bool = True) -> 
     broker after the commit (a dead broker leaves them for the catch-up).
     """
     kinds = [kind.reminders(day) for kind in item_kinds() if kind.reminders is not None]
+    kinds += [part(day) for part in _EXTRA_PARTS]
     oldest_due = min((k.oldest_overdue for k in kinds if k.oldest_overdue), default=None)
     # One calendar for the whole sweep: its decreed days are read in one query.
     calendar = calendar_for(min(oldest_due or day, day) - timedelta(days=31), day)
