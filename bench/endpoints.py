@@ -375,6 +375,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "public",
         "detail",
     ),
+    _page("Public promises", "reports:public-promises", "/public/promises/", "public", "dashboard"),
     _page("Follow form", "follows:follow", "/public/follow/", "public", "page"),
     _page(
         "Requests feed", "follows:feed-requests", "/public/feeds/requests.atom", "public", "list"

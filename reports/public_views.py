@@ -206,3 +206,29 @@ def instruction_detail(request: HttpRequest, pk: int) -> HttpResponse:
         data["public_status"]
     ]
     return render(request, "public/instruction.html", {**data, "section": "instructions"})
+
+
+@require_GET
+def promise_list(request: HttpRequest) -> HttpResponse:
+    """Promises of published requests: by department and district, with the kept share."""
+    from . import public_promises
+
+    data = public_promises.public_commitment_page(request.GET)
+    _style_public_filter(data["filter"].form)
+    page = BoundedCountPaginator(data["rows"], PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    labels = public_promises.PUBLIC_STATE_LABELS
+    for row in rows:
+        row.public_state = public_promises.public_state(row, data["today"])
+        row.public_state_label = labels[row.public_state]
+    params = [(k, v) for k, values in request.GET.lists() if k != "page" for v in values if v]
+    context = {
+        **data,
+        "page": page,
+        "rows": rows,
+        "state_labels": labels,
+        "page_query": "?" + urlencode(params) if params else "?",
+        "is_filtered": bool(params),
+        "section": "promises",
+    }
+    return render(request, "public/promises.html", context)

@@ -36,6 +36,7 @@ urlpatterns = [
     path("public/deputies/<int:pk>/", public_views.deputy_detail, name="public-deputy"),
     path("public/plan/", public_views.plan, name="public-plan"),
     path("public/instructions/", public_views.instruction_list, name="public-instructions"),
+    path("public/promises/", public_views.promise_list, name="public-promises"),
     path(
         "public/instructions/<int:pk>/",
         public_views.instruction_detail,

@@ -1,0 +1,137 @@
+"""The public promises page (``/public/promises/``): what the akimat's departments promised
+in their public answers, by when, and whether they kept it.
+
+A promise is public when its answer is: the request is published (``is_public``, the
+public's visibility rule ``deputy_request_visible(ANONYMOUS)``) and closed (a final answer
+becomes public on closing, ``reports.public``), and the promise belongs to the answer the
+request's public page shows — its last sent final answer (the promise of an answer
+returned for rework is not public: that answer never was). Nothing of any other request
+appears: not in the list, not in the counts, not behind a filter.
+
+The figures (counts per state, kept on time, due, the kept share) are
+``commitments.selectors.commitment_figures``: SQL, a fixed number of queries whatever the
+number of promises.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import django_filters
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from commitments.models import ACTIVE_STATES, Commitment, CommitmentState
+from commitments.selectors import (
+    COUNTED_STATES,
+    commitment_figures,
+    commitment_figures_by_department,
+    with_overdue,
+)
+from maslikhat.directory.actors import ANONYMOUS
+from maslikhat.directory.models import Department, District
+from requests_app.models import RequestStatus, Response, ResponseKind, ResponseStatus
+from requests_app.selectors import deputy_request_visible
+
+from .selectors import Params, as_query_dict
+
+#: The state a visitor reads: the stored state, or ``overdue`` when still to be kept and late.
+OVERDUE = "overdue"
+PUBLIC_STATE_LABELS: dict[str, Any] = {
+    CommitmentState.OPEN: pgettext_lazy("promise state", "Open"),
+    CommitmentState.RESCHEDULED: pgettext_lazy("promise state", "Rescheduled"),
+    OVERDUE: _("Overdue"),
+    CommitmentState.KEPT: pgettext_lazy("promise state", "Kept"),
+    CommitmentState.BROKEN: pgettext_lazy("promise state", "Broken"),
+}
+
+
+def public_commitments() -> QuerySet[Commitment]:
+    """Every promise the public may see (see the module docstring)."""
+    published_closed = deputy_request_visible(ANONYMOUS).filter(status=RequestStatus.CLOSED)
+    public_answer = (
+        Response.objects.filter(
+            request_id=OuterRef("request_id"),
+            kind=ResponseKind.FINAL,
+            status=ResponseStatus.SENT,
+        )
+        .order_by("-sent_at", "-id")
+        .values("pk")[:1]
+    )
+    return Commitment.objects.filter(
+        request_id__in=published_closed.values("pk"),
+        response_id=Subquery(public_answer),
+        state__in=COUNTED_STATES,
+    )
+
+
+class PublicCommitmentFilter(django_filters.FilterSet):
+    """The page's filters: the department that promised and the request's district (codes)."""
+
+    department = django_filters.ModelChoiceFilter(
+        queryset=Department.objects.order_by("name_ru", "pk"),
+        to_field_name="code",
+        field_name="department",
+        label=_("Department"),
+    )
+    district = django_filters.ModelChoiceFilter(
+        queryset=District.objects.order_by("name_ru", "pk"),
+        to_field_name="code",
+        field_name="request__district",
+        label=_("District"),
+    )
+
+    class Meta:
+        model = Commitment
+        fields = ["department", "district"]
+
+
+def public_state(item: Commitment, today: datetime.date) -> str:
+    """``overdue`` for a promise still to be kept past its date, else its stored state."""
+    if item.state in ACTIVE_STATES and item.due_date < today:
+        return OVERDUE
+    return str(item.state)
+
+
+def public_commitment_page(params: Params, today: datetime.date | None = None) -> dict[str, Any]:
+    """The filter, the promises (a queryset to paginate), the figures of the filtered
+    promises and the same per department — each a single query."""
+    today = today or timezone.localdate()
+    filterset = PublicCommitmentFilter(
+        data=as_query_dict(params), queryset=with_overdue(public_commitments(), today)
+    )
+    qs = filterset.qs if filterset.is_valid() else filterset.queryset.none()
+    rows = (
+        qs.select_related("request", "request__district", "department")
+        .only(
+            "request_id",
+            "department_id",
+            "text",
+            "original_due_date",
+            "due_date",
+            "state",
+            "reported_at",
+            "reschedule_count",
+            "request__number",
+            "request__title",
+            "request__district_id",
+            "request__district__name_ru",
+            "request__district__name_kk",
+            "request__district__name_en",
+            "department__code",
+            "department__name_ru",
+            "department__name_kk",
+            "department__name_en",
+        )
+        .order_by("-due_date", "-id")
+    )
+    return {
+        "filter": filterset,
+        "rows": rows,
+        "totals": commitment_figures(qs, today),
+        "by_department": commitment_figures_by_department(qs, today),
+        "today": today,
+    }
