@@ -287,6 +287,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "deputy",
         "search",
     ),
+    _page("Promises, staff", "commitments:list", "/commitments/", "staff", "page"),
+    _page("Promises, head", "commitments:list", "/commitments/", "head", "page"),
     _page("Instructions, staff", "instructions:list", "/instructions/", "staff", "list"),
     _page("Instructions, head", "instructions:list", "/instructions/", "head", "list"),
     _page(

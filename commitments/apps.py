@@ -14,3 +14,10 @@ class CommitmentsConfig(AppConfig):
         from .services import commitment_on_final_answer
 
         final_answer_sent.connect(commitment_on_final_answer, dispatch_uid="commitments-create")
+
+        # The promise card on the request's page (requests_app shows the cards registered).
+        from requests_app.panels import register_request_panel
+
+        from .views import promise_card
+
+        register_request_panel("promise", promise_card)

@@ -15,8 +15,10 @@ limit as an extension of the request's deadline); a reason is required.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from typing import Any
 
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -28,6 +30,7 @@ from maslikhat.core.exceptions import TransitionNotAllowed, ValidationFailed
 from maslikhat.core.selectors import item_pk
 from maslikhat.core.text import clean_text
 from maslikhat.core.threads import AuditEvent
+from maslikhat.core.uploads import inspect_upload
 from maslikhat.core.workflow import require
 from maslikhat.directory.actors import actor_for
 from requests_app.lifecycle import REQUEST_RULE
@@ -127,12 +130,25 @@ def commitment_on_final_answer(
 
 
 @transaction.atomic
-def commitment_report(*, pk: Any, by: User, text: str) -> Commitment:
-    """The department reports what it did to keep the promise (again: the newer report)."""
+def commitment_report(
+    *, pk: Any, by: User, text: str, files: Sequence[UploadedFile] = ()
+) -> Commitment:
+    """The department reports what it did to keep the promise (again: the newer report).
+
+    ``files`` (photos, acts) are attached to the request as its files (permission-checked
+    downloads, each with its ``attachment_added`` event); the report's event names them
+    (``changes["files"]``: id and name). Every file is checked before any is stored.
+    """
     commitment = _lock(pk)
     require(permissions.can_report(actor_for(by), commitment))
     _require_active(commitment)
     commitment.reported_text = clean_text(text, field="text", required=True)
+    for upload in files:
+        inspect_upload(upload)
+    attached = [
+        core_services.attachment_add(item=commitment.request, by=by, upload=upload)
+        for upload in files
+    ]
     commitment.reported_at = timezone.now()
     commitment.reported_by = by
     # A new report asks the author again.
@@ -143,6 +159,11 @@ def commitment_report(*, pk: Any, by: User, text: str) -> Commitment:
         by=by,
         action="commitment_reported",
         from_state=commitment.state,
+        changes=(
+            {"files": [{"id": a.pk, "name": a.original_name} for a in attached]}
+            if attached
+            else None
+        ),
         comment=commitment.reported_text,
     )
     return commitment

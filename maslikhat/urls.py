@@ -18,6 +18,7 @@ urlpatterns = [
     path("instructions/", include("instructions.urls")),
     path("kpi/", include("kpi.urls")),
     path("imports/", include("imports.urls")),
+    path("commitments/", include("commitments.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("maslikhat.api_urls")),

@@ -73,6 +73,13 @@ NAVIGATION: tuple[NavItem, ...] = (
         "list-check",
     ),
     NavItem(
+        "commitments:list",
+        _("Promises"),
+        frozenset({Role.DEPUTY, *DEPARTMENT, *EVERYTHING}),
+        _("What the departments promised, by when, and whether it was kept."),
+        "calendar-check",
+    ),
+    NavItem(
         "reports:dashboard",
         _("Dashboard"),
         EVERYTHING,

@@ -87,6 +87,7 @@ from .models import (
     RequestStatus,
     ResponseStatus,
 )
+from .panels import PanelInput, request_panels
 
 _ = gettext_lazy
 
@@ -497,9 +498,14 @@ def _detail_context(
         }
     )
     action_forms |= forms.extension_decide(actions, pending)
+    # Cards of the apps above (the promise of a planned answer): from the history read above.
+    panels = request_panels(
+        PanelInput(user=user, actor=actor, item=item, events=logged, bound=bound)
+    )
     shown_forms = [
         *action_forms.values(),
         *(entry[key] for entry in draft_forms for key in ("approve", "return")),
+        *(form for panel in panels for form in panel.forms),
     ]
     return {
         "item": item,
@@ -521,6 +527,7 @@ def _detail_context(
         "attachment_url": reverse("requests:attach", args=[item.pk]),
         "message_url": reverse("requests:message", args=[item.pk]),
         "history": history,
+        "panels": panels,
         **deadline_box(item, _badge),
         "is_author": is_author,
         "clarifications": selectors.clarifications_of(actor=actor, item=item) if asked else [],

@@ -202,3 +202,138 @@ def test_permission_matrix(directory, row: Row, persona: str):
         assert snapshot(commitment) == before
     if row.method == "post" and expected == 200:
         assert snapshot(commitment) != before
+
+
+# --- The pages: the card on the request's page, its actions, the list ----------------------------
+#
+# The same personas in the browser: a promise (or its request) a person may not see is a 404,
+# an action they may not take is refused with a 403 (what they typed is shown again), and
+# anonymous visitors are sent to the login page.
+
+LOGIN = 302
+
+PAGE_TABLE = (
+    Row(
+        "request page card",
+        "get",
+        "card",
+        {},
+        _nothing,
+        {
+            **statuses(alice=200, department=200, staff=200, chair=200, admin=200),
+            "anonymous": LOGIN,
+        },
+    ),
+    Row(
+        "promise list",
+        "get",
+        "list",
+        {},
+        _nothing,
+        {
+            **statuses(
+                alice=200,
+                bob=200,
+                department=200,
+                other_department=200,
+                staff=200,
+                chair=200,
+                admin=200,
+            ),
+            "anonymous": LOGIN,
+        },
+    ),
+    Row(
+        "report",
+        "post",
+        "report",
+        {"text": "Выполнено."},
+        _nothing,
+        {
+            **statuses(alice=403, department=302, staff=403, chair=403, admin=403),
+            "anonymous": LOGIN,
+        },
+    ),
+    Row(
+        "reschedule",
+        "post",
+        "reschedule",
+        {"new_due_date": NEW_DATE, "reason": "Погода"},
+        _nothing,
+        {
+            **statuses(alice=403, department=302, staff=403, chair=403, admin=403),
+            "anonymous": LOGIN,
+        },
+    ),
+    Row(
+        "confirm",
+        "post",
+        "confirm",
+        {"comment": "Да."},
+        _reported,
+        {
+            **statuses(alice=302, department=403, staff=403, chair=403, admin=403),
+            "anonymous": LOGIN,
+        },
+    ),
+    Row(
+        "dispute",
+        "post",
+        "dispute",
+        {"comment": "Не сделано."},
+        _reported,
+        {
+            **statuses(alice=302, department=403, staff=403, chair=403, admin=403),
+            "anonymous": LOGIN,
+        },
+    ),
+    Row(
+        "resolve",
+        "post",
+        "resolve",
+        {"kept": "no", "comment": "Не выполнено."},
+        _disputed,
+        {
+            **statuses(alice=403, department=403, staff=302, chair=403, admin=403),
+            "anonymous": LOGIN,
+        },
+    ),
+)
+
+#: Who finds the promise on the list page.
+SEES_ON_LIST = {"alice", "finance_head", "finance_exec", "staff", "chair", "admin"}
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("row", PAGE_TABLE, ids=lambda row: row.name)
+def test_page_permission_matrix(client, directory, row: Row, persona: str):
+    commitment = make_commitment(directory)
+    row.prepare(directory, commitment)
+    before = snapshot(commitment)
+    user = user_of(directory, persona)
+    if user is not None:
+        client.force_login(user)
+    if row.path == "card":
+        url = f"/requests/{commitment.request_id}/"
+    elif row.path == "list":
+        url = "/commitments/"
+    else:
+        url = f"/commitments/{commitment.pk}/{row.path}/"
+
+    response = getattr(client, row.method)(url, row.body)
+
+    expected = row.expected[persona]
+    assert response.status_code == expected, (row.name, persona)
+    if expected == LOGIN and user is None:
+        assert "/accounts/login/" in response["Location"]
+    html = response.content.decode() if response.status_code == 200 else ""
+    if row.path == "card" and expected == 200:
+        assert f'data-promise="{commitment.pk}"' in html
+    if row.path == "list" and expected == 200:
+        assert (f'data-promise-row="{commitment.pk}"' in html) == (persona in SEES_ON_LIST)
+    if row.method == "post":
+        changed = snapshot(commitment) != before
+        assert changed == (expected == 302 and user is not None), (row.name, persona)
+        if expected == 403:
+            typed = next(iter(v for k, v in row.body.items() if k in ("text", "reason", "comment")))
+            assert typed in response.content.decode()

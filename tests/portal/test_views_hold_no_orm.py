@@ -20,6 +20,7 @@ APPS = (
     "requests_app",
     "instructions",
     "imports",
+    "commitments",
     "maslikhat/core",
     "maslikhat/directory",
 )
