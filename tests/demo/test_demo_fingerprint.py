@@ -22,6 +22,7 @@ from demo.directory import KAZAKH_NAMES, OFFICER_TITLES, RUSSIAN_NAMES
 from demo.instructions import seed_instructions
 from demo.kpi import ACTIVITIES_PER_YEAR, ACTIVITY_NOTES, RESEARCH_POOL_SIZES, seed_kpi
 from demo.management.commands import seed_demo
+from demo.promises import seed_promises
 from demo.reminders import seed_reminders
 from demo.requests import seed_requests
 from kpi.models import ActivityKind, SurveyPool
@@ -57,7 +58,14 @@ def test_no_domain_app_imports_the_demo() -> None:
 def test_the_demo_imports_its_steps_and_no_dotted_paths() -> None:
     sources = [path.read_text(encoding="utf-8") for path in (ROOT / "demo").rglob("*.py")]
     assert sources and not any("import_string" in source for source in sources)
-    steps = [seed_decreed_days, seed_requests, seed_instructions, seed_kpi, seed_reminders]
+    steps = [
+        seed_decreed_days,
+        seed_requests,
+        seed_promises,
+        seed_instructions,
+        seed_kpi,
+        seed_reminders,
+    ]
     assert steps == seed_demo.STEPS
 
 

@@ -26,6 +26,7 @@ from demo.decreed_days import seed_decreed_days
 from demo.directory import department_usernames, seed_directory
 from demo.instructions import seed_instructions
 from demo.kpi import seed_kpi
+from demo.promises import seed_promises
 from demo.reminders import seed_reminders
 from demo.requests import seed_requests
 from maslikhat.accounts.models import Role, User
@@ -35,6 +36,8 @@ STEPS: list[DemoStep] = [
     # First: the decreed days and the rules the due dates of the demo year are computed by.
     seed_decreed_days,
     seed_requests,
+    # After the requests: their promises (made at the heads' approvals) in every state.
+    seed_promises,
     seed_instructions,
     # After the requests and instructions: the KPI snapshots are computed from them.
     seed_kpi,
