@@ -35,6 +35,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import connection
 from django.db.models import (
+    Case,
     Count,
     Exists,
     F,
@@ -44,11 +45,14 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Sum,
+    Value,
+    When,
     Window,
 )
 from django.db.models.functions import RowNumber, TruncDate
 from django.utils import timezone, translation
 
+from commitments.models import Commitment, CommitmentState, Verdict
 from imports.models import ImportedItem
 from imports.selectors import imported_instruction_ids, imported_request_ids
 from instructions.models import Instruction, InstructionStatus
@@ -313,29 +317,49 @@ def department_rework_counts(span: Span) -> dict[int, dict[str, Any]]:
 
 def department_speed(span: Span) -> dict[int, dict[str, Any]]:
     """Working days from routing to the final answer, for answers given in the period:
-    the count and the middle values (the median's inputs) per lead department."""
-    durations = (
+    the count and the middle values (the median's inputs) per lead department.
+
+    One query: the answered requests (filtered by the ORM) joined twice to the working-day
+    index — a hash join on a table of a few thousand days, not two look-ups per request —
+    and ranked per department, so only the middle one or two rows per department leave the
+    database, each with its department's count.
+    """
+    answered = (
         DeputyRequest.objects.filter(lead_department__isnull=False, routed_at__isnull=False)
         .filter(span.during("answered_at"))
         .filter(_not_imported())
         .annotate(
+            _id=F("pk"),
+            _group=F("lead_department_id"),
             _answered_day=_local_date("answered_at", span),
             _routed_day=_local_date("routed_at", span),
         )
-        .annotate(_days=_ordinal_of("_answered_day") - _ordinal_of("_routed_day"))
-        .filter(_days__isnull=False)
-    )
-    counts = dict(
-        durations.values("lead_department_id")
-        .annotate(n=Count("pk"))
+        .values_list("_id", "_group", "_answered_day", "_routed_day")
         .order_by()
-        .values_list("lead_department_id", "n")
     )
-    middle = _middle_rows(durations, group="lead_department_id", value="_days")
-    return {
-        department_id: {"speed_n": n, "speed_middle": middle.get(department_id, ())}
-        for department_id, n in counts.items()
-    }
+    base, params = answered.query.sql_with_params()
+    index = WorkingDayIndex._meta.db_table
+    # Identifiers come from the model's meta and the ORM's own SQL; values are parameters.
+    sql = f"""
+        SELECT _group, _days, _cnt FROM (
+            SELECT d._group AS _group, a.ordinal - r.ordinal AS _days,
+                   ROW_NUMBER() OVER (
+                       PARTITION BY d._group ORDER BY a.ordinal - r.ordinal, d._id
+                   ) AS _rn,
+                   COUNT(*) OVER (PARTITION BY d._group) AS _cnt
+            FROM ({base}) AS d
+            JOIN {index} AS a ON a.day = d._answered_day
+            JOIN {index} AS r ON r.day = d._routed_day
+        ) AS ranked
+        WHERE 2 * _rn >= _cnt AND 2 * _rn <= _cnt + 2
+    """  # noqa: S608
+    speed: dict[int, dict[str, Any]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for department_id, days, count in cursor.fetchall():
+            entry = speed.setdefault(department_id, {"speed_n": count, "speed_middle": ()})
+            entry["speed_middle"] = (*entry["speed_middle"], float(days))
+    return speed
 
 
 def department_instruction_counts(span: Span) -> dict[int, dict[str, Any]]:
@@ -363,6 +387,68 @@ def department_instruction_counts(span: Span) -> dict[int, dict[str, Any]]:
         .order_by()
     )
     return _keyed(rows, "lead_department_id")
+
+
+#: A promise withdrawn (its answer returned for rework) is nobody's promise any more.
+PROMISE_WITHDRAWN = getattr(CommitmentState, "WITHDRAWN", "withdrawn")
+
+
+def department_promise_counts(span: Span) -> dict[int, dict[str, Any]]:
+    """Promises of planned answers due in the period, and how many were kept on time.
+
+    - held to: the earlier of the originally promised date and the date in force, so a
+      reschedule beyond the original date does not buy time (a promise moved earlier is
+      held to the earlier date); due: that date falls in the period (and so has passed by
+      the end of ``as_of``);
+    - kept by ``as_of``: the author confirmed the report, or staff resolved a dispute as
+      kept, before the end of ``as_of``; its moment is the day of the report (the department
+      did the work then, whatever the wait for the verdict); on time: reported by the date
+      the promise is held to, late: after it;
+    - disputed: disputed and not resolved at the end of ``as_of`` (counts as not kept);
+      an open promise past its date is not kept either;
+    - left out: withdrawn promises and those whose answer was returned for rework by
+      ``as_of`` (superseded by the next answer), and requests imported from past records
+      unless ``KPI_COUNT_IMPORTED``.
+    """
+    upto = span.as_of_before
+    superseded = Exists(
+        Evaluation.objects.filter(
+            response_id=OuterRef("response_id"),
+            decision=EvaluationDecision.REWORK,
+            at__lt=upto,
+        )
+    )
+    kept = Q(state=CommitmentState.KEPT) & (
+        Q(verdict=Verdict.CONFIRMED, verdict_at__lt=upto)
+        | Q(verdict=Verdict.DISPUTED, resolved_at__lt=upto)
+    )
+    by_date = Q(_reported_day__lte=F("original_due_date")) & Q(_reported_day__lte=F("due_date"))
+    after_date = (
+        Q(_reported_day__isnull=True)
+        | Q(_reported_day__gt=F("original_due_date"))
+        | Q(_reported_day__gt=F("due_date"))
+    )
+    disputed = Q(verdict=Verdict.DISPUTED, verdict_at__lt=upto) & (
+        Q(resolved_at__isnull=True) | Q(resolved_at__gte=upto)
+    )
+    rows = (
+        # min(original, current) in [start, end], written so the date indexes serve it.
+        Commitment.objects.filter(original_due_date__gte=span.start, due_date__gte=span.start)
+        .filter(Q(original_due_date__lte=span.end) | Q(due_date__lte=span.end))
+        .exclude(state=PROMISE_WITHDRAWN)
+        .filter(_not_imported("request_id"))
+        .annotate(_superseded=superseded, _reported_day=_local_date("reported_at", span))
+        .filter(_superseded=False)
+        .values("department_id")
+        .annotate(
+            promises_due=Count("pk"),
+            promises_kept_on_time=Count("pk", filter=kept & by_date),
+            promises_kept_late=Count("pk", filter=kept & after_date),
+            promises_disputed=Count("pk", filter=disputed),
+        )
+        .order_by()
+    )
+    return _keyed(rows, "department_id")
 
 
 def department_ids(extra: Iterable[int]) -> list[int]:
@@ -417,7 +503,11 @@ def deputy_coauthored_counts(span: Span) -> dict[int, int]:
 
 def deputy_follow_through_counts(span: Span, as_of_ordinal: int) -> dict[int, dict[str, Any]]:
     """Per author: final answers sent in the period whose evaluation is due (10 working days
-    passed by ``as_of``, or already evaluated), and those evaluated within 10 working days."""
+    passed by ``as_of``, or already evaluated), and those evaluated within 10 working days.
+
+    One query: the answers (filtered by the ORM, each with its first evaluation) joined to
+    the working-day index for the days they were sent and evaluated, grouped by author.
+    """
     limit = FOLLOW_THROUGH_WORKING_DAYS
     # The answer's (first) evaluation, from its ``Evaluation`` row.
     evaluated_at = Subquery(
@@ -429,26 +519,39 @@ def deputy_follow_through_counts(span: Span, as_of_ordinal: int) -> dict[int, di
         .filter(_not_imported("request_id"))
         .annotate(_evaluated_at=evaluated_at)
         .annotate(
+            _author=F("request__author_id"),
             _sent_day=_local_date("sent_at", span),
             _evaluated_day=_local_date("_evaluated_at", span),
+            # Evaluated by the end of ``as_of`` (a later evaluation is not seen yet).
+            _seen=Case(
+                When(_evaluated_at__lt=span.as_of_before, then=Value(1)),
+                default=Value(0),
+                output_field=IntegerField(),
+            ),
         )
-        .annotate(_sent=_ordinal_of("_sent_day"), _evaluated=_ordinal_of("_evaluated_day"))
-    )
-    in_time = Q(
-        _evaluated_at__isnull=False,
-        _evaluated_at__lt=span.as_of_before,
-        _evaluated__lte=F("_sent") + limit,
-    )
-    window_over = Q(_sent__lte=as_of_ordinal - limit)
-    rows = (
-        answers.values("request__author_id")
-        .annotate(
-            answers_to_evaluate=Count("pk", filter=in_time | window_over),
-            evaluated_in_time=Count("pk", filter=in_time),
-        )
+        .values_list("_author", "_sent_day", "_evaluated_day", "_seen")
         .order_by()
     )
-    return _keyed(rows, "request__author_id")
+    base, params = answers.query.sql_with_params()
+    index = WorkingDayIndex._meta.db_table
+    in_time = "d._seen = 1 AND e.ordinal <= s.ordinal + %s"
+    window_over = "s.ordinal <= %s"
+    # Identifiers come from the model's meta and the ORM's own SQL; values are parameters.
+    sql = f"""
+        SELECT d._author,
+               COUNT(CASE WHEN ({in_time}) OR ({window_over}) THEN 1 END),
+               COUNT(CASE WHEN {in_time} THEN 1 END)
+        FROM ({base}) AS d
+        LEFT JOIN {index} AS s ON s.day = d._sent_day
+        LEFT JOIN {index} AS e ON e.day = d._evaluated_day
+        GROUP BY d._author
+    """  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [limit, as_of_ordinal - limit, limit, *params])
+        return {
+            author_id: {"answers_to_evaluate": due, "evaluated_in_time": in_time_n}
+            for author_id, due, in_time_n in cursor.fetchall()
+        }
 
 
 def deputy_activity_counts(span: Span) -> dict[int, dict[str, int]]:

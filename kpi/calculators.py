@@ -30,19 +30,23 @@ MIN_RATED_ITEMS = 3
 FLAG_RUN_LENGTH = 10
 #: A deputy "follows through" by evaluating an answer within this many working days.
 FOLLOW_THROUGH_WORKING_DAYS = 10
+#: Fewer promises due than this: the promises-kept component is "not enough data".
+PROMISES_MIN_DUE = 5
 
 DEPARTMENT = "department"
 DEPUTY = "deputy"
 
 DEFAULT_WEIGHTS: dict[str, dict[str, float]] = {
     # The methodology: 0.35·timeliness + 0.25·(quality−1)/4 + 0.15·(1−rework) + 0.15·discipline
-    # + 0.10·resolution.
+    # + 0.10·resolution, scaled by 0.9 when promises kept joined with 0.10 (migration 0004),
+    # so a department without promises due keeps its composite.
     DEPARTMENT: {
-        "timeliness": 0.35,
-        "quality": 0.25,
-        "rework": 0.15,
-        "discipline": 0.15,
-        "resolution": 0.10,
+        "timeliness": 0.315,
+        "quality": 0.225,
+        "rework": 0.135,
+        "discipline": 0.135,
+        "resolution": 0.09,
+        "promises": 0.10,
     },
     # Request quality weighs most (it is the departments' rating of the deputy's work);
     # volume and activity count, but less, so filing many thin requests does not pay.
@@ -153,6 +157,10 @@ class DepartmentInputs:
     instructions_due: int = 0  # instructions whose original due date fell in the period
     instructions_on_time: int = 0  # … executed, the final report in by that date
     open_overdue: int = 0  # in progress and past the due date at the snapshot moment
+    promises_due: int = 0  # promises whose date (the earlier of original and current) fell in it
+    promises_kept_on_time: int = 0  # … kept (confirmed or resolved kept), reported by that date
+    promises_kept_late: int = 0  # … kept, reported after that date
+    promises_disputed: int = 0  # … disputed and not yet resolved at the snapshot moment
 
 
 def department_components(inputs: DepartmentInputs, *, prior: float | None) -> dict[str, Any]:
@@ -181,7 +189,34 @@ def department_components(inputs: DepartmentInputs, *, prior: float | None) -> d
         ),
         "discipline": share(inputs.instructions_on_time, inputs.instructions_due),
         "open_overdue": {"value": inputs.open_overdue, "n": inputs.open_overdue},
+        "promises": promises_component(
+            inputs.promises_kept_on_time,
+            inputs.promises_due,
+            kept_late=inputs.promises_kept_late,
+            disputed=inputs.promises_disputed,
+        ),
     }
+
+
+def promises_component(
+    kept_on_time: int,
+    due: int,
+    *,
+    kept_late: int = 0,
+    disputed: int = 0,
+    min_n: int = PROMISES_MIN_DUE,
+) -> dict[str, Any]:
+    """Promises kept on time ÷ promises due, with the 95% Wilson interval.
+
+    Below ``min_n`` promises due the share is "not enough data": ``value`` (and the
+    interval) None, so the composite leaves it out and renormalises the other weights,
+    as for any component without data; ``successes`` and ``n`` stay for the record.
+    """
+    component = share(kept_on_time, due, kept_late=kept_late, disputed=disputed, min_n=min_n)
+    component["insufficient_data"] = due < min_n
+    if due < min_n:
+        component.update(value=None, low=None, high=None)
+    return component
 
 
 def department_normalized(components: Mapping[str, Any]) -> dict[str, float | None]:
@@ -194,6 +229,7 @@ def department_normalized(components: Mapping[str, Any]) -> dict[str, float | No
         "rework": None if rework is None else 1 - rework,
         "discipline": components["discipline"]["value"],
         "resolution": components["resolution"]["value"],
+        "promises": components["promises"]["value"],
     }
 
 

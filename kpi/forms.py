@@ -34,6 +34,7 @@ COMPONENT_LABELS: dict[str, tuple[tuple[str, str | Promise], ...]] = {
         ("rework", _("Rework")),
         ("resolution", _("Resolution")),
         ("discipline", _("Discipline")),
+        ("promises", _("Promises kept")),
         ("open_overdue", _("Open overdue")),
     ),
     DEPUTY: (

@@ -40,7 +40,9 @@ from .selectors import (
 )
 
 #: Shares (shown as "83% (62–94%)", the 95% Wilson interval in brackets).
-SHARE_KEYS = frozenset({"timeliness", "rework", "resolution", "discipline", "follow_through"})
+SHARE_KEYS = frozenset(
+    {"timeliness", "rework", "resolution", "discipline", "follow_through", "promises"}
+)
 #: Bayesian means of 1–5 ratings.
 RATING_KEYS = frozenset({"quality", "request_quality"})
 #: Where less is better: sorting by these starts with the smallest.
@@ -55,6 +57,7 @@ N_WORDS: dict[str, Callable[[int], str]] = {
     "rework": lambda n: ngettext("%(count)d final answer", "%(count)d final answers", n),
     "resolution": lambda n: ngettext("%(count)d closed", "%(count)d closed", n),
     "discipline": lambda n: ngettext("%(count)d instruction due", "%(count)d instructions due", n),
+    "promises": lambda n: ngettext("%(count)d promise due", "%(count)d promises due", n),
     "follow_through": lambda n: ngettext(
         "%(count)d answer to evaluate", "%(count)d answers to evaluate", n
     ),
@@ -128,6 +131,8 @@ def component_cell(kind: str, key: str, component: Mapping[str, Any] | None) -> 
                 "%(count)d with an approved extension",
                 extended,
             ) % {"count": extended}
+        if key == "promises":
+            extra = promises_extra(component)
     elif key in RATING_KEYS:
         text = _number(value, 2)
         if component.get("mean") is not None:
@@ -149,6 +154,27 @@ def component_cell(kind: str, key: str, component: Mapping[str, Any] | None) -> 
         value=None if value is None else float(value),
         has_data=value is not None,
     )
+
+
+def promises_extra(component: Mapping[str, Any]) -> str:
+    """Under promises kept: "not enough data" below the minimum, kept late, disputed."""
+    parts = []
+    if component.get("insufficient_data") and int(component.get("n") or 0):
+        parts.append(
+            gettext("not enough data (fewer than %(min)d due)")
+            % {"min": int(component.get("min_n") or 0)}
+        )
+    kept_late = int(component.get("kept_late") or 0)
+    if kept_late:
+        parts.append(
+            ngettext("%(count)d kept late", "%(count)d kept late", kept_late) % {"count": kept_late}
+        )
+    disputed = int(component.get("disputed") or 0)
+    if disputed:
+        parts.append(
+            ngettext("%(count)d disputed", "%(count)d disputed", disputed) % {"count": disputed}
+        )
+    return "; ".join(parts)
 
 
 def cells_of(kind: str, components: Mapping[str, Any]) -> list[Cell]:
@@ -407,11 +433,13 @@ def weights_headers(kind: str) -> list[str | Promise]:
 
 def history_rows(kind: str, versions: Iterable[WeightsVersion]) -> list[dict[str, Any]]:
     """The weights' versions, newest first, each with its weights in the headers' order."""
-    keys = [key for key, _ in COMPONENT_LABELS[kind]]
+    # The headers' columns (``weights_headers``): a version without a component (older than
+    # it) shows an empty cell in its column.
+    keys = [key for key, _ in COMPONENT_LABELS[kind] if key in DEFAULT_WEIGHTS[kind]]
     return [
         {
             "version": version,
-            "weights": [version.weights.get(key) for key in keys if key in version.weights],
+            "weights": [version.weights.get(key) for key in keys],
         }
         for version in versions
     ]
@@ -525,6 +553,23 @@ def methodology_sections(page: MethodologyPage) -> list[dict[str, Any]]:
         }
         for kind, title in KIND_TITLES
     ]
+
+
+def promises_note(page: MethodologyPage) -> dict[str, Any]:
+    """Promises kept on the methodology page: its minimum, its weight in force, and the
+    first version of the departments' weights that gave it one (None while none did)."""
+    section = page.data["departments"]
+    since = [
+        version.version
+        for version in page.history[DEPARTMENT]
+        if version.weights.get("promises", 0) > 0
+    ]
+    return {
+        "min_due": page.data["constants"]["promises_min_due"],
+        "weight": section["weights"].get("promises"),
+        "version": section["weights_version"],
+        "since_version": min(since) if since else None,
+    }
 
 
 def weights_sections(

@@ -32,6 +32,8 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Avg, Count, F, Q, QuerySet
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from maslikhat.accounts.models import User
@@ -292,6 +294,21 @@ def _period_order(key: str) -> int:
 
 # --- Methodology ------------------------------------------------------------------------------
 
+
+def _promises_definition() -> str:
+    """Promises kept's definition, with the minimum of promises due in the active language."""
+    return gettext(
+        "Promises of planned answers kept on time / promises due in the period. A "
+        "promise is held to the earlier of the date first promised and the date in "
+        "force, so moving it later does not buy time. Kept: the author confirmed the "
+        "department's report, or staff resolved a dispute as kept; it counts from the "
+        "day of the report. A disputed promise is not kept until staff resolve it, an "
+        "open one past its date is not kept; withdrawn promises and those whose answer "
+        "was returned for rework are left out. Fewer than %(min)d due: not enough data, "
+        "and its weight goes to the other components."
+    ) % {"min": calculators.PROMISES_MIN_DUE}
+
+
 _DEPARTMENT_COMPONENTS = (
     (
         "timeliness",
@@ -340,6 +357,12 @@ _DEPARTMENT_COMPONENTS = (
         "discipline",
         _("Discipline"),
         _("Instructions executed by their deadline / instructions due in the period."),
+        _("x = share"),
+    ),
+    (
+        "promises",
+        _("Promises kept"),
+        lazy(_promises_definition, str)(),
         _("x = share"),
     ),
     (
@@ -439,6 +462,7 @@ def methodology() -> dict[str, Any]:
             "min_rated_items": calculators.MIN_RATED_ITEMS,
             "flag_run_length": calculators.FLAG_RUN_LENGTH,
             "follow_through_working_days": calculators.FOLLOW_THROUGH_WORKING_DAYS,
+            "promises_min_due": calculators.PROMISES_MIN_DUE,
             "rating_freeze_days": 7,
             "wilson_confidence": 0.95,
         },

@@ -293,15 +293,20 @@ def _department_snapshots(
     rework = aggregates.department_rework_counts(span)
     speed = aggregates.department_speed(span)
     instructions = aggregates.department_instruction_counts(span)
+    promises = aggregates.department_promise_counts(span)
     prior = calculators.prior_mean(
         (row["ratings_sum"], row["ratings_n"]) for row in ratings.values()
     )
     weights = weights_in_force(DEPARTMENT).weights
     entries = []
-    ids = aggregates.department_ids([*requests, *ratings, *rework, *speed, *instructions])
+    ids = aggregates.department_ids(
+        [*requests, *ratings, *rework, *speed, *instructions, *promises]
+    )
     # A loop over departments (dozens), not over requests.
     for department_id in ids:
-        counts = _merge(requests, ratings, rework, speed, instructions, entity_id=department_id)
+        counts = _merge(
+            requests, ratings, rework, speed, instructions, promises, entity_id=department_id
+        )
         inputs = DepartmentInputs(**counts)
         components = calculators.department_components(inputs, prior=prior)
         normalized = calculators.department_normalized(components)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import template
+from django.utils import formats
 from django.utils.translation import gettext
 
 from kpi import presenters
@@ -16,6 +17,10 @@ register = template.Library()
 #: The note the portal stores with the default weights (migrations 0002 and 0003): a
 #: sentence of the portal, shown translated, not as stored.
 DEFAULT_WEIGHTS_NOTE = "The default weights of the methodology."
+#: The note of the version that added promises kept (migration 0004), shown translated too.
+PROMISES_WEIGHTS_NOTE = (
+    "Promises kept joins the composite with 0.10; the other weights are scaled by 0.9."
+)
 
 
 @register.filter
@@ -25,10 +30,24 @@ def kpi_period(key: str) -> str:
 
 
 @register.filter
+def kpi_weight(value: Any) -> str:
+    """A weight with two decimals, or three where it has them (0.35, 0.315), "—" for none."""
+    if value is None or value == "":
+        return "—"
+    number = float(value)
+    digits = 2 if round(number, 2) == round(number, 3) else 3
+    return formats.number_format(round(number, digits), digits)
+
+
+@register.filter
 def kpi_weights_note(note: str) -> str:
     """A version's note as written, but the portal's own default note translated."""
     if note == DEFAULT_WEIGHTS_NOTE:
         return gettext("The default weights of the methodology.")
+    if note == PROMISES_WEIGHTS_NOTE:
+        return gettext(
+            "Promises kept joins the composite with 0.10; the other weights are scaled by 0.9."
+        )
     return note
 
 

@@ -20,6 +20,7 @@ def methodology(request: HttpRequest) -> HttpResponse:
             "data": page.data,
             "sections": presenters.methodology_sections(page),
             "constants": page.data["constants"],
+            "promises": presenters.promises_note(page),
         },
         active="methodology",
     )

@@ -54,7 +54,8 @@ def test_anyone_reads_the_department_ranking_with_its_components(computed, api_c
     assert (timeliness["value"], timeliness["n"], timeliness["extended"]) == (0.4, 5, 1)
     assert 0 < timeliness["low"] < 0.4 < timeliness["high"] < 1
     assert first["components"]["quality"]["score"] == pytest.approx(0.6719, abs=1e-4)
-    assert first["weights"]["timeliness"] == 0.35
+    # Version 2 (promises kept joined with 0.10, the others scaled by 0.9).
+    assert first["weights"]["timeliness"] == 0.315
     assert first["computed_at"]
     assert second["entity"]["code"] == "mobility"
     assert (second["rank"], second["insufficient_data"]) == (None, True)
@@ -135,8 +136,9 @@ GOOD_WEIGHTS = {
 
 def test_anyone_reads_the_weights_in_force(directory, api_client) -> None:
     body = api_client.get(WEIGHTS).json()
-    assert body["department"]["weights"]["timeliness"] == 0.35
-    assert body["department"]["version"] == 1
+    assert body["department"]["weights"]["timeliness"] == 0.315
+    assert body["department"]["weights"]["promises"] == 0.10
+    assert body["department"]["version"] == 2
     assert sum(body["deputy"]["weights"].values()) == pytest.approx(1)
 
 
@@ -183,10 +185,11 @@ def test_anyone_reads_the_methodology_with_the_weights_in_force(directory, api_c
         "rework",
         "resolution",
         "discipline",
+        "promises",
         "open_overdue",
     ]
     quality = body["departments"]["components"][2]
-    assert quality["weight"] == 0.25 and quality["in_composite"] is True
+    assert quality["weight"] == 0.225 and quality["in_composite"] is True
     assert body["departments"]["components"][1]["in_composite"] is False
     assert body["constants"]["bayes_c"] == 5
     assert body["constants"]["min_rated_items"] == 3

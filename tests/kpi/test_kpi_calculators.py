@@ -215,10 +215,11 @@ def test_weights_validation() -> None:
         "quality": 0.2,
         "rework": 0.15,
         "discipline": 0.15,
-        "resolution": 0.1,
+        "resolution": 0.05,
+        "promises": 0.05,
     }
     assert calc.validate_weights("department", good)["timeliness"] == 0.4
-    assert calc.validate_weights("department", good | {"resolution": 0.1005})
+    assert calc.validate_weights("department", good | {"resolution": 0.0505})
     cases: dict[str, dict[str, Any]] = {
         "unknown_keys": good | {"speed": 0.0},
         "missing_keys": {k: v for k, v in good.items() if k != "rework"},

@@ -310,8 +310,8 @@ def test_a_department_page_shows_its_components_trend_and_weights(computed, as_u
     for value in composite["data"]:
         if value is not None:
             assert f"{value:.1f}" in table
-    # The weights used: the defaults of docs/kpi.md.
-    assert 'data-weight="timeliness">0.35<' in html
+    # The weights used: version 2 of docs/kpi.md (promises kept joined, the others × 0.9).
+    assert 'data-weight="timeliness">0.315<' in html
     assert "vendor/chartjs/chart.umd.min.js" in html and "js/kpi.js" in html
 
 
@@ -389,7 +389,8 @@ def test_the_methodology_shows_formulas_safeguards_and_the_weights_in_force(
     assert "Fewer than 3 rated items" in text
     assert "10 or more items in a row" in text
     assert "same numbers" in text
-    assert 'data-weight="timeliness">0.35<' in html
+    assert 'data-weight="timeliness">0.315<' in html
+    assert 'data-weight="promises">0.10<' in html
     assert 'data-weight="request_quality">0.30<' in html
 
 
@@ -406,24 +407,27 @@ def test_staff_change_the_weights_and_the_methodology_shows_them(directory, as_u
             "department-quality": "0,20",  # a Russian keyboard's decimal comma
             "department-rework": "0.15",
             "department-discipline": "0.15",
-            "department-resolution": "0.10",
+            "department-resolution": "0.05",
+            "department-promises": "0.05",
             "department-note": "More weight on deadlines",
         },
     )
     assert response.status_code == 302
     current = KpiWeights.objects.get(kind="department", is_current=True)
-    # Version 1 is the defaults (a data migration); staff put version 2 in force.
-    assert current.version == 2 and current.weights["timeliness"] == 0.4
+    # Version 1 is the defaults, version 2 added promises kept (data migrations); staff put
+    # version 3 in force.
+    assert current.version == 3 and current.weights["timeliness"] == 0.4
     assert current.weights["quality"] == 0.2
     assert current.created_by == directory.staff
     methodology = as_user(None).get(METHODOLOGY)
     html = methodology.content.decode()
     assert 'data-weight="timeliness">0.40<' in html
     assert 'data-weight="quality">0.20<' in html
-    assert "Weights in force: version 2" in text_of(methodology)
+    assert "Weights in force: version 3" in text_of(methodology)
     assert "More weight on deadlines" in text_of(methodology)  # the history
     history = staff.get(WEIGHTS)
-    assert 'data-current-version="2"' in history.content.decode()
+    assert 'data-current-version="3"' in history.content.decode()
+    assert 'data-version="3"' in history.content.decode()
     assert 'data-version="2"' in history.content.decode()
     assert 'data-version="1"' in history.content.decode()
 
@@ -431,7 +435,7 @@ def test_staff_change_the_weights_and_the_methodology_shows_them(directory, as_u
 @pytest.mark.parametrize(
     ("timeliness", "message"),
     [
-        ("0.5", "The weights must add up to 1 (they add up to 1.15)."),
+        ("0.5", "The weights must add up to 1 (they add up to 1.25)."),
         ("-0.35", "The weight of timeliness must not be negative."),
     ],
 )
@@ -447,11 +451,12 @@ def test_weights_that_cannot_be_used_are_refused_with_the_services_message(
             "department-rework": "0.15",
             "department-discipline": "0.15",
             "department-resolution": "0.10",
+            "department-promises": "0.10",
         },
     )
     assert response.status_code == 400
     assert message in text_of(response)
-    assert KpiWeights.objects.count() == 2  # the two defaults only
+    assert KpiWeights.objects.count() == 3  # the versions of the data migrations only
 
 
 def test_a_weight_that_is_not_a_number_is_a_form_error(directory, as_user) -> None:
@@ -460,7 +465,7 @@ def test_a_weight_that_is_not_a_number_is_a_form_error(directory, as_user) -> No
     )
     assert response.status_code == 400
     assert "Enter a number." in text_of(response)
-    assert KpiWeights.objects.count() == 2  # the two defaults only
+    assert KpiWeights.objects.count() == 3  # the versions of the data migrations only
 
 
 def test_only_staff_change_the_weights(directory, as_user) -> None:
@@ -468,7 +473,7 @@ def test_only_staff_change_the_weights(directory, as_user) -> None:
     assert as_user(directory.alice.user).post(WEIGHTS, data).status_code == 403
     assert as_user(directory.chair).post(WEIGHTS, data).status_code == 403
     assert as_user(None).post(WEIGHTS, data).status_code == 302
-    assert KpiWeights.objects.count() == 2  # the two defaults only
+    assert KpiWeights.objects.count() == 3  # the versions of the data migrations only
 
 
 # --- Rater flags --------------------------------------------------------------------------------

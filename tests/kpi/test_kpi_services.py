@@ -717,20 +717,21 @@ def test_staff_put_new_weights_in_force_and_snapshots_keep_theirs(directory) -> 
     worked_example(directory)
     services.kpi_compute(as_of=AS_OF, period=Q3)
     old = snapshot("department", directory.finance.pk)
-    assert old.weights_version == 1
+    assert old.weights_version == 2  # version 1 and the one adding promises kept
     new_weights = {
         "timeliness": 0.6,
         "quality": 0.1,
         "rework": 0.1,
         "discipline": 0.1,
-        "resolution": 0.1,
+        "resolution": 0.05,
+        "promises": 0.05,
     }
     version = services.kpi_weights_set(by=directory.staff, kind="department", weights=new_weights)
-    assert version.version == 2 and version.is_current
+    assert version.version == 3 and version.is_current
     assert weights_in_force("department").weights == new_weights
     services.kpi_compute(as_of=D(2026, 9, 29), period=Q3)
     new = snapshot("department", directory.finance.pk, as_of=D(2026, 9, 29))
-    assert new.weights == new_weights and new.weights_version == 2
+    assert new.weights == new_weights and new.weights_version == 3
     assert snapshot("department", directory.finance.pk).weights == old.weights
     with pytest.raises(ActionForbidden):
         services.kpi_weights_set(by=directory.finance_head, kind="department", weights=new_weights)

@@ -54,8 +54,9 @@ WEIGHTS = {
         "timeliness": 0.3,
         "quality": 0.3,
         "rework": 0.1,
-        "resolution": 0.15,
+        "resolution": 0.10,
         "discipline": 0.15,
+        "promises": 0.05,
     },
 }
 ANSWER = {"interaction": 4, "participation_in_city_life": 3, "effectiveness": 4, "engagement": 2}
