@@ -3,7 +3,8 @@
 One ``Commitment`` per such answer (a unique constraint). Its state is ``open`` until
 the author confirms the department's report (``kept``), staff resolve a dispute
 (``kept`` or ``broken``); ``rescheduled`` is an open promise whose date the department
-moved. ``overdue`` is derived: open or rescheduled, and past its due date.
+moved; ``withdrawn`` when the author returned its answer for rework. ``overdue`` is
+derived: open or rescheduled, and past its due date.
 Every change is written to the request's history (``AuditEvent``).
 """
 
@@ -23,6 +24,10 @@ class CommitmentState(models.TextChoices):
     KEPT = "kept", pgettext_lazy("promise state", "Kept")
     BROKEN = "broken", pgettext_lazy("promise state", "Broken")
     RESCHEDULED = "rescheduled", pgettext_lazy("promise state", "Rescheduled")
+    #: The author returned the answer that made the promise for rework: it no longer
+    #: promises anything (the next planned answer makes a new promise). Out of the
+    #: reminders, the to-do and the figures; kept in the history.
+    WITHDRAWN = "withdrawn", pgettext_lazy("promise state", "Superseded by rework")
 
 
 #: The states of a promise still to be kept (``overdue`` when past due).

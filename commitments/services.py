@@ -4,8 +4,8 @@ Each locks the promise's row, checks the caller (``permissions``: a 403) and the
 (a 409), changes the row and writes the event to the request's history
 (``audit_record``: ``commitment_created``, ``commitment_reported``,
 ``commitment_confirmed``, ``commitment_disputed``, ``commitment_rescheduled``,
-``commitment_resolved``; ``changes["commitment"]`` names the promise and
-``changes["state"]`` its state change; the event's from/to stay the request's status).
+``commitment_resolved``, ``commitment_withdrawn``; ``changes["commitment"]`` names the
+promise and ``changes["state"]`` its state change; the event's from/to stay the request's status).
 
 Rescheduling: the department may move the date to any day from today up to the
 original promised date plus the request rule's ``max_extension_months`` (the same
@@ -36,7 +36,7 @@ from maslikhat.directory.actors import actor_for
 from requests_app.lifecycle import REQUEST_RULE
 from requests_app.models import DeputyRequest, Outcome, Response, ResponseKind, ResponseStatus
 
-from . import permissions
+from . import notices, permissions
 from .models import ACTIVE_STATES, Commitment, CommitmentState, Verdict
 
 
@@ -166,6 +166,7 @@ def commitment_report(
         ),
         comment=commitment.reported_text,
     )
+    notices.reported(commitment, by=by)
     return commitment
 
 
@@ -199,6 +200,7 @@ def commitment_confirm(*, pk: Any, by: User, comment: str = "") -> Commitment:
         from_state=from_state,
         comment=commitment.verdict_comment,
     )
+    notices.confirmed(commitment, by=by)
     return commitment
 
 
@@ -220,6 +222,7 @@ def commitment_dispute(*, pk: Any, by: User, comment: str) -> Commitment:
         from_state=commitment.state,
         comment=commitment.verdict_comment,
     )
+    notices.disputed(commitment, by=by)
     return commitment
 
 
@@ -262,6 +265,7 @@ def commitment_reschedule(
         changes={"due_date": [old_due.isoformat(), new_due_date.isoformat()]},
         comment=reason,
     )
+    notices.rescheduled(commitment, by=by)
     return commitment
 
 
@@ -286,7 +290,39 @@ def commitment_resolve(*, pk: Any, by: User, kept: bool, comment: str = "") -> C
         from_state=from_state,
         comment=commitment.resolution_comment,
     )
+    notices.resolved(commitment, by=by)
     return commitment
+
+
+@transaction.atomic
+def commitment_withdraw_for_answer(*, response: Response, by: User | None) -> Commitment | None:
+    """The author returned ``response`` for rework: its promise, still to be kept, is
+    withdrawn (superseded by rework; the next planned answer makes a new promise).
+
+    A promise already kept or broken stays as it is; an answer without a promise has
+    nothing to withdraw (``None``). Written to the request's history
+    (``commitment_withdrawn``); nobody is notified (the return itself is).
+    """
+    commitment = (
+        Commitment.objects.select_for_update(of=("self",))
+        .select_related("request")
+        .filter(response=response)
+        .first()
+    )
+    if commitment is None or commitment.state not in ACTIVE_STATES:
+        return None
+    from_state = commitment.state
+    commitment.state = CommitmentState.WITHDRAWN
+    commitment.save(update_fields=["state"])
+    _audit(commitment, by=by, action="commitment_withdrawn", from_state=from_state)
+    return commitment
+
+
+def commitment_on_answer_returned(
+    sender: Any, *, response: Response, item: DeputyRequest, by: User, **kwargs: Any
+) -> None:
+    """Receiver of ``requests_app.signals.final_answer_returned``."""
+    commitment_withdraw_for_answer(response=response, by=by)
 
 
 #: Answers per statement of the sweep (a bound on the ``IN`` list).

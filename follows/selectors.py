@@ -15,10 +15,11 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from commitments import outcomes as promise_outcomes
 from maslikhat.directory.models import Department, Deputy, District
 from reports import public
 from reports.selectors import own_requests
-from requests_app.models import DeputyRequest
+from requests_app.models import DeputyRequest, RequestStatus
 
 from .models import Follow, TargetKind
 
@@ -93,8 +94,10 @@ class PublicChange:
     """One line of a digest: a published request and what happened to it, in public words."""
 
     request: DeputyRequest
-    event: str  # "published", "answered" or "closed"
+    event: str  # "published", "answered", "closed", or a promise's outcome (``promise_*``)
     answer: public.PublicAnswer | None = None
+    #: The new promised date of a rescheduled promise.
+    promise_due: datetime.date | None = None
 
 
 @dataclass
@@ -123,12 +126,18 @@ def requests_of_target(kind: str, target_id: int) -> QuerySet[DeputyRequest]:
     return own_requests(qs, target_id)
 
 
+#: The followed things told of promise outcomes.
+PROMISE_TARGETS = (TargetKind.REQUEST, TargetKind.DEPARTMENT, TargetKind.DISTRICT)
+
+
 def day_changes(follow: Follow, day: datetime.date) -> DayChanges:
     """What changed on ``day`` in the public fields of what ``follow`` follows.
 
     A followed request: published, answered or closed that day (with the public final
     answer once closed). A department, district or deputy: their requests published or
-    closed that day.
+    closed that day. A followed request, department or district: the promise of a closed
+    request's public final answer kept, broken or moved to a new date that day
+    (``commitments/outcomes.py``).
     """
     start, end = _day_bounds(day)
     qs = requests_of_target(follow.target_kind, follow.target_id)
@@ -143,6 +152,18 @@ def day_changes(follow: Follow, day: datetime.date) -> DayChanges:
             if event == "closed":
                 _item, answer = public.public_request(item.pk)
             result.changes.append(PublicChange(request=item, event=event, answer=answer))
+    if follow.target_kind in PROMISE_TARGETS:
+        # Only closed requests: their final answer, the promise, is public.
+        closed = qs.filter(status=RequestStatus.CLOSED)
+        found = promise_outcomes.outcomes_on(day, closed)
+        if found:
+            for item in closed.filter(pk__in=found).order_by("number", "pk"):
+                for outcome in found[item.pk]:
+                    result.changes.append(
+                        PublicChange(
+                            request=item, event=outcome.event, promise_due=outcome.due_date
+                        )
+                    )
     return result
 
 

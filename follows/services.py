@@ -41,6 +41,9 @@ EVENT_TEXTS = {
     "published": lambda: pgettext("follow digest event", "published"),
     "answered": lambda: pgettext("follow digest event", "answered"),
     "closed": lambda: pgettext("follow digest event", "closed"),
+    "promise_kept": lambda: pgettext("follow digest event", "the promised work was done"),
+    "promise_broken": lambda: pgettext("follow digest event", "the promise was not kept"),
+    "promise_rescheduled": lambda: pgettext("follow digest event", "the promised date was changed"),
 }
 
 
@@ -224,6 +227,10 @@ def _digest_text(
                 item = change.request
                 link = _absolute(reverse("reports:public-request", args=[item.pk]))
                 status = EVENT_TEXTS[change.event]()
+                if change.promise_due is not None:
+                    status = gettext("the promised date was changed to %(date)s") % {
+                        "date": change.promise_due.strftime("%d.%m.%Y")
+                    }
                 lines.append(f"— {item.number} {item.title}: {status}\n  {link}")
                 if change.answer is not None:
                     lines.append(

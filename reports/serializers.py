@@ -147,8 +147,11 @@ def summary_payload(summary: dict[str, Any]) -> dict[str, Any]:
 
 class TodoItemSerializer(serializers.Serializer):
     type = serializers.ChoiceField(
-        choices=["request", "instruction", "department"],
-        help_text="request or instruction; department: a count of overdue items (the chair).",
+        choices=["request", "instruction", "commitment", "department"],
+        help_text=(
+            "request or instruction; commitment: a promise (its page is its request's, "
+            "url ends in #promise); department: a count of overdue items (the chair)."
+        ),
     )
     id = serializers.IntegerField()
     number = serializers.CharField(help_text="Empty for a draft; a department's code.")

@@ -18,10 +18,13 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.db.models import QuerySet, Sum
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from commitments import todo as commitment_todo
+from commitments.filters import OVERDUE as PROMISE_OVERDUE
+from commitments.models import Commitment
 from instructions import todo as instruction_todo
 from instructions.models import InstructionStatus
 from maslikhat.core.deadlines import WorkingCalendar
@@ -51,6 +54,8 @@ AUDIENCES: dict[str, Callable[[Actor], bool]] = {
 }
 
 DEPARTMENT = "department"
+#: A promise's row (``commitments/todo.py``): its page is its request's, at the promise card.
+COMMITMENT = "commitment"
 Builder = Callable[[Actor, datetime.date], QuerySet[Any]]
 
 
@@ -60,6 +65,19 @@ def _query(url_name: str, **params: Any) -> Callable[[Actor], str]:
     def build(actor: Actor) -> str:
         values = {k: v(actor) if callable(v) else v for k, v in params.items()}
         return f"{reverse(url_name)}?{urlencode(values, doseq=True)}"
+
+    return build
+
+
+def _promises(**params: Any) -> Callable[[Actor], str]:
+    """The promise list with a query (the requests' list where the promise list is absent)."""
+    promises, requests = _query("commitments:list", **params), _query("requests:list")
+
+    def build(actor: Actor) -> str:
+        try:
+            return promises(actor)
+        except NoReverseMatch:
+            return requests(actor)
 
     return build
 
@@ -89,7 +107,7 @@ class TodoGroup:
     label: str | Promise
     empty: str | Promise
     roles: frozenset[str]
-    item_type: str  # "request", "instruction", or "department" (a count per department)
+    item_type: str  # "request", "instruction", "commitment", or "department" (a count)
     build: Builder
     list_url: Callable[[Actor], str]
 
@@ -131,6 +149,15 @@ GROUPS: tuple[TodoGroup, ...] = (
         ItemType.INSTRUCTION,
         instruction_todo.reports_to_decide_as_controller,
         _query("instructions:list", status=IS.REPORTED),
+    ),
+    TodoGroup(
+        "commitment_verdicts",
+        _("Promised work reported done: was it done?"),
+        _("No department waits for your verdict on a promise."),
+        frozenset({DEPUTY}),
+        COMMITMENT,
+        commitment_todo.verdicts_to_give,
+        _promises(),
     ),
     TodoGroup(
         "request_drafts",
@@ -177,6 +204,15 @@ GROUPS: tuple[TodoGroup, ...] = (
         ItemType.INSTRUCTION,
         instruction_todo.to_execute,
         _query("instructions:list", department=_department, status=IS.ON_CONTROL),
+    ),
+    TodoGroup(
+        "commitment_department_due",
+        _("Promises to report on"),
+        _("No promise of the department is due soon."),
+        frozenset({EXECUTOR, HEAD}),
+        COMMITMENT,
+        commitment_todo.department_due,
+        _promises(department=_department),
     ),
     # --- A department head ------------------------------------------------------------------
     TodoGroup(
@@ -304,6 +340,24 @@ GROUPS: tuple[TodoGroup, ...] = (
         instruction_todo.overdue,
         _query("instructions:list", status=OPEN_INSTRUCTIONS, is_overdue="true"),
     ),
+    TodoGroup(
+        "commitment_disputes",
+        _("Disputed promises to resolve"),
+        _("No promise is disputed."),
+        frozenset({STAFF}),
+        COMMITMENT,
+        commitment_todo.disputes_to_resolve,
+        _promises(),
+    ),
+    TodoGroup(
+        "commitment_overdue",
+        _("Overdue promises without a report"),
+        _("No promise is overdue."),
+        frozenset({STAFF}),
+        COMMITMENT,
+        commitment_todo.overdue,
+        _promises(state=PROMISE_OVERDUE),
+    ),
     # --- The chair: the overdue picture by department ----------------------------------------
     TodoGroup(
         "request_overdue_by_department",
@@ -428,6 +482,8 @@ def _item(group: TodoGroup, row: Any) -> TodoItem:
             api_url=f"{reverse(api)}?{query}",
             count=row["overdue_count"],
         )
+    if group.item_type == COMMITMENT:
+        return _commitment_item(row)
     department = row.lead_department.name if row.lead_department_id else ""
     if group.item_type == ItemType.INSTRUCTION:
         text = row.text if len(row.text) <= 120 else row.text[:119] + "…"
@@ -455,6 +511,22 @@ def _item(group: TodoGroup, row: Any) -> TodoItem:
         api_url=reverse("request-detail", args=[row.pk]),
         department=department,
         paused_since=row.paused_since if row.status == RequestStatus.IN_PROGRESS else None,
+    )
+
+
+def _commitment_item(row: Commitment) -> TodoItem:
+    """A promise: its request's number and title, its state; it opens at the promise card."""
+    return TodoItem(
+        type=COMMITMENT,
+        id=row.pk,
+        number=row.request.number or "",
+        title=row.request.title,
+        status=row.state,
+        status_label=str(row.get_state_display()),
+        due_date=row.todo_due,  # type: ignore[attr-defined]  # annotated by the builder
+        url=reverse("requests:detail", args=[row.request_id]) + "#promise",
+        api_url=reverse("commitment-detail", args=[row.pk]),
+        department=row.department.name,
     )
 
 

@@ -45,7 +45,7 @@ from .models import (
     ResponseKind,
     ResponseStatus,
 )
-from .signals import final_answer_sent
+from .signals import final_answer_returned, final_answer_sent
 
 
 def _rating(value: Any, *, field: str = "rating", required: bool = True) -> int | None:
@@ -351,6 +351,8 @@ def deputy_request_evaluate(
             ],
         )
         item.refresh_from_db(fields=["rework_count"])
+        # Listeners (the promise of a returned planned answer) act in this transaction.
+        final_answer_returned.send(sender=Response, response=last_final, item=item, by=by)
         notify(
             users=department_users([item.lead_department_id]),
             kind=NotificationKind.RETURNED,

@@ -57,6 +57,12 @@ class NotificationKind(models.TextChoices):
     CLARIFICATION_ASKED = "clarification_asked", _("Clarification asked")
     CLARIFICATION_ANSWERED = "clarification_answered", _("Clarification answered")
     REROUTED = "rerouted", _("Re-routed")
+    PROMISE_REPORTED = "promise_reported", _("Promised work reported done")
+    PROMISE_CONFIRMED = "promise_confirmed", _("Promise confirmed as kept")
+    PROMISE_DISPUTED = "promise_disputed", _("Promise report disputed")
+    PROMISE_KEPT = "promise_kept", _("Dispute resolved: promise kept")
+    PROMISE_BROKEN = "promise_broken", _("Dispute resolved: promise broken")
+    PROMISE_RESCHEDULED = "promise_rescheduled", _("Promised date moved")
 
 
 # What the notification says, by kind; %(item)s is the item's label.
@@ -91,6 +97,25 @@ TEXTS: dict[str, Any] = {
     NotificationKind.CLARIFICATION_ASKED: _("A clarification of %(item)s is asked."),
     NotificationKind.CLARIFICATION_ANSWERED: _("The clarification of %(item)s was answered."),
     NotificationKind.REROUTED: _("%(item)s was re-routed to %(department)s."),
+    NotificationKind.PROMISE_REPORTED: _(
+        "The department reports the work promised in the answer to %(item)s done. "
+        "Was it done? Confirm or dispute it on the request's page."
+    ),
+    NotificationKind.PROMISE_CONFIRMED: _(
+        "The author confirmed that the promise in the answer to %(item)s was kept."
+    ),
+    NotificationKind.PROMISE_DISPUTED: _(
+        "The author disputes the department's report on the promise in the answer to %(item)s."
+    ),
+    NotificationKind.PROMISE_KEPT: _(
+        "Staff resolved the dispute: the promise in the answer to %(item)s was kept."
+    ),
+    NotificationKind.PROMISE_BROKEN: _(
+        "Staff resolved the dispute: the promise in the answer to %(item)s was broken."
+    ),
+    NotificationKind.PROMISE_RESCHEDULED: _(
+        "The department moved the date promised in the answer to %(item)s to %(due)s."
+    ),
 }
 
 #: The values a kind's text needs besides ``item`` (pass them as ``notify(params=...)``).
@@ -98,6 +123,7 @@ TEXTS: dict[str, Any] = {
 NEEDED_PARAMS: dict[str, tuple[str, ...]] = {
     NotificationKind.REQUEST_ROUTED: ("department", "due"),
     NotificationKind.REROUTED: ("department",),
+    NotificationKind.PROMISE_RESCHEDULED: ("due",),
 }
 
 
