@@ -132,8 +132,10 @@ def database_comment(name: str) -> dict[str, Any] | None:
 
 
 def after_build(name: str, env: Mapping[str, str]) -> None:
-    """What the nightly jobs leave behind (the daily counts), then fresh statistics."""
-    subprocess.run([PYTHON, "manage.py", "build_daily_counts"], cwd=ROOT, env=dict(env), check=True)
+    """The promises of answers written without their signal and what the nightly jobs leave
+    behind (the daily counts), then fresh statistics."""
+    for command in ("create_commitments", "build_daily_counts"):
+        subprocess.run([PYTHON, "manage.py", command], cwd=ROOT, env=dict(env), check=True)
     with closing(pg_connect(name)) as connection, connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
 
