@@ -27,8 +27,9 @@ class CommitmentsConfig(AppConfig):
         register_reminders_part(CommitmentReminders, REASONS)
 
         # The promise card on the request's page (requests_app shows the cards registered).
-        from requests_app.panels import register_request_panel
+        from requests_app.panels import register_history_labels, register_request_panel
 
-        from .views import promise_card
+        from .views import HISTORY_LABELS, promise_card
 
         register_request_panel("promise", promise_card)
+        register_history_labels(HISTORY_LABELS)

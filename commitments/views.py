@@ -86,6 +86,17 @@ def due_badge(
     )
 
 
+#: What the promise's events read as in the request's history (past tense).
+HISTORY_LABELS: Mapping[str, Any] = {
+    "commitment_created": _("Promise made"),
+    "commitment_reported": _("Promise: the department reported the work"),
+    "commitment_confirmed": _("Promise: the author confirmed the report"),
+    "commitment_disputed": _("Promise: the author disputed the report"),
+    "commitment_rescheduled": _("Promise: the date was moved"),
+    "commitment_resolved": _("Promise: the maslikhat staff decided the dispute"),
+    "commitment_withdrawn": _("Promise withdrawn: the answer was returned for rework"),
+}
+
 # --- The card on the request's page -------------------------------------------------------------
 
 

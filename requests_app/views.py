@@ -87,7 +87,7 @@ from .models import (
     RequestStatus,
     ResponseStatus,
 )
-from .panels import PanelInput, request_panels
+from .panels import PanelInput, history_labels, request_panels
 
 _ = gettext_lazy
 
@@ -440,7 +440,7 @@ def _detail_context(
     actor = actor_for(user)
     history = history_entries(
         item,
-        labels=HISTORY_LABELS,
+        labels={**HISTORY_LABELS, **history_labels()},
         fallback=services.ACTION_LABELS,
         states=RequestStatus,
         detail=_history_detail,
