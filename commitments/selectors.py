@@ -239,19 +239,3 @@ def commitments_of_request(*, actor: Actor, request_id: int) -> list[Commitment]
         .select_related("reported_by", "verdict_by", "resolved_by")
         .order_by("-created_at", "-id")
     )
-
-
-def commitment_page_list(*, actor: Actor) -> QuerySet[Commitment]:
-    """The promises of the list page: with the request's author's name (no N+1)."""
-    return commitment_list(actor=actor).select_related("request__author__user")
-
-
-def commitments_of_request(*, actor: Actor, request_id: int) -> list[Commitment]:
-    """The promises of one request that ``actor`` may see, newest first, with the people
-    named on the card (who reported, who gave the verdict, who resolved): one query."""
-    return list(
-        commitment_list(actor=actor)
-        .filter(request_id=request_id)
-        .select_related("reported_by", "verdict_by", "resolved_by")
-        .order_by("-created_at", "-id")
-    )
