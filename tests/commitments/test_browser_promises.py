@@ -18,9 +18,11 @@ import pytest
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from commitments import services
 from commitments.models import Commitment, CommitmentState
 from requests_app.models import Outcome, RequestStatus, Response, ResponseKind, ResponseStatus
-from tests.browser import browser_page
+from tests.browser import axe_violations, blocking, browser_page, checked_browser_page
+from tests.commitments.helpers import make_commitment
 from tests.factories import DemoDirectory
 from tests.requests_helpers import PDF_BYTES, draft_answer, make_request
 
@@ -175,4 +177,34 @@ def test_a_boilerplate_warning_then_a_promise_reported_confirmed_and_kept(
             assert state.get_attribute("data-promise-state") == "kept"
             no_sideways_scroll(page, "the public promises")
         assert errors == [], errors
+    assert blocked == []
+
+
+def test_the_promise_card_and_list_have_no_serious_accessibility_violations(
+    live_server: Any, directory: DemoDirectory
+) -> None:
+    """The card with each side's forms open (report and move the date; confirm and dispute),
+    and the list of promises, checked by axe-core (WCAG 2 A and AA) at phone width."""
+    commitment = make_commitment(directory)
+    other = make_commitment(directory)
+    services.commitment_report(pk=other.pk, by=directory.finance_exec, text=DONE)
+    base = live_server.url
+    found: list[str] = []
+    with checked_browser_page(base, width=390, height=844) as (page, blocked):
+        for username, paths in (
+            (directory.finance_exec.username, [f"/requests/{commitment.request_id}/"]),
+            (directory.alice.user.username, [f"/requests/{other.request_id}/", "/commitments/"]),
+            (directory.staff.username, ["/commitments/?state=open"]),
+        ):
+            log_in(page, base, username)
+            for path in paths:
+                page.goto(f"{base}{path}")
+                for details in page.locator("#promise details").all():
+                    details.evaluate("element => element.open = true")
+                no_sideways_scroll(page, path)
+                found += [
+                    f"{path}: {v['id']} ({v['impact']}) {v['targets'][:3]}"
+                    for v in blocking(axe_violations(page))
+                ]
+    assert found == [], "\n".join(found)
     assert blocked == []
