@@ -437,6 +437,7 @@ def staff_dashboard_context(data: dict[str, Any], params: QueryDict) -> dict[str
         "all_url": reverse("requests:list") + (f"?{base.urlencode()}" if base else ""),
         "instructions": data["instructions"],
         "discipline": data["discipline"],
+        "promises": data["promises"],
         "charts": charts(STAFF_CHARTS, chart_rows),
         "export_query": export_query,
         "report_periods": report_periods(today),
@@ -467,6 +468,7 @@ def department_dashboard_context(
             {"status": IN_PROGRESS, "is_overdue": "true", "ordering": "due_date"}
         ),
         "instructions": data["instructions"],
+        "promises": data["promises"],
         "charts": charts(DEPARTMENT_CHARTS, data),
     }
 

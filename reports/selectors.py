@@ -44,6 +44,7 @@ from requests_app.filters import ORDERING_FIELDS, DeputyRequestFilter
 from requests_app.models import DeputyRequest, Outcome, RequestStatus
 from requests_app.selectors import deputy_request_visible, with_overdue
 
+from . import promise_dashboards
 from .aggregates import DaysBetween, Median
 from .models import ExportJob
 
@@ -455,6 +456,7 @@ def department_dashboard(*, actor: Actor, today: datetime.date | None = None) ->
         "former_executors": former,
         "overdue": overdue_registry(qs, today),
         "instructions": instruction_counters(actor, today),
+        "promises": promise_dashboards.department_promises(actor, today),
     }
 
 
@@ -489,6 +491,7 @@ def deputy_dashboard(*, actor: Actor, today: datetime.date | None = None) -> dic
         "awaiting_evaluation": awaiting,
         "overdue": overdue_registry(qs, today, limit=10),
         "instructions": instruction_counters(actor, today),
+        "promises": promise_dashboards.deputy_promises(actor),
     }
 
 
@@ -537,6 +540,7 @@ def staff_dashboard(
         "registry": overdue_registry(filtered.queryset, today),
         "instructions": instruction_counters(actor, today),
         "discipline": discipline,
+        "promises": promise_dashboards.staff_promises(actor, today),
         "today": today,
     }
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 from commitments import services as commitment_services
 from commitments.models import Commitment, CommitmentState, Verdict
 from maslikhat.accounts.models import User
-from maslikhat.directory.models import Department, District
+from maslikhat.directory.models import Department, Deputy, District
 from requests_app import services
 from requests_app.models import (
     DeputyRequest,
@@ -32,9 +32,22 @@ from tests.requests_helpers import draft_answer, lead_officers, make_request, re
 _numbers = itertools.count(1)
 
 
+LETTERS = "абвгдежзиклмнопрстуфхцчшэюя"
+
+
+def _word(value: int) -> str:
+    letters = []
+    while True:
+        value, digit = divmod(value, len(LETTERS))
+        letters.append(LETTERS[digit])
+        if not value:
+            return "".join(letters)
+
+
 def unique_text(n: int) -> str:
-    """An answer no earlier answer resembles (the boilerplate check compares word triples)."""
-    return "План работ: " + " ".join(f"этап{n}w{k}" for k in range(12))
+    """An answer no earlier answer resembles: the boilerplate check compares triples of
+    words (letters only), so every word of it is made of ``n``."""
+    return "План работ: " + " ".join(_word(n * 100 + k) + "ка" for k in range(12))
 
 
 def promised(
@@ -47,9 +60,15 @@ def promised(
     planned: datetime.date | None = None,
     text: str | None = None,
     boilerplate_comment: str = "",
+    author: Deputy | None = None,
 ) -> Commitment:
     item = make_request(
-        directory, status=RequestStatus.IN_PROGRESS, lead=lead, district=district, is_public=public
+        directory,
+        status=RequestStatus.IN_PROGRESS,
+        lead=lead,
+        district=district,
+        is_public=public,
+        author=author,
     )
     response = draft_answer(
         directory,
@@ -63,8 +82,8 @@ def promised(
         pk=item.pk, response_id=response.pk, by=head, boilerplate_comment=boilerplate_comment
     )
     if close:
-        author = refresh(item).author.user
-        services.deputy_request_evaluate(pk=item.pk, by=author, decision="accept", rating=4)
+        by_author = refresh(item).author.user
+        services.deputy_request_evaluate(pk=item.pk, by=by_author, decision="accept", rating=4)
     return Commitment.objects.get(response=response)
 
 

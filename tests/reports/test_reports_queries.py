@@ -28,14 +28,16 @@ SESSION = 5
 #: Staff dashboard: the filter's four select lists (4); the summary: counters and statuses,
 #: departments, districts, categories, two month series (6); the overdue registry and its
 #: working-day calendar (2); instruction counters and discipline (2), the discipline's
-#: department names when there are instructions (1); the bell (1): 16.
-DASHBOARD_BUDGET = SESSION + 16
+#: department names when there are instructions (1); the bell (1); the promises' figures and
+#: their table per department (2): 18.
+DASHBOARD_BUDGET = SESSION + 18
 #: Department: membership (actor), counters, executors' load, members, overdue list, its
-#: calendar, instruction counters, the department, the bell: 9.
-DEPARTMENT_BUDGET = SESSION + 9
+#: calendar, instruction counters, the department, the bell, its promises' figures, its answers
+#: sent despite the boilerplate warning: 11.
+DEPARTMENT_BUDGET = SESSION + 11
 #: Deputy: the deputy (actor), counters, to evaluate, overdue list, its calendar,
-#: instruction counters, the bell: 7.
-DEPUTY_BUDGET = SESSION + 7
+#: instruction counters, the bell, the promises awaiting the verdict (count, rows): 9.
+DEPUTY_BUDGET = SESSION + 9
 #: Summary API: the six summary queries (a deputy adds the actor).
 SUMMARY_BUDGET = SESSION + 6
 #: A small export: the bounded count, the rows, and per chunk of rows their co-executors and
