@@ -4,6 +4,7 @@ outcome and the date only, and never of a request the public cannot see."""
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 import pytest
 from django.utils import timezone, translation
@@ -23,7 +24,7 @@ REPORT = "Отремонтировано силами подрядчика Се�
 COMMENT = "Приёмку подписал лично"
 
 
-def closed_promise(directory: DemoDirectory, *, public: bool, **kwargs: object) -> Commitment:
+def closed_promise(directory: DemoDirectory, *, public: bool, **kwargs: Any) -> Commitment:
     """A promise of a closed request (the author accepted the planned answer)."""
     commitment = make_commitment(directory, is_public=public, **kwargs)
     request_services.deputy_request_evaluate(
@@ -65,7 +66,7 @@ def test_followers_of_the_request_department_and_district_learn_it_was_kept(
     for email in ("request@example.org", "department@example.org", "district@example.org"):
         body = digest_of(email)
         assert "the promised work was done" in body
-        assert published.request.number in body
+        assert str(published.request.number) in body
         # Only what the public pages show: no report, no comment, no names of the officers.
         assert REPORT not in body
         assert COMMENT not in body

@@ -51,7 +51,7 @@ def test_a_report_asks_the_author_and_co_authors_whether_it_was_done(
     assert note.send_email is (bool(directory.alice.user.email))
     with translation.override("en"):
         assert "Was it done?" in note.display_text
-        assert promise.request.number in note.display_text
+        assert str(promise.request.number) in note.display_text
     # Nobody else: not the department that reported, not staff.
     assert set(
         Notification.objects.filter(kind__in=PROMISE_KINDS).values_list("user__username", flat=True)

@@ -116,7 +116,7 @@ def test_the_reminders_say_what_is_due_in_the_readers_language(
     note = Notification.objects.get(user=directory.finance_head, day=DUE_IN_1)
     with translation.override("en"):
         assert "promised in the answer is due in 1 working day" in note.display_text
-        assert promise.request.number in note.display_text
+        assert str(promise.request.number) in note.display_text
     on_the_day = Notification.objects.get(user=directory.finance_exec, day=PROMISED)
     with translation.override("en"):
         assert "please report what was done" in on_the_day.display_text

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -36,7 +37,7 @@ def mine(user: User) -> dict[str, set[int]]:
     return {g.kind: {i.id for i in g.items} for g in groups if g.count and g.kind in PROMISE_GROUPS}
 
 
-def past(directory: DemoDirectory, days: int, **kwargs: object) -> Commitment:
+def past(directory: DemoDirectory, days: int, **kwargs: Any) -> Commitment:
     """A promise whose date passed ``days`` calendar days ago (moved there in the database)."""
     commitment = make_commitment(directory, **kwargs)
     Commitment.objects.filter(pk=commitment.pk).update(
