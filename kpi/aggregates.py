@@ -9,8 +9,9 @@ Working days. "Median working days from routing to the final answer" and "evalua
 10 working days" need working-day arithmetic in SQL. ``WorkingDayIndex`` holds, for every
 date since ``WORKING_DAY_EPOCH``, the number of working days up to it (from the
 ``WorkingCalendar``: weekends, Kazakhstan's holidays, decreed days), so the working days
-after ``a`` up to ``b`` are ``ordinal(b) − ordinal(a)``: two indexed look-ups per row,
-inside the query.
+after ``a`` up to ``b`` are ``ordinal(b) − ordinal(a)``: the rows, filtered by the ORM, are
+joined to the index (a hash join on a few thousand days, in raw SQL around the ORM's own
+query), never looked up one row at a time.
 
 Medians. Neither SQLite nor Django has a portable MEDIAN aggregate (PostgreSQL has
 ``percentile_cont``). The median is read with window functions, which both engines have:
@@ -35,21 +36,15 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import connection
 from django.db.models import (
-    Case,
     Count,
     Exists,
     F,
-    IntegerField,
     OuterRef,
     Q,
-    QuerySet,
     Subquery,
     Sum,
-    Value,
-    When,
-    Window,
 )
-from django.db.models.functions import RowNumber, TruncDate
+from django.db.models.functions import TruncDate
 from django.utils import timezone, translation
 
 from commitments.models import Commitment, CommitmentState, Verdict
@@ -184,36 +179,8 @@ def working_day_index_refresh(upto: datetime.date) -> int:
     return wanted[upto]
 
 
-def _ordinal_of(day_expression: str) -> Subquery:
-    """The working-day ordinal of the date annotated as ``day_expression`` (a PK look-up)."""
-    return Subquery(
-        WorkingDayIndex.objects.filter(day=OuterRef(day_expression)).values("ordinal")[:1],
-        output_field=IntegerField(),
-    )
-
-
 def _local_date(field: str, span: Span) -> TruncDate:
     return TruncDate(field, tzinfo=span.tz)
-
-
-def _middle_rows(qs: QuerySet[Any], *, group: str, value: str) -> dict[int, tuple[float, ...]]:
-    """The middle one or two ``value``s of each ``group`` (see the module docstring)."""
-    ranked = (
-        qs.annotate(
-            _rn=Window(
-                RowNumber(), partition_by=[F(group)], order_by=[F(value).asc(), F("pk").asc()]
-            ),
-            _cnt=Window(Count("pk"), partition_by=[F(group)]),
-        )
-        .annotate(_rn2=F("_rn") * 2)
-        # Filtering on a window function: Django wraps the query in a subquery (QUALIFY).
-        .filter(_rn2__gte=F("_cnt"), _rn2__lte=F("_cnt") + 2)
-        .values_list(group, value)
-    )
-    middle: dict[int, list[float]] = defaultdict(list)
-    for group_id, duration in ranked:
-        middle[group_id].append(float(duration))
-    return {group_id: tuple(values) for group_id, values in middle.items()}
 
 
 # --- Departments --------------------------------------------------------------------------
@@ -352,7 +319,7 @@ def department_speed(span: Span) -> dict[int, dict[str, Any]]:
             JOIN {index} AS r ON r.day = d._routed_day
         ) AS ranked
         WHERE 2 * _rn >= _cnt AND 2 * _rn <= _cnt + 2
-    """  # noqa: S608
+    """
     speed: dict[int, dict[str, Any]] = {}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -509,45 +476,46 @@ def deputy_follow_through_counts(span: Span, as_of_ordinal: int) -> dict[int, di
     the working-day index for the days they were sent and evaluated, grouped by author.
     """
     limit = FOLLOW_THROUGH_WORKING_DAYS
-    # The answer's (first) evaluation, from its ``Evaluation`` row.
-    evaluated_at = Subquery(
-        Evaluation.objects.filter(response_id=OuterRef("pk")).order_by("at", "id").values("at")[:1]
+    # The local day of the answer's first evaluation when it was given by the end of
+    # ``as_of`` (the first before that moment is the first at all), else NULL: one
+    # correlated look-up per answer, on the evaluations' index by answer.
+    evaluated_day = Subquery(
+        Evaluation.objects.filter(response_id=OuterRef("pk"), at__lt=span.as_of_before)
+        .order_by("at", "id")
+        .annotate(_day=_local_date("at", span))
+        .values("_day")[:1]
     )
     answers = (
         Response.objects.filter(kind=ResponseKind.FINAL, status=ResponseStatus.SENT)
         .filter(span.during("sent_at"))
         .filter(_not_imported("request_id"))
-        .annotate(_evaluated_at=evaluated_at)
         .annotate(
             _author=F("request__author_id"),
             _sent_day=_local_date("sent_at", span),
-            _evaluated_day=_local_date("_evaluated_at", span),
-            # Evaluated by the end of ``as_of`` (a later evaluation is not seen yet).
-            _seen=Case(
-                When(_evaluated_at__lt=span.as_of_before, then=Value(1)),
-                default=Value(0),
-                output_field=IntegerField(),
-            ),
+            _evaluated_day=evaluated_day,
         )
-        .values_list("_author", "_sent_day", "_evaluated_day", "_seen")
+        .values_list("_author", "_sent_day", "_evaluated_day")
         .order_by()
     )
     base, params = answers.query.sql_with_params()
     index = WorkingDayIndex._meta.db_table
-    in_time = "d._seen = 1 AND e.ordinal <= s.ordinal + %s"
+    in_time = "d._evaluated_day IS NOT NULL AND e.ordinal <= s.ordinal + %s"
     window_over = "s.ordinal <= %s"
     # Identifiers come from the model's meta and the ORM's own SQL; values are parameters.
+    # Materialised on PostgreSQL: inlined, the evaluation look-up would run once per mention.
+    materialized = "MATERIALIZED" if connection.vendor == "postgresql" else ""
     sql = f"""
+        WITH d AS {materialized} ({base})
         SELECT d._author,
                COUNT(CASE WHEN ({in_time}) OR ({window_over}) THEN 1 END),
                COUNT(CASE WHEN {in_time} THEN 1 END)
-        FROM ({base}) AS d
+        FROM d
         LEFT JOIN {index} AS s ON s.day = d._sent_day
         LEFT JOIN {index} AS e ON e.day = d._evaluated_day
         GROUP BY d._author
-    """  # noqa: S608
+    """
     with connection.cursor() as cursor:
-        cursor.execute(sql, [limit, as_of_ordinal - limit, limit, *params])
+        cursor.execute(sql, [*params, limit, as_of_ordinal - limit, limit])
         return {
             author_id: {"answers_to_evaluate": due, "evaluated_in_time": in_time_n}
             for author_id, due, in_time_n in cursor.fetchall()

@@ -8,6 +8,7 @@ prints zero new.
 from __future__ import annotations
 
 import datetime
+import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -15,6 +16,7 @@ from django.utils import timezone
 
 from maslikhat.core.digests import digest_send
 from maslikhat.core.reminders import RULES, reminders_sweep
+from maslikhat.core.resources import cost_line
 
 
 class Command(BaseCommand):
@@ -48,10 +50,13 @@ class Command(BaseCommand):
                 day = datetime.date.fromisoformat(options["date"])
             except ValueError as exc:
                 raise CommandError("--date must be YYYY-MM-DD") from exc
+        started = time.monotonic()
         result = reminders_sweep(day=day, force=options["force"], enqueue=not options["send"])
+        seconds = time.monotonic() - started
         label = day.strftime("%d.%m.%Y")
         if not result.ran:
             self.stdout.write(f"{label} is not a working day: nothing to do (--force runs anyway).")
+            self.stdout.write(f"Done {cost_line(seconds)}")
             return
         items = ", ".join(f"{rule} {result.items[rule]}" for rule in RULES if result.items[rule])
         kinds = ", ".join(f"{kind} {count}" for kind, count in sorted(result.by_kind.items()))
@@ -74,3 +79,6 @@ class Command(BaseCommand):
             )
         elif result.digest_ids:
             self.stdout.write(f"  digests handed to the broker: {len(result.digest_ids)}")
+        rate = result.notifications / seconds if seconds > 0 else 0.0
+        # The sweep's time (sending excluded) and the process's peak memory.
+        self.stdout.write(f"  swept {cost_line(seconds)} ({rate:.0f} notifications/s)")
