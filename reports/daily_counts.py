@@ -22,13 +22,14 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Count, Q, QuerySet, Sum, Value
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models.functions import Coalesce, TruncDate, TruncMonth
 from django.utils import timezone
 
 from maslikhat.directory.actors import Actor
-from requests_app.models import DeputyRequest, RequestStatus
+from requests_app.models import DeputyRequest, Outcome, RequestStatus
 from requests_app.selectors import with_overdue
 
+from .instruction_counts import build_instruction_counts
 from .models import DailyCountRun, RequestDailyCount
 from .selectors import (
     OPEN_STATUSES,
@@ -38,6 +39,7 @@ from .selectors import (
     _conditions,
     _days,
     _median_days,
+    _month_key,
     _name,
     filtered_requests,
 )
@@ -57,6 +59,7 @@ MEASURES = (
     "resolved",
     "rating_sum",
     "rating_count",
+    "published",
 )
 #: The filters of the request list the table answers (any other one: live counts).
 AGGREGATE_FILTERS = frozenset(
@@ -71,10 +74,12 @@ def _measure_expressions(today: datetime.date) -> dict[str, Any]:
     """``n_<measure>`` → a filtered count over requests annotated with ``overdue``."""
     c = _conditions(today)
     expressions: dict[str, Any] = {"n_received": Count("pk")}
-    for name in MEASURES[1:-2]:
+    for name in MEASURES[1:-3]:
         expressions[f"n_{name}"] = Count("pk", filter=c[name])
     expressions["n_rating_sum"] = Coalesce(Sum("rating"), Value(0))
     expressions["n_rating_count"] = Count("rating")
+    # The public statistics: how many of them are published.
+    expressions["n_published"] = Count("pk", filter=Q(is_public=True))
     return expressions
 
 
@@ -82,10 +87,12 @@ def _measure_expressions(today: datetime.date) -> dict[str, Any]:
 
 
 def build_daily_counts(day: datetime.date | None = None) -> DailyCountRun:
-    """Replace ``RequestDailyCount`` with the counts as of ``day`` (default: today).
+    """Replace ``RequestDailyCount`` and ``InstructionDailyCount`` with the counts as of
+    ``day`` (default: today), in one transaction.
 
     Idempotent: a rerun for the same day replaces the rows and restamps its run. Set-based:
-    one ``DELETE`` and one ``INSERT … SELECT`` whatever the number of requests.
+    one ``DELETE`` and one ``INSERT … SELECT`` per table (two for the instructions: the
+    lead and the co-executor rows) whatever the number of items.
     """
     day = day or timezone.localdate()
     run, _ = DailyCountRun.objects.update_or_create(
@@ -117,7 +124,10 @@ def build_daily_counts(day: datetime.date | None = None) -> DailyCountRun:
             cursor.execute(f"DELETE FROM {table}")
             cursor.execute(insert, params)
             rows = max(cursor.rowcount, 0)
-        DailyCountRun.objects.filter(pk=run.pk).update(finished_at=timezone.now(), rows=rows)
+            instruction_rows = build_instruction_counts(day, cursor)
+        DailyCountRun.objects.filter(pk=run.pk).update(
+            finished_at=timezone.now(), rows=rows, instruction_rows=instruction_rows
+        )
     run.refresh_from_db()
     return run
 
@@ -263,6 +273,52 @@ def request_counts(
     return _counts(filtered, actor=actor, params=params, today=today, live=live)
 
 
+def _split(
+    run: DailyCountRun, stored: QuerySet[RequestDailyCount]
+) -> tuple[QuerySet[RequestDailyCount], Q]:
+    """The table's rows less the submission days read live, and the live part's filter:
+    today's requests and those of every day in which a request changed since the build."""
+    changed = set(
+        DeputyRequest.objects.filter(updated_at__gte=run.started_at)
+        .exclude(status=S.DRAFT)
+        .order_by()
+        .values_list(TruncDate("submitted_at"), flat=True)
+        .distinct()
+    )
+    changed_days = [d for d in changed if d is not None and d < run.day]
+    live_q = days_q("submitted_at", run.day, changed_days)
+    stored = stored.exclude(day__in=changed_days)
+    if None in changed:
+        live_q |= Q(submitted_at__isnull=True)
+        stored = stored.exclude(day__isnull=True)
+    return stored, live_q
+
+
+def _day_start(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+def days_q(field: str, since: datetime.date, days: Iterable[datetime.date]) -> Q:
+    """``field`` (a datetime) on ``since`` or later, or on one of ``days`` (local dates), as
+    ranges of the datetime itself: an index on it answers (``__date`` would not)."""
+    result = Q(**{f"{field}__gte": _day_start(since)})
+    ranges: list[list[datetime.date]] = []
+    for day in sorted(days):
+        if ranges and ranges[-1][1] == day:
+            ranges[-1][1] = day + datetime.timedelta(days=1)
+        else:
+            ranges.append([day, day + datetime.timedelta(days=1)])
+    for start, end in ranges:
+        result |= Q(**{f"{field}__gte": _day_start(start), f"{field}__lt": _day_start(end)})
+    return result
+
+
+def todays_run(today: datetime.date) -> DailyCountRun | None:
+    """The finished build as of ``today``, or ``None`` (then readers count live)."""
+    run = current_run()
+    return run if run is not None and run.day == today else None
+
+
 def _counts(
     filtered: FilteredRequests,
     *,
@@ -290,20 +346,7 @@ def _counts(
         stored = stored.filter(day__gte=cleaned["submitted_after"])
     if cleaned.get("submitted_before"):
         stored = stored.filter(day__lte=cleaned["submitted_before"])
-    # Days whose requests changed since the build are counted live, with today's.
-    changed = set(
-        DeputyRequest.objects.filter(updated_at__gte=run.started_at)
-        .exclude(status=S.DRAFT)
-        .order_by()
-        .values_list(TruncDate("submitted_at"), flat=True)
-        .distinct()
-    )
-    changed_days = [d for d in changed if d is not None and d < run.day]
-    live_q = Q(submitted_at__date__gte=run.day) | Q(submitted_at__date__in=changed_days)
-    stored = stored.exclude(day__in=changed_days)
-    if None in changed:
-        live_q |= Q(submitted_at__isnull=True)
-        stored = stored.exclude(day__isnull=True)
+    stored, live_q = _split(run, stored)
     recent = filtered.queryset.filter(live_q)
     groups = _stored_groups(stored) + _live_groups(recent, today)
     return {**counts_of(groups), "source": "daily_counts", "as_of": run.day}
@@ -324,6 +367,15 @@ def request_summary_from_daily_counts(
     """
     today = today or timezone.localdate()
     filtered = filtered_requests(actor=actor, params=params, strict=strict, today=today)
+    return summary_of_filtered(filtered, actor=actor, params=params, today=today)
+
+
+def summary_of_filtered(
+    filtered: FilteredRequests, *, actor: Actor, params: Params, today: datetime.date
+) -> dict[str, Any]:
+    """``selectors._summary_of``'s figures for requests already filtered (the staff
+    dashboard's and the summary API's): the counts through ``_counts``, the medians and
+    the months live."""
     counts = _counts(filtered, actor=actor, params=params, today=today)
     qs = filtered.queryset.order_by()
     overall = qs.aggregate(median=_median_days())["median"]
@@ -342,3 +394,110 @@ def request_summary_from_daily_counts(
         "median_answer_days": _days(overall),
         "source": counts["source"],
     }
+
+
+# --- The public statistics ------------------------------------------------------------------
+
+#: The public statistics' counts (``reports.public._counts``).
+PUBLIC_COUNTS = ("received", "published", "answered", "closed", "resolved")
+
+
+def _public_stored() -> dict[str, Any]:
+    # Aliases get a prefix: the table's columns have the counts' names.
+    return {
+        "n_received": Sum("received"),
+        "n_published": Sum("published"),
+        "n_answered": Sum("answered"),
+        "n_closed": Sum("received", filter=Q(status=S.CLOSED)),
+        "n_resolved": Sum("resolved"),
+    }
+
+
+def _public_live() -> dict[str, Any]:
+    resolved = [Outcome.RESOLVED, Outcome.PARTIALLY_RESOLVED]
+    return {
+        "n_received": Count("pk"),
+        "n_published": Count("pk", filter=Q(is_public=True)),
+        "n_answered": Count("pk", filter=Q(answered_at__isnull=False)),
+        "n_closed": Count("pk", filter=Q(status=S.CLOSED)),
+        "n_resolved": Count("pk", filter=Q(status=S.CLOSED, outcome__in=resolved)),
+    }
+
+
+def _add(
+    into: dict[Any, dict[str, Any]], key: Any, row: dict[str, Any], extra: dict[str, Any]
+) -> None:
+    entry = into.setdefault(key, {**extra, **dict.fromkeys(PUBLIC_COUNTS, 0)})
+    for name in PUBLIC_COUNTS:
+        entry[name] += int(row[f"n_{name}"] or 0)
+
+
+def public_counts(
+    *, since: datetime.date, today: datetime.date | None = None, live: bool = False
+) -> dict[str, Any] | None:
+    """The public statistics' counts of every registered request (``reports.public``) from
+    the daily table, with today's and the changed days' requests live: totals, by district,
+    by category, by month of submission from ``since``. ``None`` when today's build is not
+    done (or ``live``): the caller counts live.
+
+    Eight queries whatever the number of requests: the run, the changed days, and the
+    table and the live part of each of the three groupings (the totals are their sum).
+    """
+    today = today or timezone.localdate()
+    run = None if live else todays_run(today)
+    if run is None:
+        return None
+    stored, live_q = _split(run, RequestDailyCount.objects.order_by())
+    recent = DeputyRequest.objects.exclude(status=S.DRAFT).filter(live_q).order_by()
+    result: dict[str, Any] = {}
+    for place in ("district", "category"):
+        merged: dict[Any, dict[str, Any]] = {}
+        columns = _place_columns(place)
+        for qs, counts in ((stored, _public_stored()), (recent, _public_live())):
+            for row in qs.values(*columns).annotate(**counts):
+                key = row[f"{place}_id"]
+                name = _name(row, place) if key is not None else ""
+                _add(merged, key, row, {"id": key, "name": name})
+        rows = list(merged.values())
+        rows.sort(key=lambda r: (r["id"] is None, -r["received"], r["name"]))
+        result[f"by_{place}"] = rows
+    totals = dict.fromkeys(PUBLIC_COUNTS, 0)
+    for row in result["by_district"]:
+        for name in PUBLIC_COUNTS:
+            totals[name] += row[name]
+    result["totals"] = totals
+    months: dict[str, dict[str, Any]] = {}
+    stored_months = (
+        stored.filter(day__gte=since)
+        .annotate(month=TruncMonth("day"))
+        .values("month")
+        .annotate(**_public_stored())
+    )
+    live_months = (
+        recent.filter(submitted_at__date__gte=since)
+        .annotate(month=TruncMonth("submitted_at"))
+        .values("month")
+        .annotate(**_public_live())
+    )
+    month_rows: list[Any] = [*stored_months, *live_months]
+    for row in month_rows:
+        label = _month_key(row["month"])
+        _add(months, label, row, {"month": label})
+    result["by_month"] = [months[key] for key in sorted(months)]
+    return result
+
+
+def public_totals(today: datetime.date | None = None) -> dict[str, int] | None:
+    """The public front page's headline figures from the daily table (four queries), or
+    ``None`` when today's build is not done: the caller counts live."""
+    today = today or timezone.localdate()
+    run = todays_run(today)
+    if run is None:
+        return None
+    stored, live_q = _split(run, RequestDailyCount.objects.order_by())
+    recent = DeputyRequest.objects.exclude(status=S.DRAFT).filter(live_q).order_by()
+    totals = dict.fromkeys(PUBLIC_COUNTS, 0)
+    for row in (stored.aggregate(**_public_stored()), recent.aggregate(**_public_live())):
+        for name in PUBLIC_COUNTS:
+            totals[name] += int(row[f"n_{name}"] or 0)
+    return totals

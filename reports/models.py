@@ -155,6 +155,7 @@ class DailyCountRun(models.Model):
     started_at = models.DateTimeField(_("started at"))
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     rows = models.PositiveIntegerField(_("rows"), default=0)
+    instruction_rows = models.PositiveIntegerField(_("instruction rows"), default=0)
 
     class Meta:
         verbose_name = _("daily counts build")
@@ -210,6 +211,7 @@ class RequestDailyCount(models.Model):
     resolved = models.PositiveIntegerField(default=0)
     rating_sum = models.PositiveIntegerField(default=0)
     rating_count = models.PositiveIntegerField(default=0)
+    published = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = _("daily request count")
@@ -218,3 +220,41 @@ class RequestDailyCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.status}: {self.received}"
+
+
+class InstructionDailyCount(models.Model):
+    """Protocol instructions per day of creation × executing department × lead or co-executor
+    × status, with the counts the instruction counters and the discipline tables read.
+
+    Each instruction has one row part for its lead department (``lead``) and one for each
+    co-executor department: the lead rows count every instruction once (staff, discipline);
+    a department's rows, lead or not, count the instructions it sees. Rebuilt whole by each
+    ``DailyCountRun`` with the request counts (as of its ``day``).
+    """
+
+    day = models.DateField(_("created on"))
+    department = models.ForeignKey(
+        "directory.Department",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    lead = models.BooleanField(_("lead department"))
+    status = models.CharField(_("status"), max_length=24)
+    received = models.PositiveIntegerField(default=0)
+    overdue = models.PositiveIntegerField(default=0)
+    overdue_open = models.PositiveIntegerField(default=0)
+    due_this_week = models.PositiveIntegerField(default=0)
+    on_time = models.PositiveIntegerField(default=0)
+    late = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("daily instruction count")
+        verbose_name_plural = _("daily instruction counts")
+        indexes = [
+            models.Index(fields=["department", "lead"], name="reports_instr_daily_dept_idx"),
+            models.Index(fields=["day"], name="reports_instr_daily_day_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.department_id} {self.status}: {self.received}"

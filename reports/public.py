@@ -271,11 +271,18 @@ def _grouped(field: str) -> list[dict[str, Any]]:
 
 
 def public_statistics(*, months: int = 24) -> dict[str, Any]:
-    """Registered requests by district, category and month (the last ``months`` months)."""
-    totals = _registered().aggregate(**_counts())
+    """Registered requests by district, category and month (the last ``months`` months):
+    from the daily counts when today's build is done (``daily_counts.public_counts``), else
+    counted live — the same figures either way."""
+    from .daily_counts import public_counts
+
     first = timezone.localdate().replace(day=1)
     index = first.year * 12 + first.month - 1 - (months - 1)
     since = datetime.date(index // 12, index % 12 + 1, 1)
+    counted = public_counts(since=since)
+    if counted is not None:
+        return {key: counted[key] for key in ("totals", "by_district", "by_category", "by_month")}
+    totals = _registered().aggregate(**_counts())
     by_month = (
         _registered()
         .filter(submitted_at__date__gte=since)
@@ -363,9 +370,11 @@ def public_plan(today: datetime.date | None = None) -> list[Meeting]:
 def public_home(today: datetime.date | None = None) -> dict[str, Any]:
     """The portal's front page: headline figures, the latest published requests, the plan."""
     today = today or timezone.localdate()
+    from .daily_counts import public_totals
+
     latest = list(published_requests().order_by("-submitted_at", "-id")[:6])
     return {
-        "totals": _registered().aggregate(**_counts()),
+        "totals": public_totals(today) or _registered().aggregate(**_counts()),
         "latest": latest,
         "upcoming": public_plan(today)[:5],
     }

@@ -363,7 +363,18 @@ def overdue_registry(
 
 
 def instruction_counters(actor: Actor, today: datetime.date) -> dict[str, int]:
-    """Protocol instructions the actor may see: on control, overdue, due this week, reported."""
+    """Protocol instructions the actor may see: on control, overdue, due this week, reported.
+
+    From the daily instruction counts where they answer (``instruction_counts``: staff and
+    departments), else ``live_instruction_counters``; the same figures either way.
+    """
+    from .instruction_counts import instruction_counts
+
+    return instruction_counts(actor, today)
+
+
+def live_instruction_counters(actor: Actor, today: datetime.date) -> dict[str, int]:
+    """``instruction_counters`` counted over the instructions themselves (one query)."""
     from instructions.models import InstructionStatus
 
     qs = instruction_with_overdue(instruction_visible(actor), today)
@@ -522,12 +533,14 @@ def staff_dashboard(
 
     Filter values that do not parse are left out (and shown as errors by the page).
     """
-    from instructions.selectors import department_discipline
+    from .daily_counts import summary_of_filtered
+    from .instruction_counts import instruction_discipline
 
     today = today or timezone.localdate()
     filtered = filtered_requests(actor=actor, params=params, strict=False, today=today)
-    summary = _summary_of(filtered.queryset, today)
-    rows = list(department_discipline(actor=actor, today=today))
+    # The counts from the daily tables where they answer; the medians and the months live.
+    summary = summary_of_filtered(filtered, actor=actor, params=params, today=today)
+    rows = instruction_discipline(actor, today)
     names = {
         d.pk: d.name
         for d in Department.objects.filter(pk__in=[row["lead_department"] for row in rows])

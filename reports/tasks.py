@@ -42,8 +42,8 @@ def export_jobs_sweep() -> dict[str, list[int]]:
 
 @shared_task(name="reports.daily_counts_build", ignore_result=True, acks_late=True)
 def daily_counts_build() -> int:
-    """Beat, nightly: rebuild the daily request counts as of today (idempotent: a rerun
-    replaces them). ``manage.py build_daily_counts`` is the twin."""
+    """Beat, nightly: rebuild the daily request and instruction counts as of today
+    (idempotent: a rerun replaces them). ``manage.py build_daily_counts`` is the twin."""
     from .daily_counts import build_daily_counts
 
     return build_daily_counts().rows

@@ -11,11 +11,17 @@ from reports.daily_counts import build_daily_counts
 
 
 class Command(BaseCommand):
-    help = "Rebuild the daily request counts (as of today, or --day YYYY-MM-DD); reruns replace."
+    help = (
+        "Rebuild the daily request and instruction counts (as of today, or --day YYYY-MM-DD); "
+        "reruns replace."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--day", type=datetime.date.fromisoformat, default=None)
 
     def handle(self, *args: Any, **options: Any) -> None:
         run = build_daily_counts(options["day"])
-        self.stdout.write(f"Daily counts as of {run.day}: {run.rows} rows")
+        self.stdout.write(
+            f"Daily counts as of {run.day}: {run.rows} rows, "
+            f"{run.instruction_rows} instruction rows"
+        )
