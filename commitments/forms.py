@@ -19,6 +19,7 @@ from maslikhat.core.text import TEXT_MAX
 from maslikhat.directory.models import Department
 
 from .filters import CommitmentFilter
+from .models import CommitmentState
 
 #: The most files one report attaches.
 REPORT_MAX_FILES = 10
@@ -106,7 +107,7 @@ class ResolveForm(_PromiseForm):
 
     text_field = "comment"
     kept = forms.TypedChoiceField(
-        choices=[("yes", _("Kept")), ("no", _("Broken"))],
+        choices=[("yes", CommitmentState.KEPT.label), ("no", CommitmentState.BROKEN.label)],
         coerce=lambda value: value == "yes",
         widget=forms.HiddenInput,
     )

@@ -40,7 +40,6 @@ from requests_app.panels import Panel, PanelInput
 from . import permissions, selectors, services
 from .filters import OVERDUE
 from .forms import (
-    REPORT_MAX_FILES,
     CommitmentListFilter,
     ConfirmForm,
     DisputeForm,
@@ -180,6 +179,10 @@ def _card_entry(
     }
 
 
+#: The two decisions on a dispute, said as the states they lead to.
+RESOLUTION_LABELS = {"kept": CommitmentState.KEPT.label, "broken": CommitmentState.BROKEN.label}
+
+
 def promise_card(given: PanelInput) -> Panel | None:
     """The promise card of a request's page; nothing read when the request has no promise."""
     if not any(event.action == "commitment_created" for event in given.events):
@@ -193,7 +196,10 @@ def promise_card(given: PanelInput) -> Panel | None:
     entries = [_card_entry(given, c, today, calendar) for c in commitments]
     return Panel(
         template="commitments/_card.html",
-        context={"entries": entries, "max_files": REPORT_MAX_FILES},
+        context={
+            "entries": entries,
+            "state_labels": RESOLUTION_LABELS,
+        },
         forms=[form for entry in entries for form in entry["forms"].values()],
     )
 
@@ -265,13 +271,19 @@ def commitment_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
 
 # --- The list -----------------------------------------------------------------------------------
 
+#: The state tabs say the states as the promise's badge does (``pgettext`` "promise state").
 TABS = [
     Tab("all", _("All"), {}),
     Tab("overdue", _("Overdue"), {"state": [OVERDUE]}),
-    Tab("open", _("Open"), {"state": [CommitmentState.OPEN.value]}),
-    Tab("rescheduled", _("Rescheduled"), {"state": [CommitmentState.RESCHEDULED.value]}),
-    Tab("kept", _("Kept"), {"state": [CommitmentState.KEPT.value]}),
-    Tab("broken", _("Broken"), {"state": [CommitmentState.BROKEN.value]}),
+    *(
+        Tab(state.value, state.label, {"state": [state.value]})
+        for state in (
+            CommitmentState.OPEN,
+            CommitmentState.RESCHEDULED,
+            CommitmentState.KEPT,
+            CommitmentState.BROKEN,
+        )
+    ),
 ]
 #: Nearest date first, always (the filter's queryset order): no other sorting is offered.
 SORTING = ListSorting(fields=(), labels={})

@@ -19,7 +19,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from commitments import services
 from commitments.models import Commitment, CommitmentState, Verdict
@@ -352,6 +352,15 @@ def test_the_list_filters_by_state_department_and_date(as_user, directory) -> No
         'name="department"'
         not in as_user(directory.finance_head).get("/commitments/").content.decode()
     )
+
+
+def test_the_state_tabs_say_the_states_as_the_badges_do(as_user, directory) -> None:
+    html = as_user(directory.staff, "ru").get("/commitments/").content.decode()
+    with translation.override("ru"):
+        for state in CommitmentState:
+            if state.value in ("open", "rescheduled", "kept", "broken"):
+                label = str(state.label)
+                assert re.search(rf'data-tab="{state.value}"[^>]*>{label}</a>', html), label
 
 
 def test_the_list_asks_for_a_login(client) -> None:
