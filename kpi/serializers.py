@@ -50,7 +50,9 @@ class RankingRowSerializer(serializers.Serializer):
     components = serializers.DictField(
         help_text=_(
             "Each component: value, n; shares also successes and the 95% Wilson interval "
-            "low/high; composite terms also score (0–1)."
+            "low/high; composite terms also score (0–1). Departments' promises (promises kept) "
+            "also kept_late, disputed, min_n and insufficient_data: below min_n promises due "
+            "its value and interval are null."
         )
     )
     composite = serializers.FloatField(
