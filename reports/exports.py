@@ -13,8 +13,9 @@ Constant memory whatever the number of rows:
 Besides the row's own fields a file carries what is kept beside it, read a chunk of rows
 at a time (one query per chunk and kind, never one per row): the co-executing
 departments, every evaluation of a request's answers (``Evaluation`` rows: the decisions
-and ratings in order, "2 → 4", and the last rating given), an instruction's extensions
-and reports.
+and ratings in order, "2 → 4", and the last rating given), a request's promise in force
+(the date promised, its state — "overdue" when still to be kept past it — and the date of
+the department's report), an instruction's extensions and reports.
 
 Headers are translated in the language of the person who asked; dates read dd.mm.yyyy (real
 dates in Excel, formatted so). Text that a spreadsheet would take for a formula (``=``,
@@ -54,6 +55,8 @@ from django.utils import timezone
 from django.utils.translation import gettext, override
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
+from commitments.models import ACTIVE_STATES, Commitment, CommitmentState
+from commitments.selectors import COUNTED_STATES
 from instructions.filters import INSTRUCTION_ORDERING_FIELDS, InstructionFilter
 from instructions.models import ExecutionReport, Instruction, InstructionStatus, ReportPeriod
 from instructions.selectors import instruction_visible
@@ -261,6 +264,8 @@ class RequestBeside:
 
     co_departments: list[str]
     evaluations: list[tuple[str, int | None]]
+    #: The request's promise in force: (promised for, state, reported at), or ``None``.
+    promise: tuple[datetime.date, str, datetime.datetime | None] | None = None
 
 
 def _request_beside(language: str) -> Callable[[list[int]], Mapping[int, RequestBeside]]:
@@ -278,10 +283,22 @@ def _request_beside(language: str) -> Callable[[list[int]], Mapping[int, Request
         )
         for request_id, evaluation, rating in rows:
             evaluations[request_id].append((evaluation, rating))
+        # The promise in force of each request (its latest; one withdrawn by a rework
+        # promises nothing): one query per chunk.
+        promises = {
+            request_id: (due, state, reported)
+            for request_id, due, state, reported in Commitment.objects.filter(
+                request_id__in=ids, state__in=COUNTED_STATES
+            )
+            .order_by("request_id", "id")
+            .values_list("request_id", "due_date", "state", "reported_at")
+        }
         # Only the rows that have something beside them: the others read the default.
         return {
-            item_id: RequestBeside(co.get(item_id, []), evaluations.get(item_id, []))
-            for item_id in co.keys() | evaluations.keys()
+            item_id: RequestBeside(
+                co.get(item_id, []), evaluations.get(item_id, []), promises.get(item_id)
+            )
+            for item_id in co.keys() | evaluations.keys() | promises.keys()
         }
 
     return read
@@ -346,7 +363,12 @@ def request_export(*, actor: Actor, params: Params, language: str) -> ExportSpec
             gettext("Last rating"),
             gettext("Deputy's rating"),
             gettext("Department's rating of the request"),
+            gettext("Promised for"),
+            gettext("Promise state"),
+            gettext("Promise reported"),
         ]
+        promise_states = {value: str(label) for value, label in CommitmentState.choices}
+        promise_overdue = gettext("Overdue")
         statuses = {value: str(label) for value, label in RequestStatus.choices}
         outcomes = {value: str(label) for value, label in Outcome.choices}
         decisions = {"accept": gettext("accepted"), "rework": gettext("returned for rework")}
@@ -361,6 +383,16 @@ def request_export(*, actor: Actor, params: Params, language: str) -> ExportSpec
 
     def ratings(evaluations: list[tuple[str, int | None]]) -> list[int]:
         return [rating for _decision, rating in evaluations if rating is not None]
+
+    today = timezone.localdate()
+
+    def promise_columns(promise: tuple[Any, str, Any] | None) -> list[Any]:
+        if promise is None:
+            return [None, "", None]
+        due, state, reported = promise
+        late = state in ACTIVE_STATES and due < today
+        label = promise_overdue if late else promise_states.get(state, state)
+        return [due, label, _local_date(reported, zone)]
 
     def convert(row: tuple[Any, ...]) -> list[Any]:
         (
@@ -408,13 +440,17 @@ def request_export(*, actor: Actor, params: Params, language: str) -> ExportSpec
             given[-1] if given else None,
             rating,
             request_rating,
+            *promise_columns(beside.promise),
         ]
 
     return ExportSpec(
         kind=ExportKind.REQUESTS,
         title=title,
         headers=headers,
-        widths=[16, 12, 60, 24, 22, 30, 30, 30, 26, 16, 12, 12, 12, 10, 20, 12, 30, 12, 10, 10, 12],
+        widths=[
+            *[16, 12, 60, 24, 22, 30, 30, 30, 26, 16, 12, 12, 12, 10, 20, 12, 30, 12, 10, 10, 12],
+            *[12, 18, 12],  # the promise: its date, its state, the report's date
+        ],
         rows=qs,
         convert=convert,
         file_stem="requests",

@@ -46,7 +46,8 @@ pytestmark = pytest.mark.django_db
 S = RequestStatus
 REQUESTS = "/api/v1/requests/"
 INSTRUCTIONS = "/api/v1/instructions/"
-REQUEST_COLUMNS = 21
+#: The request's own columns (21) and its promise's (3: date, state, report date).
+REQUEST_COLUMNS = 24
 INSTRUCTION_COLUMNS = 18
 
 
@@ -269,7 +270,7 @@ def test_a_request_row_carries_co_executors_rework_every_evaluation_and_both_rat
     # Co-executors, rework count, every evaluation, every rating in order and the last one,
     # the deputy's and the department's rating.
     assert row[7] == "Управление мобильности"
-    assert row[15:] == (1, evaluations, "2 → 4", 4, 4, 5)
+    assert row[15:21] == (1, evaluations, "2 → 4", 4, 4, 5)
 
 
 def test_an_instruction_row_carries_co_executors_extensions_and_reports(

@@ -40,9 +40,9 @@ DEPARTMENT_BUDGET = SESSION + 11
 DEPUTY_BUDGET = SESSION + 9
 #: Summary API: the six summary queries (a deputy adds the actor).
 SUMMARY_BUDGET = SESSION + 6
-#: A small export: the bounded count, the rows, and per chunk of rows their co-executors and
-#: their answers' evaluations.
-EXPORT_BUDGET = SESSION + 4
+#: A small export: the bounded count, the rows, and per chunk of rows their co-executors,
+#: their answers' evaluations and their promises.
+EXPORT_BUDGET = SESSION + 5
 #: The PDF: the summary (6), instruction counters, a KPI run lookup per ranking (2).
 PDF_BUDGET = SESSION + 9
 
