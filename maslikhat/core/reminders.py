@@ -43,6 +43,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -70,6 +71,8 @@ ESCALATION_EVERY = 5
 EVALUATE_AFTER = 5
 #: Staff are reminded of an extension undecided this many working days after it was asked.
 EXTENSION_AFTER = 2
+#: Notifications built and inserted at a time (one INSERT each on PostgreSQL).
+NOTIFICATION_CHUNK = 1000
 
 # The rules of the table, as ``Reason.rule`` and as keys of ``SweepResult.items``.
 DUE = "due"
@@ -422,7 +425,7 @@ def reminders_sweep(*, day: date, force: bool = False, enqueue: bool = True) -> 
             )
         )
         renderer = _Renderer()
-        rows = [
+        rows = (
             Notification(
                 user=draft.user,
                 kind=draft.kind,
@@ -436,12 +439,14 @@ def reminders_sweep(*, day: date, force: bool = False, enqueue: bool = True) -> 
             )
             for key, draft in drafts.rows.items()
             if key not in existing
-        ]
-        # ignore_conflicts: a concurrent sweep may insert the same rows between the
-        # read above and this insert; the unique constraint keeps one of each.
-        Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
-        result.notifications = len(rows)
-        result.by_kind.update(row.kind for row in rows)
+        )
+        # Written a chunk at a time: the rows of one chunk are in memory, never all.
+        while chunk := list(islice(rows, NOTIFICATION_CHUNK)):
+            # ignore_conflicts: a concurrent sweep may insert the same rows between the
+            # read above and this insert; the unique constraint keeps one of each.
+            Notification.objects.bulk_create(chunk, ignore_conflicts=True)
+            result.notifications += len(chunk)
+            result.by_kind.update(row.kind for row in chunk)
         _pause_for_tests()
         digests = digests_create(day=day)
         result.digests = digests.created
