@@ -36,6 +36,7 @@ from .serializers import (
     ExecutionReportSerializer,
     InstructionCreateSerializer,
     InstructionDetailSerializer,
+    InstructionListSerializer,
     InstructionReportSerializer,
     InstructionSerializer,
     MeetingCreateSerializer,
@@ -139,6 +140,15 @@ class InstructionViewSet(
 
     def get_queryset(self) -> QuerySet[Instruction]:
         return selectors.instruction_list(actor=actor_for(self.request.user))
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> ApiResponse:
+        """The list: the filters and ordering over the visible instructions, a page of
+        plain rows with their co-departments (one query for the page)."""
+        rows = self.filter_queryset(selectors.instruction_rows(actor=actor_for(request.user)))
+        page = self.paginate_queryset(selectors.list_values(rows))
+        assert page is not None
+        co_departments = selectors.co_department_ids([row["id"] for row in page])
+        return self.get_paginated_response(InstructionListSerializer.rows(page, co_departments))
 
     def visible_item(self, pk: Any) -> Instruction:
         # The selector prefetches the reports' and extensions' people.

@@ -266,6 +266,19 @@ class Instruction(models.Model):
         indexes = [
             models.Index(fields=["status", "due_date"]),
             models.Index(fields=["lead_department", "status"]),
+            # The lists' orderings and filters: every instruction by due date (the list's
+            # order), the open ones by due date (overdue, due this week), a department's
+            # by status and due date.
+            models.Index(fields=["due_date", "id"], name="instruction_due"),
+            models.Index(
+                fields=["due_date"],
+                condition=Q(status__in=INSTRUCTION_OPEN_STATUSES),
+                name="instruction_open_due",
+            ),
+            models.Index(
+                fields=["lead_department", "status", "due_date"],
+                name="instruction_lead_status_due",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

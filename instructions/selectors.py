@@ -25,7 +25,7 @@ from maslikhat.core.deadlines import add_months
 from maslikhat.core.extensions import Extension
 from maslikhat.core.selectors import item_pk
 from maslikhat.directory.actors import Actor, actor_for
-from maslikhat.directory.models import Commission
+from maslikhat.directory.models import Commission, Department
 
 from .models import (
     INSTRUCTION_OPEN_STATUSES,
@@ -104,6 +104,61 @@ def instruction_list(*, actor: Actor) -> QuerySet[Instruction]:
     return for_list(instruction_visible(actor))
 
 
+#: The columns a row of the API list shows (``serializers.InstructionListSerializer``, the
+#: list fields of ``docs/api.md``): foreign keys as ids.
+LIST_COLUMNS = (
+    "id",
+    "number",
+    "protocol_id",
+    "item_id",
+    "text",
+    "lead_department_id",
+    "controller_commission_id",
+    "controller_deputy_id",
+    "due_date",
+    "original_due_date",
+    "report_period",
+    "status",
+    "overdue",
+    "version",
+    "reported_at",
+    "executed_at",
+    "removed_at",
+    "removal_reason",
+    "convocation_id",
+    "created_at",
+    "updated_at",
+)
+
+
+def instruction_rows(*, actor: Actor) -> QuerySet[Instruction]:
+    """The instructions of the API list: the visible ones with ``overdue`` (which the
+    filters read), nothing joined; the page reads ``list_values`` of it."""
+    return with_overdue(instruction_visible(actor))
+
+
+def list_values(qs: QuerySet[Instruction]) -> QuerySet[Any]:
+    """The list's columns of ``qs`` as plain rows: no model instance per row."""
+    return qs.values(*LIST_COLUMNS)
+
+
+def co_department_ids(instruction_ids: list[int]) -> dict[int, list[int]]:
+    """The co-executing departments' ids of the instructions ``instruction_ids``, in the
+    departments' own order: one query for a whole page."""
+    found: dict[int, list[int]] = {pk: [] for pk in instruction_ids}
+    if not instruction_ids:
+        return found
+    for instruction_id, department_id in (
+        CoDepartment.objects.filter(instruction_id__in=instruction_ids)
+        .order_by(
+            *(f"department__{field}" for field in Department._meta.ordering or ()), "department_id"
+        )
+        .values_list("instruction_id", "department_id")
+    ):
+        found[instruction_id].append(department_id)
+    return found
+
+
 def instruction_get_visible(*, user: Any, pk: Any) -> Instruction:
     """The instruction ``pk`` if ``user`` may see it; 404 for "missing" and "forbidden" alike."""
     pk = item_pk(pk)
@@ -167,10 +222,28 @@ def periodic_report_dates(
 
 def next_periodic_report_date(item: Instruction, today: datetime.date) -> datetime.date | None:
     """The first periodic report date on or after ``today`` while the instruction is open."""
-    if item.status not in INSTRUCTION_OPEN_STATUSES:
+    return next_report_date(
+        status=item.status,
+        created_at=item.created_at,
+        due_date=item.due_date,
+        report_period=item.report_period,
+        today=today,
+    )
+
+
+def next_report_date(
+    *,
+    status: str,
+    created_at: datetime.datetime | None,
+    due_date: datetime.date,
+    report_period: str,
+    today: datetime.date,
+) -> datetime.date | None:
+    """``next_periodic_report_date`` from an instruction's columns (a plain list row)."""
+    if status not in INSTRUCTION_OPEN_STATUSES or report_period == ReportPeriod.NONE:
         return None
-    start = timezone.localdate(item.created_at) if item.created_at else today
-    for day in periodic_report_dates(start=start, due=item.due_date, period=item.report_period):
+    start = timezone.localdate(created_at) if created_at else today
+    for day in periodic_report_dates(start=start, due=due_date, period=report_period):
         if day >= today:
             return day
     return None

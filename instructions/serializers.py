@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from maslikhat.core.rows import current_zone, iso_date, iso_datetime
 from maslikhat.core.serializers import ExtensionSerializer, PersonField, VersionField
 from maslikhat.core.text import TEXT_MAX
 from maslikhat.directory.models import Commission, Convocation, Department, Deputy
@@ -22,6 +23,7 @@ from maslikhat.directory.models import Commission, Convocation, Department, Depu
 from .models import (
     ExecutionReport,
     Instruction,
+    InstructionStatus,
     Meeting,
     MeetingKind,
     Protocol,
@@ -29,7 +31,7 @@ from .models import (
     ReportPeriod,
     SessionKind,
 )
-from .selectors import next_periodic_report_date
+from .selectors import next_periodic_report_date, next_report_date
 
 #: A protocol rarely has more than a few dozen questions; the cap keeps one body bounded.
 PROTOCOL_ITEMS_MAX = 500
@@ -177,6 +179,58 @@ class InstructionSerializer(serializers.ModelSerializer):
     def get_next_report_date(self, item: Instruction) -> datetime.date | None:
         """The next periodic report date while the instruction is open (none without periods)."""
         return next_periodic_report_date(item, timezone.localdate())
+
+
+class InstructionListSerializer(InstructionSerializer):
+    """A row of the instruction list: the fields of ``InstructionSerializer`` (the list's
+    fields in ``docs/api.md``, and the schema's), written straight from the plain rows of
+    ``selectors.list_values`` and the page's co-department ids — no model instance and no
+    field machinery per row."""
+
+    @classmethod
+    def rows(
+        cls, rows: list[dict[str, Any]], co_departments: dict[int, list[int]]
+    ) -> list[dict[str, Any]]:
+        zone = current_zone()
+        today = timezone.localdate()
+        labels = {value: str(label) for value, label in InstructionStatus.choices}
+        return [
+            {
+                "id": row["id"],
+                "number": row["number"],
+                "protocol": row["protocol_id"],
+                "item": row["item_id"],
+                "text": row["text"],
+                "lead_department": row["lead_department_id"],
+                "co_departments": co_departments.get(row["id"], []),
+                "controller_commission": row["controller_commission_id"],
+                "controller_deputy": row["controller_deputy_id"],
+                "due_date": iso_date(row["due_date"]),
+                "original_due_date": iso_date(row["original_due_date"]),
+                "report_period": row["report_period"],
+                "status": row["status"],
+                "status_display": labels.get(row["status"], row["status"]),
+                "is_overdue": bool(row["overdue"]),
+                "version": row["version"],
+                "reported_at": iso_datetime(row["reported_at"], zone),
+                "executed_at": iso_datetime(row["executed_at"], zone),
+                "removed_at": iso_datetime(row["removed_at"], zone),
+                "removal_reason": row["removal_reason"],
+                "next_report_date": iso_date(
+                    next_report_date(
+                        status=row["status"],
+                        created_at=row["created_at"],
+                        due_date=row["due_date"],
+                        report_period=row["report_period"],
+                        today=today,
+                    )
+                ),
+                "convocation": row["convocation_id"],
+                "created_at": iso_datetime(row["created_at"], zone),
+                "updated_at": iso_datetime(row["updated_at"], zone),
+            }
+            for row in rows
+        ]
 
 
 class ExecutionReportSerializer(serializers.ModelSerializer):

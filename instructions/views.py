@@ -16,7 +16,6 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import prefetch_related_objects
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
@@ -52,6 +51,7 @@ from maslikhat.core.item_views import (
     read_thread,
     thread_actions,
 )
+from maslikhat.core.pagination import BoundedCountPaginator
 from maslikhat.core.web import (
     ActionSpec,
     BoundForm,
@@ -363,7 +363,7 @@ def meeting_list(request: HttpRequest) -> HttpResponse:
         queryset=selectors.meeting_list().prefetch_related("protocols").order_by("-date", "-id"),
         request=request,
     )
-    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = BoundedCountPaginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     is_filtered = bool(filter_params(request.GET, not_filters=NON_FILTER_PARAMS))
     context = {
         "filter": filterset,

@@ -31,6 +31,7 @@ from .serializers import (
     ClarificationAnswerSerializer,
     ClarifySerializer,
     DeputyRequestDetailSerializer,
+    DeputyRequestListSerializer,
     DeputyRequestSerializer,
     DraftSerializer,
     EvaluateSerializer,
@@ -62,6 +63,17 @@ class DeputyRequestViewSet(
 
     def get_queryset(self) -> QuerySet[DeputyRequest]:
         return selectors.deputy_request_list(actor=actor_for(self.request.user))
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> ApiResponse:
+        """The list: the filters and ordering over the visible requests, a page of plain
+        rows with their co-authors and co-departments (two queries for the page)."""
+        rows = self.filter_queryset(selectors.deputy_request_rows(actor=actor_for(request.user)))
+        page = self.paginate_queryset(selectors.list_values(rows))
+        assert page is not None
+        co_authors, co_departments = selectors.co_ids([row["id"] for row in page])
+        return self.get_paginated_response(
+            DeputyRequestListSerializer.rows(page, co_authors, co_departments)
+        )
 
     def visible_item(self, pk: Any) -> DeputyRequest:
         return selectors.deputy_request_get_visible(user=self.request.user, pk=pk)

@@ -13,7 +13,7 @@ from maslikhat.directory.filters import IdFilter
 from maslikhat.directory.models import Category, Convocation, Department, Deputy, District
 
 from .models import DeputyRequest, Outcome, RequestStatus
-from .selectors import search_requests
+from .selectors import overdue, search_requests
 
 
 class DeputyRequestFilter(django_filters.FilterSet):
@@ -36,7 +36,7 @@ class DeputyRequestFilter(django_filters.FilterSet):
     outcome = django_filters.ChoiceFilter(choices=Outcome.choices, label=_("Outcome"))
     executor = IdFilter(field_name="executor_id", label=_("Executor"))
     is_public = django_filters.BooleanFilter(label=_("Published"))
-    is_overdue = django_filters.BooleanFilter(field_name="overdue", label=_("Overdue"))
+    is_overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("Overdue"))
     due_before = django_filters.DateFilter(
         field_name="due_date", lookup_expr="lte", label=_("Due by")
     )
@@ -89,6 +89,15 @@ class DeputyRequestFilter(django_filters.FilterSet):
 
     def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return search_requests(queryset, value, actor=self.search_actor())
+
+    def filter_overdue(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+        """Overdue ones over the columns (the indexes answer it); not overdue ones by the
+        list's ``overdue`` annotation."""
+        if value is None:
+            return queryset
+        if value:
+            return queryset.filter(overdue())
+        return queryset.filter(overdue=False)
 
     def filter_scope(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         """``scope=mine``: a deputy's own requests (authored or co-authored) only; the list,

@@ -208,6 +208,28 @@ class DeputyRequest(models.Model):
             models.Index(fields=["-submitted_at", "-id"]),
             models.Index(fields=["is_public", "status"]),
             models.Index(fields=["district", "category"]),
+            # The lists' filters and orderings (``docs/api.md``): requests in work by due
+            # date (the overdue list), a status and district newest first, a department's
+            # requests by status and due date, a deputy's newest first, the published
+            # ones newest first, and the changes since a moment (the daily counts).
+            models.Index(
+                fields=["due_date"],
+                condition=Q(status=RequestStatus.IN_PROGRESS),
+                name="request_in_work_due",
+            ),
+            models.Index(
+                fields=["status", "district", "-submitted_at"], name="request_status_district"
+            ),
+            models.Index(
+                fields=["lead_department", "status", "due_date"], name="request_lead_status_due"
+            ),
+            models.Index(fields=["author", "-submitted_at"], name="request_author_recent"),
+            models.Index(
+                fields=["-submitted_at", "-id"],
+                condition=Q(is_public=True),
+                name="request_public_recent",
+            ),
+            models.Index(fields=["updated_at"], name="request_updated_at"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -32,7 +32,7 @@ from django.utils import timezone
 from maslikhat.core.selectors import item_pk
 from maslikhat.core.threads import AuditEvent
 from maslikhat.directory.actors import Actor, actor_for
-from maslikhat.directory.models import Department
+from maslikhat.directory.models import Department, Deputy
 
 from . import permissions, similarity
 from .models import (
@@ -112,25 +112,31 @@ def with_overdue(
 ) -> QuerySet[DeputyRequest]:
     """Annotate ``overdue``: past due and unanswered, or answered after the due date."""
     today = today or timezone.localdate()
+    late_in_work, answered_late = _overdue_conditions(today)
     return qs.annotate(
         overdue=Case(
-            # A stopped clock (a clarification pause) is not overdue: the due date moves.
-            When(
-                status=RequestStatus.IN_PROGRESS,
-                due_date__lt=today,
-                paused_since__isnull=True,
-                then=Value(True),
-            ),
-            When(
-                answered_at__isnull=False,
-                due_date__isnull=False,
-                answered_at__date__gt=F("due_date"),
-                then=Value(True),
-            ),
+            When(late_in_work, then=Value(True)),
+            When(answered_late, then=Value(True)),
             default=Value(False),
             output_field=BooleanField(),
         )
     )
+
+
+def _overdue_conditions(today: datetime.date) -> tuple[Q, Q]:
+    """Overdue: in work past the due date, or answered after it."""
+    return (
+        # A stopped clock (a clarification pause) is not overdue: the due date moves.
+        Q(status=RequestStatus.IN_PROGRESS, due_date__lt=today, paused_since__isnull=True),
+        Q(answered_at__isnull=False, due_date__isnull=False, answered_at__date__gt=F("due_date")),
+    )
+
+
+def overdue(today: datetime.date | None = None) -> Q:
+    """The condition of ``overdue`` over the columns themselves: a filter the database can
+    answer from the due-date indexes, where the annotation's ``CASE`` reads every row."""
+    late_in_work, answered_late = _overdue_conditions(today or timezone.localdate())
+    return late_in_work | answered_late
 
 
 def for_list(qs: QuerySet[DeputyRequest]) -> QuerySet[DeputyRequest]:
@@ -153,6 +159,77 @@ def for_list(qs: QuerySet[DeputyRequest]) -> QuerySet[DeputyRequest]:
 
 def deputy_request_list(*, actor: Actor) -> QuerySet[DeputyRequest]:
     return for_list(deputy_request_visible(actor))
+
+
+#: The columns a row of the API list shows (``serializers.DeputyRequestListSerializer``,
+#: the list fields of ``docs/api.md``): foreign keys as ids, no search documents.
+LIST_COLUMNS = (
+    "id",
+    "number",
+    "title",
+    "body",
+    "proposed_solution",
+    "category_id",
+    "district_id",
+    "address",
+    "author_id",
+    "lead_department_id",
+    "executor_id",
+    "status",
+    "outcome",
+    "is_public",
+    "submitted_at",
+    "routed_at",
+    "due_date",
+    "original_due_date",
+    "answered_at",
+    "closed_at",
+    "overdue",
+    "rework_count",
+    "rating",
+    "request_rating",
+    "version",
+    "convocation_id",
+    "evaluation_due_date",
+    "status_reason",
+    "paused_since",
+    "paused_days",
+)
+
+
+def deputy_request_rows(*, actor: Actor) -> QuerySet[DeputyRequest]:
+    """The requests of the API list: the visible ones with ``overdue`` (which the filters
+    read), nothing joined; the page reads ``list_values`` of it."""
+    return with_overdue(deputy_request_visible(actor))
+
+
+def list_values(qs: QuerySet[DeputyRequest]) -> QuerySet[Any]:
+    """The list's columns of ``qs`` as plain rows: no model instance per row."""
+    return qs.values(*LIST_COLUMNS)
+
+
+def co_ids(request_ids: list[int]) -> tuple[dict[int, list[int]], dict[int, list[int]]]:
+    """The co-authors' and co-departments' ids of the requests ``request_ids``, in the
+    order of the deputies and departments themselves: two queries for a whole page."""
+    authors: dict[int, list[int]] = {pk: [] for pk in request_ids}
+    departments: dict[int, list[int]] = {pk: [] for pk in request_ids}
+    if not request_ids:
+        return authors, departments
+    for request_id, deputy_id in (
+        CoAuthor.objects.filter(deputyrequest_id__in=request_ids)
+        .order_by(*(f"deputy__{field}" for field in Deputy._meta.ordering or ()), "deputy_id")
+        .values_list("deputyrequest_id", "deputy_id")
+    ):
+        authors[request_id].append(deputy_id)
+    for request_id, department_id in (
+        CoDepartment.objects.filter(deputyrequest_id__in=request_ids)
+        .order_by(
+            *(f"department__{field}" for field in Department._meta.ordering or ()), "department_id"
+        )
+        .values_list("deputyrequest_id", "department_id")
+    ):
+        departments[request_id].append(department_id)
+    return authors, departments
 
 
 def deputy_request_get_visible(*, user: Any, pk: Any) -> DeputyRequest:
@@ -256,6 +333,10 @@ def reroute_summary(events: list[AuditEvent]) -> dict[str, Any] | None:
 
 # --- Search --------------------------------------------------------------------------
 
+#: The limit that keeps a search's subquery of ids from being merged into the list's
+#: query (PostgreSQL does not pull up a subquery with a LIMIT): larger than any table.
+SEARCH_FENCE = 2**62
+
 NUMBER_PATTERN = re.compile(r"^\s*DZ-\d{4}-\d{1,6}\s*$", re.IGNORECASE)
 MAX_SEARCH_LENGTH = 200
 
@@ -299,7 +380,13 @@ def _words_match(columns: tuple[str, ...], text: str) -> Q:
 
         vector = SearchVector(*columns, config="russian")
         query = SearchQuery(text, config="russian", search_type="websearch")
-        return Q(SearchVectorExact(vector, query))
+        # As a subquery of ids: the planner answers it from the GIN index once, rather
+        # than parsing each row's document while it walks the list's order (a common
+        # word would cost a parse of every row it passes).
+        matching = (
+            DeputyRequest.objects.filter(SearchVectorExact(vector, query)).order_by().values("pk")
+        )
+        return Q(pk__in=matching[:SEARCH_FENCE])
     condition = Q()
     for word in text.split()[:10]:
         condition &= _contains(columns, word.lower())

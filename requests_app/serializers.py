@@ -14,6 +14,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from maslikhat.accounts.models import User
+from maslikhat.core.rows import current_zone, iso_date, iso_datetime
 from maslikhat.core.serializers import (
     ExtensionSerializer,
     PersonField,
@@ -21,7 +22,15 @@ from maslikhat.core.serializers import (
 )
 from maslikhat.directory.models import Category, Department, Deputy, District
 
-from .models import Clarification, DeputyRequest, Evaluation, Outcome, Response, ResponseKind
+from .models import (
+    Clarification,
+    DeputyRequest,
+    Evaluation,
+    Outcome,
+    RequestStatus,
+    Response,
+    ResponseKind,
+)
 
 
 class DeputyRequestSerializer(serializers.ModelSerializer):
@@ -77,6 +86,61 @@ class DeputyRequestSerializer(serializers.ModelSerializer):
             "paused_days",
         ]
         read_only_fields = fields
+
+
+class DeputyRequestListSerializer(DeputyRequestSerializer):
+    """A row of the request list: the fields of ``DeputyRequestSerializer`` (the list's
+    fields in ``docs/api.md``, and the schema's), written straight from the plain rows of
+    ``selectors.list_values`` and the page's co-author and co-department ids — no model
+    instance and no field machinery per row."""
+
+    @classmethod
+    def rows(
+        cls,
+        rows: list[dict[str, Any]],
+        co_authors: dict[int, list[int]],
+        co_departments: dict[int, list[int]],
+    ) -> list[dict[str, Any]]:
+        zone = current_zone()
+        labels = {value: str(label) for value, label in RequestStatus.choices}
+        return [
+            {
+                "id": row["id"],
+                "number": row["number"],
+                "title": row["title"],
+                "body": row["body"],
+                "proposed_solution": row["proposed_solution"],
+                "category": row["category_id"],
+                "district": row["district_id"],
+                "address": row["address"],
+                "author": row["author_id"],
+                "co_authors": co_authors.get(row["id"], []),
+                "lead_department": row["lead_department_id"],
+                "co_departments": co_departments.get(row["id"], []),
+                "executor": row["executor_id"],
+                "status": row["status"],
+                "status_display": labels.get(row["status"], row["status"]),
+                "outcome": row["outcome"],
+                "is_public": row["is_public"],
+                "submitted_at": iso_datetime(row["submitted_at"], zone),
+                "routed_at": iso_datetime(row["routed_at"], zone),
+                "due_date": iso_date(row["due_date"]),
+                "original_due_date": iso_date(row["original_due_date"]),
+                "answered_at": iso_datetime(row["answered_at"], zone),
+                "closed_at": iso_datetime(row["closed_at"], zone),
+                "is_overdue": bool(row["overdue"]),
+                "rework_count": row["rework_count"],
+                "rating": row["rating"],
+                "request_rating": row["request_rating"],
+                "version": row["version"],
+                "convocation": row["convocation_id"],
+                "evaluation_due_date": iso_date(row["evaluation_due_date"]),
+                "status_reason": row["status_reason"],
+                "paused_since": iso_date(row["paused_since"]),
+                "paused_days": row["paused_days"],
+            }
+            for row in rows
+        ]
 
 
 class EvaluationSerializer(serializers.ModelSerializer):

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db import models
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
@@ -29,6 +28,7 @@ from . import selectors as core_selectors
 from . import services as core_services
 from .deadlines import WorkingCalendar, due_explanation
 from .forms import AttachmentForm, ExtensionAskForm, ExtensionDecideForm, MessageForm
+from .pagination import BoundedCountPaginator
 from .threads import attach_read_receipts
 from .web import (
     ActionSpec,
@@ -119,7 +119,7 @@ def list_context(
     ``params`` are the page's query after ``opening_params`` when the list has an
     ``opening``; ``list_query`` is that query without the page number (for exports).
     """
-    page = Paginator(filterset.qs, page_size).get_page(params.get("page"))
+    page = BoundedCountPaginator(filterset.qs, page_size).get_page(params.get("page"))
     current = filter_params(params, not_filters=not_filters)
     return {
         "filter": filterset,

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from .notifications import (
     Notification,
     NotificationKind,
+    list_values,
     notification_mark_all_read,
     notification_mark_read,
 )
@@ -46,6 +47,12 @@ class NotificationViewSet(
     def get_queryset(self) -> QuerySet[Any]:
         # Own only: another user's notification is simply not there (404).
         return Notification.objects.filter(user_id=self.request.user.pk or 0)
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """The list: a page of plain rows, each sentence rendered in the reader's language."""
+        page = self.paginate_queryset(list_values(self.filter_queryset(self.get_queryset())))
+        assert page is not None
+        return self.get_paginated_response(NotificationSerializer.rows(page))
 
     @extend_schema(request=None, responses=NotificationSerializer)
     @action(detail=True, methods=["post"])

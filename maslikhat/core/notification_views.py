@@ -9,7 +9,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,6 +23,7 @@ from .notifications import (
     notifications_of,
     unread_count,
 )
+from .pagination import BoundedCountPaginator
 
 PAGE_SIZE = 25
 
@@ -33,7 +33,9 @@ PAGE_SIZE = 25
 def notification_list(request: HttpRequest) -> HttpResponse:
     """The user's notifications, newest first; unread ones are highlighted."""
     user: Any = request.user
-    page = Paginator(notifications_of(user), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = BoundedCountPaginator(notifications_of(user), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     return render(
         request,
         "core/notifications.html",

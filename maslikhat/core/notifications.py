@@ -163,6 +163,9 @@ class Notification(models.Model):
         indexes = [
             models.Index(fields=["user", "read_at"]),
             models.Index(fields=["item_type", "item_id"]),
+            # A person's list newest first; the digest's kinds since a moment.
+            models.Index(fields=["user", "-created_at", "-id"], name="notification_user_recent"),
+            models.Index(fields=["kind", "created_at"], name="notification_kind_created"),
             models.Index(
                 fields=["send_email", "emailed_at"],
                 name="notification_email_pending",
@@ -401,6 +404,25 @@ def notification_mark_all_read(*, user: User) -> int:
 
 def unread_count(user: User) -> int:
     return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+#: The columns a row of the notification list reads (``NotificationSerializer.rows``).
+LIST_COLUMNS = (
+    "id",
+    "kind",
+    "item_type",
+    "item_id",
+    "text",
+    "params",
+    "link",
+    "created_at",
+    "read_at",
+)
+
+
+def list_values(qs: QuerySet[Notification]) -> QuerySet[Any]:
+    """The list's columns of ``qs`` as plain rows: no model instance per row."""
+    return qs.values(*LIST_COLUMNS)
 
 
 def notifications_of(user: User) -> QuerySet[Notification]:

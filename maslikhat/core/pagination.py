@@ -1,8 +1,16 @@
-"""The standard API pagination: ``count``, ``next``, ``previous``, ``results``.
+"""The standard pagination of lists: ``count``, ``next``, ``previous``, ``results``.
 
-``count`` is exact up to 10,000 rows. Above that an exact ``COUNT(*)`` over a
-large table would cost more than the page itself, so the count is the
-planner's estimate (PostgreSQL) and the response says ``count_is_estimate``.
+A page never pays for a count over a large set. ``count`` is exact up to
+``EXACT_COUNT_LIMIT`` rows (a ``COUNT`` over a ``LIMIT``-ed subquery: bounded work).
+On PostgreSQL the planner's estimate decides first: a set it expects to hold more than
+``ESTIMATE_TRUSTED_ABOVE`` rows is not counted at all, and above the exact limit the
+count is the estimate; the answer then says ``count_is_estimate``. A page of an
+estimated list reads one row more than it shows, so ``next`` is exact all the same,
+and a short page makes the count exact again. Elsewhere (SQLite, which has no planner
+estimate to ask) counts are exact.
+
+The API (``StandardPagination``) and the HTML lists (``BoundedCountPaginator`` in the
+views) share it.
 """
 
 from __future__ import annotations
@@ -10,18 +18,23 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.core.paginator import Paginator
-from django.db import connection
+from django.core.paginator import EmptyPage, Page, Paginator
+from django.db import connections
 from django.db.models import QuerySet
 from django.utils.functional import cached_property
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
-EXACT_COUNT_LIMIT = 10_000
+#: Up to this many rows a list's count is exact.
+EXACT_COUNT_LIMIT = 1_000
+#: A set the planner expects to be larger than this is not counted at all (PostgreSQL):
+#: ten times the exact limit, so an estimate off by as much still counts nothing big.
+ESTIMATE_TRUSTED_ABOVE = 10 * EXACT_COUNT_LIMIT
 
 
 def estimate_count(queryset: QuerySet[Any]) -> int | None:
     """The planner's row estimate for ``queryset`` (PostgreSQL), or None elsewhere."""
+    connection = connections[queryset.db]
     if connection.vendor != "postgresql":
         return None
     sql, params = queryset.query.sql_with_params()
@@ -34,8 +47,20 @@ def estimate_count(queryset: QuerySet[Any]) -> int | None:
     return int(plan[0]["Plan"]["Plan Rows"])
 
 
+class EstimatedPage(Page):
+    """A page of a list whose count is an estimate: whether a next page exists is known
+    from the one row read past the page, not from the count."""
+
+    def __init__(self, object_list: Any, number: int, paginator: Any, *, more: bool) -> None:
+        super().__init__(object_list, number, paginator)
+        self.more = more
+
+    def has_next(self) -> bool:
+        return self.more
+
+
 class BoundedCountPaginator(Paginator):
-    """A paginator whose count never scans more than ``EXACT_COUNT_LIMIT + 1`` rows."""
+    """A paginator that never counts more than ``EXACT_COUNT_LIMIT + 1`` rows."""
 
     count_is_estimate = False
 
@@ -44,15 +69,62 @@ class BoundedCountPaginator(Paginator):
         qs = self.object_list
         if not isinstance(qs, QuerySet):
             return len(qs)
+        unordered = qs.order_by()
+        estimate = estimate_count(unordered)
+        if estimate is None:
+            # No planner to ask (SQLite: development and tests): exact, one query.
+            return qs.count()
+        if estimate > ESTIMATE_TRUSTED_ABOVE:
+            self.count_is_estimate = True
+            return estimate
         # COUNT over a LIMITed subquery: bounded work however large the table.
-        bounded = qs.order_by()[: EXACT_COUNT_LIMIT + 1].count()
+        bounded = unordered[: EXACT_COUNT_LIMIT + 1].count()
         if bounded <= EXACT_COUNT_LIMIT:
             return bounded
-        estimate = estimate_count(qs.order_by())
-        if estimate is None:
-            return qs.count()
         self.count_is_estimate = True
         return max(estimate, bounded)
+
+    def validate_number(self, number: Any) -> int:
+        if not (self.count and self.count_is_estimate):
+            return super().validate_number(number)
+        # An estimate may be short of the real count: any page may exist; an empty one
+        # is told apart when it is read.
+        try:
+            number = int(number)
+        except (TypeError, ValueError):
+            return super().validate_number(number)
+        if number < 1:
+            raise EmptyPage(self.error_messages["min_page"])
+        return number
+
+    def page(self, number: Any) -> Page:
+        number = self.validate_number(number)
+        if not self.count_is_estimate:
+            return super().page(number)
+        bottom = (number - 1) * self.per_page
+        rows = list(self.object_list[bottom : bottom + self.per_page + 1])
+        more = len(rows) > self.per_page
+        rows = rows[: self.per_page]
+        if not rows and number > 1:
+            raise EmptyPage(self.error_messages["no_results"])
+        if not more:
+            # The last page: now the count is known exactly.
+            self._settle(bottom + len(rows), estimate=False)
+        elif self.count <= bottom + self.per_page:
+            self._settle(bottom + self.per_page + 1, estimate=True)
+        return EstimatedPage(rows, number, self, more=more)
+
+    def get_page(self, number: Any) -> Page:
+        try:
+            return super().get_page(number)
+        except EmptyPage:
+            # Past the end of a list counted by estimate: its first page.
+            return self.page(1)
+
+    def _settle(self, count: int, *, estimate: bool) -> None:
+        self.__dict__["count"] = count
+        self.__dict__.pop("num_pages", None)
+        self.count_is_estimate = estimate
 
 
 class StandardPagination(PageNumberPagination):

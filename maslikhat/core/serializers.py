@@ -8,7 +8,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .extensions import Extension
-from .notifications import Notification
+from .notifications import Notification, render_text
+from .rows import current_zone, iso_datetime
 from .threads import Attachment, AuditEvent, Message
 
 
@@ -104,6 +105,25 @@ class NotificationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Notification
         fields = ["id", "kind", "item_type", "item_id", "text", "link", "created_at", "read_at"]
+
+    @classmethod
+    def rows(cls, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The list's rows (``notifications.list_values``) with these fields, written
+        without a model instance or DRF's field machinery per row."""
+        zone = current_zone()
+        return [
+            {
+                "id": row["id"],
+                "kind": row["kind"],
+                "item_type": row["item_type"],
+                "item_id": row["item_id"],
+                "text": render_text(row["kind"], row["params"], fallback=row["text"]),
+                "link": row["link"],
+                "created_at": iso_datetime(row["created_at"], zone),
+                "read_at": iso_datetime(row["read_at"], zone),
+            }
+            for row in rows
+        ]
 
 
 # --- Shared by every item kind: the extension record and the bodies of actions ----------
