@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.db.models import Q
 from django.utils.translation import gettext, ngettext
 
 from maslikhat.core.reminders import (
@@ -109,22 +110,21 @@ class CommitmentReminders(ItemReminders):
 
     def find(self, windows: Windows) -> None:
         escalated = [due for due, behind in windows.overdue.items() if behind == 1]
-        base = (
-            Commitment.objects.filter(state__in=ACTIVE_STATES)
+        unreported = Q(reported_at__isnull=True, due_date__in=[*windows.due_in, *escalated])
+        awaiting_verdict = Q(
+            verdict=Verdict.NONE,
+            reported_at__gte=local_midnight(windows.evaluate_from),
+            reported_at__lt=local_midnight(windows.evaluate_to),
+        )
+        # One query for both: split by whether the department has reported.
+        found = list(
+            Commitment.objects.filter(unreported | awaiting_verdict, state__in=ACTIVE_STATES)
             .select_related("request", "request__executor", "request__author__user")
             .defer(*_DEFERRED)
             .order_by("id")
         )
-        self.unreported = list(
-            base.filter(reported_at__isnull=True, due_date__in=[*windows.due_in, *escalated])
-        )
-        self.reported = list(
-            base.filter(
-                verdict=Verdict.NONE,
-                reported_at__gte=local_midnight(windows.evaluate_from),
-                reported_at__lt=local_midnight(windows.evaluate_to),
-            )
-        )
+        self.unreported = [c for c in found if c.reported_at is None]
+        self.reported = [c for c in found if c.reported_at is not None]
 
     def remind(self, windows: Windows, drafts: Drafts, result: SweepResult) -> None:
         day = windows.day

@@ -746,8 +746,9 @@ def test_the_sweep_runs_the_same_queries_for_10_or_1000_items_that_do_not_match(
     many = queries_of_a_sweep(DUE_IN_3)
     assert few == many
     # 20, + 1: the day's new messages for the digest (``digests.thread_news``), + 1: the open
-    # clarification questions whose authors are reminded.
-    assert many <= 22
+    # clarification questions whose authors are reminded, + 1: the promises due or awaiting
+    # their author's verdict (``commitments/reminders.py``).
+    assert many <= 23
     assert reminders_sweep(day=DUE_IN_3).items["due"] == 11
 
 
