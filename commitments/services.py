@@ -326,7 +326,7 @@ def commitment_on_answer_returned(
 
 
 #: Answers per statement of the sweep (a bound on the ``IN`` list).
-SWEEP_CHUNK = 500
+SWEEP_CHUNK = 2000
 
 
 def commitments_create_missing() -> int:
@@ -347,10 +347,14 @@ def commitments_create_missing() -> int:
         .order_by("pk")
         .values_list("pk", "request_id", "department_id", "text", "planned_date", "request__status")
     )
-    rows = list(missing)
     made = 0
-    for start in range(0, len(rows), SWEEP_CHUNK):
-        chunk = rows[start : start + SWEEP_CHUNK]
+    last = 0
+    while True:
+        # Keyset chunks: memory is one chunk's, however many answers lack their promise.
+        chunk = list(missing.filter(pk__gt=last)[:SWEEP_CHUNK])
+        if not chunk:
+            break
+        last = chunk[-1][0]
         with transaction.atomic():
             Commitment.objects.bulk_create(
                 [
