@@ -103,7 +103,17 @@ def public_commitment_page(params: Params, today: datetime.date | None = None) -
     filterset = PublicCommitmentFilter(
         data=as_query_dict(params), queryset=with_overdue(public_commitments(), today)
     )
-    qs = filterset.qs if filterset.is_valid() else filterset.queryset.none()
+    if not filterset.is_valid():
+        # A code that names nothing shows nothing (an empty list: nothing to count or plan).
+        empty = filterset.queryset.none()
+        return {
+            "filter": filterset,
+            "rows": [],
+            "totals": commitment_figures(empty, today),
+            "by_department": [],
+            "today": today,
+        }
+    qs = filterset.qs
     rows = (
         qs.select_related("request", "request__district", "department")
         .only(

@@ -42,8 +42,13 @@ pytestmark = pytest.mark.django_db
 
 URL = "/public/promises/"
 #: No session for a visitor: the bounded count, the page of promises (request, district and
-#: department read with them), the figures, the figures per department, the filter's two lists.
+#: department read with them), the figures, the figures per department, the filter's two lists;
+#: on PostgreSQL the planner's estimate of the count first (``BoundedCountPaginator``).
 BUDGET = 6
+
+
+def budget() -> int:
+    return BUDGET + (1 if connection.vendor == "postgresql" else 0)
 
 
 @dataclass
@@ -210,5 +215,5 @@ def test_query_count_is_the_same_at_10_and_1000_promises(
     bulk_promises(bulk_requests(directory, 2970, where, with_answers=True))
     assert Commitment.objects.count() == 1000
     assert public_commitments().count() > 100
-    assert count(URL) == at_10 <= BUDGET
+    assert count(URL) == at_10 <= budget()
     assert count(URL, {"department": "finance", "district": "almaly"}) == filtered_10
