@@ -292,6 +292,7 @@ class _Renderer:
         self._labels: dict[tuple[str, int, str], str] = {}
         self._links: dict[tuple[str, int], str] = {}
         self._reasons: dict[tuple[Reason, str], str] = {}
+        self._values: dict[tuple[str, int, str], dict[str, Any]] = {}
 
     def link(self, item: Any) -> str:
         key = (str(item.ITEM_TYPE), item.pk)
@@ -308,8 +309,11 @@ class _Renderer:
 
     def params(self, draft: _Draft) -> dict[str, Any]:
         """The values the text is rendered from in the reader's language (``reminder_text``)."""
-        labels = {code: self.label(draft.item, code) for code, _name in settings.LANGUAGES}
-        values = notification_params(labels[draft.user.language], labels=labels)
+        key = (str(draft.item.ITEM_TYPE), draft.item.pk, draft.user.language)
+        if key not in self._values:
+            labels = {code: self.label(draft.item, code) for code, _name in settings.LANGUAGES}
+            self._values[key] = notification_params(labels[draft.user.language], labels=labels)
+        values = dict(self._values[key])  # the item's values, shared by its recipients
         values["reasons"] = [
             [r.rule, r.count, r.when.isoformat() if r.when else None] for r in draft.reasons
         ]
@@ -320,12 +324,13 @@ class _Renderer:
         language = draft.user.language
         label_key = (str(draft.item.ITEM_TYPE), draft.item.pk, language)
         self.label(draft.item, language)
-        with translation.override(language):
-            parts = []
-            for reason in draft.reasons:
-                if (reason, language) not in self._reasons:
+        parts = []
+        for reason in draft.reasons:
+            if (reason, language) not in self._reasons:
+                # The language is switched only to render a reason not seen yet.
+                with translation.override(language):
                     self._reasons[reason, language] = reason.render()
-                parts.append(self._reasons[reason, language])
+            parts.append(self._reasons[reason, language])
         sentences = " ".join([parts[0], *(_capitalize(p) for p in parts[1:])])
         return f"{self._labels[label_key]}: {sentences}"[:500]
 
