@@ -21,16 +21,20 @@ pytestmark = pytest.mark.django_db
 
 #: Declared budgets. No session for an anonymous visitor: every query is the page's own.
 BUDGETS = {
-    # Figures, latest published requests, the plan.
-    "overview": 3,
+    # The daily counts' latest build (without today's: figures live), figures, latest
+    # published requests, the plan. With today's build: the changed days, the table and the
+    # live part for the figures (6).
+    "overview": 4,
     # The count (SQLite: one query; PostgreSQL: the planner's estimate, then the count
     # bounded at 1,001 rows) and the page; the filter form's two select lists.
     "list": 5,
     "search": 5,
     # The request, its final answer.
     "detail": 2,
-    # Totals, districts, categories, months.
-    "statistics": 4,
+    # The daily counts' latest build, then live: totals, districts, categories, months.
+    # With today's build: the changed days, then the table and the live part of districts,
+    # categories and months (8).
+    "statistics": 5,
     # Periods, then per kind: the run, its snapshots, the names (1 while nothing is computed).
     "rankings": 7,
     # The weights in force of each kind.
