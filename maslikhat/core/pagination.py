@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import EmptyPage, Page, Paginator
 from django.db import connections
 from django.db.models import QuerySet
@@ -37,7 +38,10 @@ def estimate_count(queryset: QuerySet[Any]) -> int | None:
     connection = connections[queryset.db]
     if connection.vendor != "postgresql":
         return None
-    sql, params = queryset.query.sql_with_params()
+    try:
+        sql, params = queryset.query.sql_with_params()
+    except EmptyResultSet:  # ``.none()`` or a filter that can match nothing
+        return 0
     with connection.cursor() as cursor:
         # EXPLAIN only plans the query: it reads statistics, not the rows.
         cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)

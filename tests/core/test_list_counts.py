@@ -177,3 +177,12 @@ def test_the_instruction_list_rows_are_the_documented_fields(
     )
     assert len(fields) > 20
     assert set(row) == fields
+
+
+def test_a_list_that_can_match_nothing_counts_zero_without_asking_the_database() -> None:
+    """``.none()`` (an unknown filter value, a visibility that excludes everything) has no
+    SQL to plan: the paginator answers an empty first page instead of failing."""
+    paginator = pagination.BoundedCountPaginator(DeputyRequest.objects.none(), 50)
+    assert paginator.count == 0
+    assert list(paginator.page(1).object_list) == []
+    assert pagination.estimate_count(DeputyRequest.objects.none()) in (0, None)
