@@ -40,7 +40,7 @@ import os
 import time
 from abc import ABC, abstractmethod
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from itertools import islice
@@ -392,7 +392,7 @@ _EXTRA_REASONS: dict[str, Callable[[Reason], str]] = {}
 
 
 def register_reminders_part(
-    part: Callable[[date], ItemReminders], reasons: dict[str, Callable[[Reason], str]]
+    part: Callable[[date], ItemReminders], reasons: Mapping[str, Callable[[Reason], str]]
 ) -> None:
     """Add a part to every sweep (once per part) and the texts of the reasons it gives."""
     if part not in _EXTRA_PARTS:
