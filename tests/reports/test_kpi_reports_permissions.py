@@ -191,6 +191,7 @@ ROWS: list[Row] = [
     Row("public/instructions/<int:pk>/", "get",
         lambda w: f"/public/instructions/{w.instruction}/", everyone()),
     Row("public/statistics/", "get", lambda w: "/public/statistics/", everyone()),
+    Row("public/promises/", "get", lambda w: "/public/promises/", everyone()),
     Row("public/rankings/", "get", lambda w: f"/public/rankings/?period={Q3}", everyone()),
     Row("public/methodology/", "get", lambda w: "/public/methodology/", everyone()),
     Row("public/deputies/", "get", lambda w: "/public/deputies/", everyone()),
