@@ -446,7 +446,9 @@ def test_public_instruction_pages_query_count_does_not_grow(
     bulk_instructions(world, 90)
     DepartmentFactory.create(code="extra", name_ru="Ещё одно управление")
     large = count_queries(client, urls[page])
-    assert small == large <= BUDGETS[page]
+    # PostgreSQL asks the planner for its estimate of a list's size before counting it.
+    estimate = 1 if page in {"list", "search"} and connection.vendor == "postgresql" else 0
+    assert small == large <= BUDGETS[page] + estimate
 
 
 # --- On a phone ----------------------------------------------------------------------------------
