@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +30,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, TextChoices
 from django.db.models.functions import TruncMonth
 from django.http import Http404
 from django.utils import timezone
+from django.utils.choices import BaseChoiceIterator
 from django.utils.translation import gettext_lazy as _
 
 from instructions.models import (
@@ -439,8 +441,54 @@ def public_instructions() -> QuerySet[Instruction]:
     )
 
 
+#: How many of the current convocation's latest meetings the list's meeting filter offers.
+MEETING_CHOICES = 60
+
+
+def public_meeting_choices(selected: Any = None) -> list[tuple[Any, str]]:
+    """The meeting filter's options: the current convocation's latest public meetings
+    (``MEETING_CHOICES`` of them, newest first) and the chosen one wherever it is — one
+    query, never the whole list of meetings (any public meeting's id is still accepted)."""
+    recent = (
+        Meeting.objects.filter(kind__in=PUBLIC_MEETING_KINDS, convocation__is_current=True)
+        .order_by("-date", "-id")
+        .values("pk")[:MEETING_CHOICES]
+    )
+    shown = Q(pk__in=recent)
+    try:
+        chosen = int(selected)
+    except (TypeError, ValueError):
+        chosen = None
+    if chosen is not None and 0 < chosen < 2**63:
+        shown |= Q(pk=chosen)
+    meetings = (
+        Meeting.objects.filter(shown, kind__in=PUBLIC_MEETING_KINDS)
+        .only("date", "title")
+        .order_by("-date", "-id")
+    )
+    return [("", "---------"), *((m.pk, str(m)) for m in meetings)]
+
+
+class MeetingChoices(BaseChoiceIterator):
+    """The meeting select's options, read once when the select renders (a feed, which
+    renders no form, never reads them)."""
+
+    def __init__(self, selected: Any) -> None:
+        self.selected = selected
+        self.choices: list[tuple[Any, str]] | None = None
+
+    def __iter__(self) -> Iterator[tuple[Any, str]]:
+        if self.choices is None:
+            self.choices = public_meeting_choices(self.selected)
+        return iter(self.choices)
+
+
 class PublicInstructionFilter(django_filters.FilterSet):
-    """The public instruction list's filters: words or a number, department, meeting, status."""
+    """The public instruction list's filters: words or a number, department, meeting, status.
+
+    The meeting select offers the current convocation's latest meetings and the chosen one
+    (``public_meeting_choices``); the filter accepts any public meeting.
+    """
 
     search = django_filters.CharFilter(method="filter_search", label=_("Search"))
     department = django_filters.ModelChoiceFilter(
@@ -460,6 +508,14 @@ class PublicInstructionFilter(django_filters.FilterSet):
     class Meta:
         model = Instruction
         fields = ["search", "department", "meeting", "status"]
+
+    @property
+    def form(self) -> Any:
+        if not hasattr(self, "_form"):
+            form = super().form
+            selected = self.data.get("meeting") if self.is_bound else None
+            form.fields["meeting"].widget.choices = MeetingChoices(selected)
+        return self._form
 
     def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         words = (value or "").strip()

@@ -9,6 +9,7 @@ staff-only and recorded in the instruction's history. The Atom feed has the list
 from __future__ import annotations
 
 import datetime
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -186,6 +187,53 @@ def test_the_list_is_paginated(client: Client, world: World) -> None:
     assert len(first.context["rows"]) == 20
     assert len(second.context["rows"]) == 2
     assert not {r.pk for r in first.context["rows"]} & {r.pk for r in second.context["rows"]}
+
+
+def meeting_options(client: Client, query: str = "") -> list[str]:
+    response = client.get(LIST_URL + query)
+    assert response.status_code == 200
+    html = str(response.context["filter"].form["meeting"])
+    return re.findall(r'<option value="(\d+)"', html)
+
+
+def test_the_meeting_select_offers_the_latest_meetings_and_the_chosen_one(
+    client: Client, world: World
+) -> None:
+    from reports.public import MEETING_CHOICES
+
+    today = timezone.localdate()
+    older = Meeting.objects.bulk_create(
+        Meeting(
+            convocation=world.d.convocation,
+            kind=MeetingKind.SESSION,
+            date=today - datetime.timedelta(days=10 + i),
+            title=f"Сессия {i}",
+            created_by=world.d.staff,
+        )
+        for i in range(MEETING_CHOICES + 5)
+    )
+    hearing = hearing_instruction(world).protocol.meeting
+    oldest = older[-1]
+    protocol = services.protocol_create(
+        by=world.d.staff, meeting=oldest, number="1", date=oldest.date
+    )
+    old_instruction = make_instruction(world, protocol=protocol)
+
+    shown = meeting_options(client)
+    # The newest first, as many as the select holds; a hearing is never offered.
+    assert len(shown) == MEETING_CHOICES
+    assert shown[0] == str(world.meeting.pk)
+    assert str(hearing.pk) not in shown and str(oldest.pk) not in shown
+    # A meeting past the select's reach is still a valid choice, and shown once chosen.
+    chosen = meeting_options(client, f"?meeting={oldest.pk}")
+    assert str(oldest.pk) in chosen and len(chosen) == MEETING_CHOICES + 1
+    assert listed_ids(client, f"?meeting={oldest.pk}") == {old_instruction.pk}
+    # A hearing or a meeting that does not exist is explained, not an error.
+    for unknown in (hearing.pk, 10**12, "x"):
+        response = client.get(LIST_URL + f"?meeting={unknown}")
+        assert response.status_code == 200
+        assert response.context["rows"] == []
+        assert "data-filter-errors" in response.content.decode()
 
 
 # --- The page of an instruction ------------------------------------------------------------------
