@@ -269,7 +269,7 @@ class InstructionViewSet(
     @action(detail=False, methods=["get"], filter_backends=[])
     def discipline(self, request: Request) -> ApiResponse:
         """Per lead department: executed on time, late, open overdue (what the caller sees)."""
-        rows = selectors.department_discipline(actor=actor_for(request.user))
+        rows = selectors.discipline_rows(actor=actor_for(request.user))
         page = self.paginate_queryset(rows)
         data = DepartmentDisciplineSerializer(page, many=True).data
         return self.get_paginated_response(data)

@@ -79,7 +79,11 @@ class Meeting(models.Model):
         verbose_name = _("meeting")
         verbose_name_plural = _("meetings")
         ordering = ["-date", "-id"]
-        indexes = [models.Index(fields=["date"])]
+        indexes = [
+            models.Index(fields=["date"]),
+            # The lists' order, newest first: a page walks it with a LIMIT.
+            models.Index(fields=["date", "id"], name="meeting_date_id"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(kind__in=MeetingKind.values), name="meeting_kind_valid"
@@ -115,6 +119,8 @@ class Protocol(models.Model):
         verbose_name = _("protocol")
         verbose_name_plural = _("protocols")
         ordering = ["-date", "-id"]
+        # The lists' order, newest first: a page walks it with a LIMIT.
+        indexes = [models.Index(fields=["date", "id"], name="protocol_date_id")]
         constraints = [
             models.UniqueConstraint(
                 fields=["meeting", "number"], name="protocol_number_per_meeting"

@@ -13,7 +13,11 @@ from django.db.models import QuerySet
 
 from maslikhat.directory.models import Department
 
-from .models import Protocol
+from .models import Meeting, Protocol
+
+#: A filter's select offers at most this many of the newest meetings or protocols; any
+#: other one is still accepted by id (an address, the meeting's or protocol's own page).
+RECENT_CHOICES = 200
 
 
 def protocols_with_meetings() -> QuerySet[Protocol]:
@@ -26,3 +30,14 @@ def protocols_with_meetings() -> QuerySet[Protocol]:
 def departments_by_id(ids: Iterable[int]) -> dict[int, Department]:
     """The departments of the given ids, in one query."""
     return Department.objects.in_bulk(list(ids))
+
+
+def recent_protocols() -> QuerySet[Protocol]:
+    """The newest protocols with their meetings, for a filter's select: one walk of the
+    ``(date, id)`` index, at most ``RECENT_CHOICES`` rows however many there are."""
+    return Protocol.objects.select_related("meeting").order_by("-date", "-id")[:RECENT_CHOICES]
+
+
+def recent_meetings() -> QuerySet[Meeting]:
+    """The newest meetings, for a filter's select: at most ``RECENT_CHOICES`` rows."""
+    return Meeting.objects.order_by("-date", "-id")[:RECENT_CHOICES]

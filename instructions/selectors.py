@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import (
@@ -11,13 +12,16 @@ from django.db.models import (
     Count,
     Exists,
     F,
+    IntegerField,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
 )
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
@@ -183,19 +187,37 @@ def instruction_get_visible(*, user: Any, pk: Any) -> Instruction:
     return item
 
 
+def _count_of(model: Any, field: str) -> Coalesce:
+    """The number of ``model`` rows whose ``field`` is the outer row: a correlated subquery
+    per row shown (an index lookup), not a join and ``GROUP BY`` over the whole table."""
+    rows = (
+        model.objects.filter(**{field: OuterRef("pk")})
+        .order_by()
+        .values(field)
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
+
+
 def meeting_list() -> QuerySet[Meeting]:
-    """Meetings are public business of the council: every signed-in user may read them."""
+    """Meetings are public business of the council: every signed-in user may read them.
+
+    Newest first, by the ``(date, id)`` index: a page reads its rows and their protocol
+    counts, whatever the number of meetings.
+    """
     return (
         Meeting.objects.select_related("commission", "department", "convocation")
-        .annotate(protocol_count=Count("protocols", distinct=True))
+        .annotate(protocol_count=_count_of(Protocol, "meeting"))
         .order_by("-date", "-id")
     )
 
 
 def protocol_list() -> QuerySet[Protocol]:
+    """Protocols newest first (the ``(date, id)`` index) with their instruction counts."""
     return (
         Protocol.objects.select_related("meeting__commission")
-        .annotate(instruction_count=Count("instructions", distinct=True))
+        .annotate(instruction_count=_count_of(Instruction, "protocol"))
         .order_by("-date", "-id")
     )
 
@@ -277,3 +299,25 @@ def department_discipline(*, actor: Actor, today: datetime.date | None = None) -
         )
         .order_by("-open_overdue", "lead_department__code")
     )
+
+
+#: Reads the discipline from stored daily counts: ``(actor, today) → rows`` as
+#: ``department_discipline`` gives them. The app that keeps those counts registers it when
+#: it loads (this app may not import it); without one the discipline is counted live.
+DisciplineReader = Callable[[Actor, datetime.date], list[dict[str, Any]]]
+_discipline_reader: DisciplineReader | None = None
+
+
+def register_discipline_reader(reader: DisciplineReader | None) -> None:
+    """Read the discipline with ``reader`` from now on (``None``: live again)."""
+    global _discipline_reader
+    _discipline_reader = reader
+
+
+def discipline_rows(*, actor: Actor, today: datetime.date | None = None) -> list[dict[str, Any]]:
+    """The discipline table's rows: from the stored daily counts where they answer (a bounded
+    number of queries whatever the number of instructions), else ``department_discipline``."""
+    today = today or timezone.localdate()
+    if _discipline_reader is not None:
+        return _discipline_reader(actor, today)
+    return list(department_discipline(actor=actor, today=today))

@@ -509,7 +509,7 @@ def protocol_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def discipline(request: HttpRequest) -> HttpResponse:
     """Per lead department: instructions executed on time, late, open overdue, on control."""
     actor = actor_for(request.user)
-    rows = list(selectors.department_discipline(actor=actor))
+    rows = selectors.discipline_rows(actor=actor)
     if not actor.sees_everything and actor.is_department:
         # A department also sees instructions it co-executes; grouped by their lead
         # department they would be a partial, misleading count of other departments.
