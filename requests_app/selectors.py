@@ -10,7 +10,7 @@ import datetime
 import functools
 import operator
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.db import connection
@@ -18,6 +18,7 @@ from django.db.models import (
     BooleanField,
     Case,
     Exists,
+    Expression,
     F,
     OuterRef,
     Prefetch,
@@ -333,10 +334,6 @@ def reroute_summary(events: list[AuditEvent]) -> dict[str, Any] | None:
 
 # --- Search --------------------------------------------------------------------------
 
-#: The limit that keeps a search's subquery of ids from being merged into the list's
-#: query (PostgreSQL does not pull up a subquery with a LIMIT): larger than any table.
-SEARCH_FENCE = 2**62
-
 NUMBER_PATTERN = re.compile(r"^\s*DZ-\d{4}-\d{1,6}\s*$", re.IGNORECASE)
 MAX_SEARCH_LENGTH = 200
 
@@ -368,25 +365,55 @@ def _contains(columns: tuple[str, ...], needle: str) -> Q:
     )
 
 
+#: The stored word vector (migration ``0013``, PostgreSQL) of each column set search reads.
+VECTORS = {
+    PARTICIPANTS_TEXT: "search_vector",
+    READER_TEXT: "reader_vector",
+    PUBLIC_TEXT: "published_vector",
+}
+
+
+class StoredVector(Expression):
+    """``<vector> @@ websearch_to_tsquery('russian', text)`` on the row's stored vector.
+
+    The vectors are columns kept by a trigger, not fields of the model: the expression
+    names the column beside the row's primary key, so it follows the table's alias.
+    """
+
+    conditional = True
+    output_field = BooleanField()
+
+    def __init__(self, column: str, text: str, pk: Any = None) -> None:
+        super().__init__()
+        self.column = column
+        self.text = text
+        self.pk = F("pk") if pk is None else pk
+
+    def get_source_expressions(self) -> list[Any]:
+        return [self.pk]
+
+    def set_source_expressions(self, exprs: Sequence[Any]) -> None:
+        (self.pk,) = exprs
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
+        pk_sql, pk_params = compiler.compile(self.pk)
+        table = pk_sql.rsplit(".", 1)[0]
+        column = connection.ops.quote_name(self.column)
+        sql = f"{table}.{column} @@ websearch_to_tsquery('russian'::regconfig, %s)"
+        return sql, (*pk_params, self.text)
+
+
 def _words_match(columns: tuple[str, ...], text: str) -> Q:
     """``text`` found in ``columns`` taken together.
 
     PostgreSQL: the Russian text-search configuration (stemming: «дорога» finds
-    «дороги»), web-search syntax, over the same ``SearchVector`` a GIN index is built on
-    (migrations ``0002`` and ``0005``). SQLite: every word occurs in one of the columns.
+    «дороги»), web-search syntax, over the columns' stored vector (migration ``0013``),
+    which has its GIN index and planner statistics: the planner answers a rare word from
+    the index and checks a common one on each row while the list walks its order.
+    SQLite: every word occurs in one of the columns.
     """
     if connection.vendor == "postgresql":
-        from django.contrib.postgres.search import SearchQuery, SearchVector, SearchVectorExact
-
-        vector = SearchVector(*columns, config="russian")
-        query = SearchQuery(text, config="russian", search_type="websearch")
-        # As a subquery of ids: the planner answers it from the GIN index once, rather
-        # than parsing each row's document while it walks the list's order (a common
-        # word would cost a parse of every row it passes).
-        matching = (
-            DeputyRequest.objects.filter(SearchVectorExact(vector, query)).order_by().values("pk")
-        )
-        return Q(pk__in=matching[:SEARCH_FENCE])
+        return Q(StoredVector(VECTORS[columns], text))
     condition = Q()
     for word in text.split()[:10]:
         condition &= _contains(columns, word.lower())
@@ -421,7 +448,9 @@ def search_requests(
     if not text:
         return qs
     if NUMBER_PATTERN.match(text):
-        return qs.filter(number__iexact=text.strip())
+        # Numbers are given in capitals (``services._next_number``): an exact match on the
+        # capitalised text is one look-up in the number's unique index.
+        return qs.filter(number=text.upper())
     return qs.filter(_by_audience(actor, lambda columns: _words_match(columns, text)))
 
 

@@ -365,5 +365,5 @@ def test_searches_use_the_gin_indexes_on_postgresql(directory: DemoDirectory) ->
             # The search condition alone: which index answers it, not the visibility filter.
             qs = selectors.search_requests(DeputyRequest.objects.all(), "светофор", actor=actor)
             plans[name] = qs.explain()
-    assert "request_published_search_ru" in plans["public"]
-    assert "request_search_ru" in plans["deputy"] and "request_reader_search_ru" in plans["deputy"]
+    assert "request_published_vector" in plans["public"]
+    assert "request_search_vector" in plans["deputy"] and "request_reader_vector" in plans["deputy"]
