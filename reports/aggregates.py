@@ -15,7 +15,7 @@ import statistics
 from typing import Any
 
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Aggregate, FloatField, Func
+from django.db.models import Aggregate, FloatField, Func, IntegerField
 from django.db.models.sql.compiler import SQLCompiler
 
 SQLITE_MEDIAN = "portal_median"
@@ -73,6 +73,69 @@ class DaysBetween(Func):
             arg_joiner=") - julianday(",
             **extra_context,
         )
+
+
+class WholeDaysBetween(Func):
+    """Whole days elapsed from ``start`` to ``end`` (the floor of ``DaysBetween``), an integer.
+
+    The medians count whole days, so a histogram of them (``RequestAnswerCount``) gives the
+    same exact median as the requests themselves.
+    """
+
+    arity = 2
+    output_field = IntegerField()
+
+    def __init__(self, start: Any, end: Any) -> None:
+        super().__init__(end, start)
+
+    def as_postgresql(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra_context: Any
+    ) -> tuple[str, Any]:
+        return self.as_sql(
+            compiler,
+            connection,
+            template="CAST(FLOOR(EXTRACT(EPOCH FROM (%(expressions)s)) / 86400) AS integer)",
+            arg_joiner=" - ",
+            **extra_context,
+        )
+
+    def as_sqlite(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra_context: Any
+    ) -> tuple[str, Any]:
+        # Whole seconds, then whole days: exact integers (``julianday`` is a float). The
+        # ``%`` of ``strftime`` is doubled for the query's parameters and once more for the
+        # template.
+        sql, params = self.as_sql(
+            compiler,
+            connection,
+            template="CAST(strftime('%%%%s', %(expressions)s) AS integer)",
+            arg_joiner=") AS integer) - CAST(strftime('%%s', ",
+            **extra_context,
+        )
+        return f"(({sql}) / 86400)", params
+
+
+def median_of_histogram(counts: dict[int, int]) -> float | None:
+    """The exact median of values given as ``value → how many``: the middle value, or the
+    mean of the two middle ones (as ``percentile_cont(0.5)``); ``None`` without values."""
+    total = sum(n for n in counts.values() if n > 0)
+    if not total:
+        return None
+    lower_rank, upper_rank = (total - 1) // 2, total // 2
+    lower = upper = None
+    seen = 0
+    for value in sorted(counts):
+        n = counts[value]
+        if n <= 0:
+            continue
+        if lower is None and lower_rank < seen + n:
+            lower = value
+        if upper_rank < seen + n:
+            upper = value
+            break
+        seen += n
+    assert lower is not None and upper is not None
+    return (lower + upper) / 2
 
 
 class _MedianAccumulator:

@@ -18,19 +18,21 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from django.db import connection, transaction
-from django.db.models import Count, Q, QuerySet, Sum, Value
+from django.db.models import Count, DateField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate, TruncMonth
 from django.utils import timezone
 
 from maslikhat.directory.actors import Actor
 from requests_app.models import DeputyRequest, Outcome, RequestStatus
-from requests_app.selectors import with_overdue
+from requests_app.selectors import CoDepartment, with_overdue
 
+from .aggregates import WholeDaysBetween, median_of_histogram
 from .instruction_counts import build_instruction_counts
-from .models import DailyCountRun, RequestDailyCount
+from .models import DailyCountRun, RequestAnswerCount, RequestDailyCount
 from .selectors import (
     OPEN_STATUSES,
     FilteredRequests,
@@ -68,6 +70,10 @@ AGGREGATE_FILTERS = frozenset(
 #: Filters that change nothing for an actor who sees every request (no deputy).
 NEUTRAL_FILTERS = frozenset({"scope", "format", "page", "page_size", "ordering", "lang"})
 PLACES = ("lead_department", "district", "category")
+#: The key of a ``RequestAnswerCount`` row, and the build's columns for it.
+ANSWER_KEYS = ("day", "lead_department_id", "district_id", "category_id", "status", "month", "days")
+ANSWER_SOURCE: tuple[str, ...] = ("d_day", "lead_department_id", "district_id", "category_id")
+ANSWER_SOURCE += ("status", "d_month", "d_days")
 
 
 def _measure_expressions(today: datetime.date) -> dict[str, Any]:
@@ -86,9 +92,48 @@ def _measure_expressions(today: datetime.date) -> dict[str, Any]:
 # --- The build ------------------------------------------------------------------------------
 
 
+def _insert(
+    cursor: Any, table: str, targets: list[str], source: QuerySet[Any], columns: list[str]
+) -> int:
+    """``INSERT INTO table (targets) SELECT columns FROM (source)``: a ``values().annotate()``
+    queryset's ``columns`` into the table's ``targets``; the number of rows written."""
+    select_sql, params = source.query.sql_with_params()
+    qn = connection.ops.quote_name
+    cursor.execute(
+        f"INSERT INTO {table} ({', '.join(qn(c) for c in targets)}) "
+        f"SELECT {', '.join(qn(c) for c in columns)} FROM ({select_sql}) AS counts",
+        params,
+    )
+    return max(cursor.rowcount, 0)
+
+
+def _registered_before(day: datetime.date) -> QuerySet[DeputyRequest]:
+    """The registered requests the build counts: submitted before ``day`` (or never)."""
+    return (
+        DeputyRequest.objects.exclude(status=S.DRAFT)
+        .filter(Q(submitted_at__isnull=True) | Q(submitted_at__date__lt=day))
+        .order_by()
+    )
+
+
+def _answer_source(day: datetime.date) -> QuerySet[Any]:
+    """The answered requests as of ``day`` per ``RequestAnswerCount`` key (one ``GROUP BY``)."""
+    return (
+        _registered_before(day)
+        .filter(answered_at__isnull=False)
+        .annotate(
+            d_day=TruncDate("submitted_at"),
+            d_month=TruncMonth("answered_at", output_field=DateField()),
+            d_days=WholeDaysBetween("routed_at", "answered_at"),
+        )
+        .values(*ANSWER_SOURCE)
+        .annotate(n_answered=Count("pk"))
+    )
+
+
 def build_daily_counts(day: datetime.date | None = None) -> DailyCountRun:
-    """Replace ``RequestDailyCount`` and ``InstructionDailyCount`` with the counts as of
-    ``day`` (default: today), in one transaction.
+    """Replace ``RequestDailyCount``, ``RequestAnswerCount`` and ``InstructionDailyCount``
+    with the counts as of ``day`` (default: today), in one transaction.
 
     Idempotent: a rerun for the same day replaces the rows and restamps its run. Set-based:
     one ``DELETE`` and one ``INSERT … SELECT`` per table (two for the instructions: the
@@ -99,31 +144,32 @@ def build_daily_counts(day: datetime.date | None = None) -> DailyCountRun:
         day=day, defaults={"started_at": timezone.now(), "finished_at": None, "rows": 0}
     )
     source = (
-        with_overdue(DeputyRequest.objects.exclude(status=S.DRAFT), day)
-        .filter(Q(submitted_at__isnull=True) | Q(submitted_at__date__lt=day))
-        .order_by()
+        with_overdue(_registered_before(day), day)
         .annotate(d_day=TruncDate("submitted_at"))
         .values("d_day", "lead_department_id", "district_id", "category_id", "status")
         .annotate(**_measure_expressions(day))
     )
-    select_sql, params = source.query.sql_with_params()
     qn = connection.ops.quote_name
     table = qn(RequestDailyCount._meta.db_table)
+    answers = qn(RequestAnswerCount._meta.db_table)
     targets = ["day", "lead_department_id", "district_id", "category_id", "status", *MEASURES]
-    sources = ["d_day", "lead_department_id", "district_id", "category_id", "status"]
-    sources += [f"n_{name}" for name in MEASURES]
-    insert = (
-        f"INSERT INTO {table} ({', '.join(qn(c) for c in targets)}) "
-        f"SELECT {', '.join(qn(c) for c in sources)} FROM ({select_sql}) AS counts"
-    )
+    columns = ["d_day", "lead_department_id", "district_id", "category_id", "status"]
+    columns += [f"n_{name}" for name in MEASURES]
     with transaction.atomic():
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 # Two builds at once (two beats by mistake) run one after the other.
-                cursor.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
+                cursor.execute(f"LOCK TABLE {table}, {answers} IN EXCLUSIVE MODE")
             cursor.execute(f"DELETE FROM {table}")
-            cursor.execute(insert, params)
-            rows = max(cursor.rowcount, 0)
+            rows = _insert(cursor, table, targets, source, columns)
+            cursor.execute(f"DELETE FROM {answers}")
+            _insert(
+                cursor,
+                answers,
+                [*ANSWER_KEYS, "answered"],
+                _answer_source(day),
+                [*ANSWER_SOURCE, "n_answered"],
+            )
             instruction_rows = build_instruction_counts(day, cursor)
         DailyCountRun.objects.filter(pk=run.pk).update(
             finished_at=timezone.now(), rows=rows, instruction_rows=instruction_rows
@@ -245,10 +291,14 @@ def counts_of(groups: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def answerable_from_table(actor: Actor, params: Params) -> bool:
-    """Whether the table can answer these filters for this actor (before the run check)."""
+    """Whether the table can answer these filters for this actor (before the run check):
+    staff and the chair (every row), a department (the rows it leads, its co-executed
+    requests live beside them); a deputy's own requests are counted live."""
     from .selectors import as_query_dict
 
-    if not actor.sees_everything or actor.deputy_id is not None:
+    if actor.deputy_id is not None:
+        return False
+    if not actor.sees_everything and actor.department_id is None:
         return False
     data = as_query_dict(params)
     used = {key for key, values in data.lists() if any(v != "" for v in values)}
@@ -273,11 +323,23 @@ def request_counts(
     return _counts(filtered, actor=actor, params=params, today=today, live=live)
 
 
-def _split(
-    run: DailyCountRun, stored: QuerySet[RequestDailyCount]
-) -> tuple[QuerySet[RequestDailyCount], Q]:
-    """The table's rows less the submission days read live, and the live part's filter:
-    today's requests and those of every day in which a request changed since the build."""
+@dataclass
+class Changed:
+    """The submission days read live: changed since the build (``updated_at``), and whether a
+    request without a submission time changed; ``live_q`` selects them and today's."""
+
+    days: list[datetime.date]
+    undated: bool
+    live_q: Q
+
+    def exclude(self, stored: QuerySet[Any]) -> QuerySet[Any]:
+        """A table's rows (``day``: the submission day) less the days read live."""
+        stored = stored.exclude(day__in=self.days)
+        return stored.exclude(day__isnull=True) if self.undated else stored
+
+
+def changed_since(run: DailyCountRun) -> Changed:
+    """Today's requests and those of every day in which a request changed since the build."""
     changed = set(
         DeputyRequest.objects.filter(updated_at__gte=run.started_at)
         .exclude(status=S.DRAFT)
@@ -285,13 +347,19 @@ def _split(
         .values_list(TruncDate("submitted_at"), flat=True)
         .distinct()
     )
-    changed_days = [d for d in changed if d is not None and d < run.day]
-    live_q = days_q("submitted_at", run.day, changed_days)
-    stored = stored.exclude(day__in=changed_days)
+    days = sorted(d for d in changed if d is not None and d < run.day)
+    live_q = days_q("submitted_at", run.day, days)
     if None in changed:
         live_q |= Q(submitted_at__isnull=True)
-        stored = stored.exclude(day__isnull=True)
-    return stored, live_q
+    return Changed(days=days, undated=None in changed, live_q=live_q)
+
+
+def _split(
+    run: DailyCountRun, stored: QuerySet[RequestDailyCount]
+) -> tuple[QuerySet[RequestDailyCount], Q]:
+    """The table's rows less the submission days read live, and the live part's filter."""
+    changed = changed_since(run)
+    return changed.exclude(stored), changed.live_q
 
 
 def _day_start(day: datetime.date) -> datetime.datetime:
@@ -319,24 +387,19 @@ def todays_run(today: datetime.date) -> DailyCountRun | None:
     return run if run is not None and run.day == today else None
 
 
-def _counts(
-    filtered: FilteredRequests,
-    *,
-    actor: Actor,
-    params: Params,
-    today: datetime.date,
-    live: bool = False,
-) -> dict[str, Any]:
-    run = None
-    if not live and not filtered.errors and answerable_from_table(actor, params):
-        run = current_run()
-        if run is not None and run.day != today:
-            run = None
-    if run is None:
-        result = counts_of(_live_groups(filtered.queryset, today))
-        return {**result, "source": "live", "as_of": None}
-    cleaned = filtered.filterset.form.cleaned_data
-    stored = RequestDailyCount.objects.all()
+@dataclass
+class TableRead:
+    """What a reader sums: the two tables' rows for the filters and the actor, less the days
+    read live, and the live parts (disjoint querysets of requests) counted beside them."""
+
+    run: DailyCountRun
+    counts: QuerySet[RequestDailyCount]
+    answers: QuerySet[RequestAnswerCount]
+    live: list[QuerySet[DeputyRequest]]
+
+
+def _rows_for(stored: QuerySet[Any], cleaned: dict[str, Any], actor: Actor) -> QuerySet[Any]:
+    """A table's rows for the list's filters (``cleaned``) and the actor's visibility."""
     if cleaned.get("status"):
         stored = stored.filter(status__in=cleaned["status"])
     for place in PLACES:
@@ -346,10 +409,160 @@ def _counts(
         stored = stored.filter(day__gte=cleaned["submitted_after"])
     if cleaned.get("submitted_before"):
         stored = stored.filter(day__lte=cleaned["submitted_before"])
-    stored, live_q = _split(run, stored)
-    recent = filtered.queryset.filter(live_q)
-    groups = _stored_groups(stored) + _live_groups(recent, today)
-    return {**counts_of(groups), "source": "daily_counts", "as_of": run.day}
+    if not actor.sees_everything:
+        # A department sees every registered request it leads: its rows.
+        stored = stored.filter(lead_department_id=actor.department_id)
+    return stored
+
+
+def _table_read(
+    filtered: FilteredRequests,
+    *,
+    actor: Actor,
+    params: Params,
+    today: datetime.date,
+    live: bool = False,
+) -> TableRead | None:
+    """The tables' part and the live parts of a reading, or ``None``: count live."""
+    if live or filtered.errors or not answerable_from_table(actor, params):
+        return None
+    run = todays_run(today)
+    if run is None:
+        return None
+    cleaned = filtered.filterset.form.cleaned_data
+    changed = changed_since(run)
+    counts = changed.exclude(_rows_for(RequestDailyCount.objects.order_by(), cleaned, actor))
+    answers = changed.exclude(_rows_for(RequestAnswerCount.objects.order_by(), cleaned, actor))
+    parts = [filtered.queryset.filter(changed.live_q)]
+    if not actor.sees_everything:
+        # The requests a department co-executes (not in its rows): found through the
+        # co-executor index, less the days already read live.
+        department_id = actor.department_id
+        assert department_id is not None
+        co_executed = CoDepartment.objects.filter(department_id=department_id).values(
+            "deputyrequest_id"
+        )
+        parts.append(
+            filtered.queryset.filter(pk__in=co_executed)
+            .exclude(lead_department_id=department_id)
+            .exclude(changed.live_q)
+        )
+    return TableRead(run=run, counts=counts, answers=answers, live=parts)
+
+
+def _counts(
+    filtered: FilteredRequests,
+    *,
+    actor: Actor,
+    params: Params,
+    today: datetime.date,
+    live: bool = False,
+    read: TableRead | Literal[False] | None = False,
+) -> dict[str, Any]:
+    """The counts from ``read`` (``None``: live; not given: read here)."""
+    if read is False:
+        read = _table_read(filtered, actor=actor, params=params, today=today, live=live)
+    if read is None:
+        result = counts_of(_live_groups(filtered.queryset, today))
+        return {**result, "source": "live", "as_of": None}
+    groups = _stored_groups(read.counts)
+    for part in read.live:
+        groups += _live_groups(part, today)
+    return {**counts_of(groups), "source": "daily_counts", "as_of": read.run.day}
+
+
+@dataclass
+class AnswerFigures:
+    """The medians and the months of a reading: whole days from routing to the answer per
+    lead department (``id → days → how many``), received and answered per month."""
+
+    days: dict[Any, dict[int, int]]
+    months: dict[str, dict[str, Any]]
+
+    def add_days(self, department_id: Any, days: int | None, n: int) -> None:
+        if days is not None and n:
+            into = self.days.setdefault(department_id, {})
+            into[days] = into.get(days, 0) + n
+
+    def add_month(self, month: Any, key: str, n: int) -> None:
+        if month is None or not n:
+            return
+        label = _month_key(month)
+        entry = self.months.setdefault(label, {"month": label, "received": 0, "answered": 0})
+        entry[key] += n
+
+    def median(self, department_id: Any = ...) -> float | None:
+        """The exact median of one lead department (or of all: no argument)."""
+        if department_id is not ...:
+            return median_of_histogram(self.days.get(department_id, {}))
+        merged: dict[int, int] = {}
+        for histogram in self.days.values():
+            for days, n in histogram.items():
+                merged[days] = merged.get(days, 0) + n
+        return median_of_histogram(merged)
+
+    def by_month(self) -> list[dict[str, Any]]:
+        return [self.months[key] for key in sorted(self.months)]
+
+
+def answer_figures(read: TableRead, *, months: bool = True) -> AnswerFigures:
+    """The medians' histograms and the months from the tables and the live parts: three
+    queries on the tables, two per live part, whatever the number of requests (without
+    ``months``: the histograms only, one query on the table and one per live part)."""
+    figures = AnswerFigures(days={}, months={})
+    stored_days = (
+        read.answers.filter(days__isnull=False)
+        .values("lead_department_id", "days")
+        .annotate(n=Sum("answered"))
+    )
+    for day_row in stored_days:
+        figures.add_days(day_row["lead_department_id"], day_row["days"], day_row["n"])
+    if not months:
+        for part in read.live:
+            live_days = (
+                part.filter(answered_at__isnull=False, routed_at__isnull=False)
+                .order_by()
+                .annotate(n_days=WholeDaysBetween("routed_at", "answered_at"))
+                .values("lead_department_id", "n_days")
+                .annotate(n=Count("pk"))
+            )
+            for live_day in live_days:
+                figures.add_days(live_day["lead_department_id"], live_day["n_days"], live_day["n"])
+        return figures
+    for answered_row in read.answers.values("month").annotate(n=Sum("answered")):
+        figures.add_month(answered_row["month"], "answered", answered_row["n"])
+    received = (
+        read.counts.filter(day__isnull=False)
+        .annotate(month=TruncMonth("day"))
+        .values("month")
+        .annotate(n=Sum("received"))
+    )
+    for received_row in received:
+        figures.add_month(received_row["month"], "received", received_row["n"])
+    for part in read.live:
+        answered = (
+            part.filter(answered_at__isnull=False)
+            .order_by()
+            .annotate(
+                month=TruncMonth("answered_at", output_field=DateField()),
+                n_days=WholeDaysBetween("routed_at", "answered_at"),
+            )
+            .values("lead_department_id", "month", "n_days")
+            .annotate(n=Count("pk"))
+        )
+        for live_row in answered:
+            figures.add_days(live_row["lead_department_id"], live_row["n_days"], live_row["n"])
+            figures.add_month(live_row["month"], "answered", live_row["n"])
+        live_received = (
+            part.filter(submitted_at__isnull=False)
+            .order_by()
+            .annotate(month=TruncMonth("submitted_at"))
+            .values("month")
+            .annotate(n=Count("pk"))
+        )
+        for month_row in live_received:
+            figures.add_month(month_row["month"], "received", month_row["n"])
+    return figures
 
 
 def request_summary_from_daily_counts(
@@ -359,11 +572,13 @@ def request_summary_from_daily_counts(
     today: datetime.date | None = None,
     strict: bool = True,
 ) -> dict[str, Any]:
-    """``/api/v1/reports/summary/``: ``selectors.request_summary``'s figures, the counts from
-    the daily table where it answers (``request_counts``), the medians and the months live.
+    """``/api/v1/reports/summary/``: ``selectors.request_summary``'s figures, the counts, the
+    medians and the months from the daily tables where they answer.
 
-    A fixed number of queries: at most six when the table cannot answer (as the live
-    summary), eight when it does (the run, the changed days, the table and the live part).
+    A fixed number of queries: at most six when the tables cannot answer (as the live
+    summary), nine when they do for staff (the run, the changed days, the counts, the
+    histogram twice, the months received, and the live part's counts, answers and months
+    received), twelve for a department (its co-executed requests are a second live part).
     """
     today = today or timezone.localdate()
     filtered = filtered_requests(actor=actor, params=params, strict=strict, today=today)
@@ -374,25 +589,70 @@ def summary_of_filtered(
     filtered: FilteredRequests, *, actor: Actor, params: Params, today: datetime.date
 ) -> dict[str, Any]:
     """``selectors._summary_of``'s figures for requests already filtered (the staff
-    dashboard's and the summary API's): the counts through ``_counts``, the medians and
-    the months live."""
-    counts = _counts(filtered, actor=actor, params=params, today=today)
-    qs = filtered.queryset.order_by()
-    overall = qs.aggregate(median=_median_days())["median"]
-    medians = {
-        row["lead_department_id"]: row["median"]
-        for row in qs.values("lead_department_id").annotate(median=_median_days())
-    }
-    for row in counts["by_department"]:
-        row["median_days"] = _days(medians.get(row["id"]))
+    dashboard's, the summary API's and the PDF's): from the daily tables where they answer
+    (``_table_read``), else counted live."""
+    read = _table_read(filtered, actor=actor, params=params, today=today)
+    counts = _counts(filtered, actor=actor, params=params, today=today, read=read)
+    if read is not None:
+        figures = answer_figures(read)
+        overall = figures.median()
+        for row in counts["by_department"]:
+            row["median_days"] = _days(figures.median(row["id"]))
+        by_month = figures.by_month()
+    else:
+        qs = filtered.queryset.order_by()
+        overall = qs.aggregate(median=_median_days())["median"]
+        medians = {
+            row["lead_department_id"]: row["median"]
+            for row in qs.values("lead_department_id").annotate(median=_median_days())
+        }
+        for row in counts["by_department"]:
+            row["median_days"] = _days(medians.get(row["id"]))
+        by_month = _by_month(filtered.queryset)
     return {
         **{key: counts[key] for key in ("total", "by_status", "overdue", "counters", "funnel")},
         "by_department": counts["by_department"],
         "by_district": counts["by_district"],
         "by_category": counts["by_category"],
-        "by_month": _by_month(filtered.queryset),
+        "by_month": by_month,
         "median_answer_days": _days(overall),
         "source": counts["source"],
+    }
+
+
+def department_counters(actor: Actor, today: datetime.date) -> dict[str, Any]:
+    """The department dashboard's counters over the requests addressed to the department
+    (lead or co-executor): from the daily tables (its rows, its co-executed requests and the
+    days read live beside them) when today's build is done, else counted live. ``unassigned``
+    is the dashboard's (from the executors' load). A fixed number of queries: seven from the
+    tables, one live."""
+    filtered = filtered_requests(actor=actor, params={}, today=today)
+    read = _table_read(filtered, actor=actor, params={}, today=today)
+    if read is None:
+        conditions = _conditions(today)
+        names: tuple[str, ...] = ("due_this_week", "overdue_open", "awaiting_evaluation")
+        names += ("answered", "on_time", "answered_late", "closed")
+        counters = filtered.queryset.order_by().aggregate(
+            total=Count("pk"),
+            in_progress=Count("pk", filter=Q(status=S.IN_PROGRESS)),
+            **{name: Count("pk", filter=conditions[name]) for name in names},
+            median_days=_median_days(),
+        )
+        counters["median_days"] = _days(counters["median_days"])
+        return counters
+    counts = _counts(filtered, actor=actor, params={}, today=today, read=read)
+    c = counts["counters"]
+    return {
+        "total": counts["total"],
+        "in_progress": counts["by_status"][S.IN_PROGRESS],
+        "due_this_week": c["due_this_week"],
+        "overdue_open": c["overdue_open"],
+        "awaiting_evaluation": c["awaiting_evaluation"],
+        "answered": c["answered"],
+        "on_time": c["on_time"],
+        "answered_late": c["answered_late"],
+        "closed": c["closed"],
+        "median_days": _days(answer_figures(read, months=False).median()),
     }
 
 

@@ -216,7 +216,11 @@ class RequestDailyCount(models.Model):
     class Meta:
         verbose_name = _("daily request count")
         verbose_name_plural = _("daily request counts")
-        indexes = [models.Index(fields=["day"], name="reports_daily_day_idx")]
+        indexes = [
+            models.Index(fields=["day"], name="reports_daily_day_idx"),
+            # A department's rows (its head's and executors' summary and dashboard).
+            models.Index(fields=["lead_department", "day"], name="reports_daily_dept_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.day} {self.status}: {self.received}"
@@ -258,3 +262,55 @@ class InstructionDailyCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.department_id} {self.status}: {self.received}"
+
+
+class RequestAnswerCount(models.Model):
+    """Answered requests per submission day × lead department × district × category × status
+    (the keys of ``RequestDailyCount``, so the same filters apply) × month of the final answer
+    × whole days from routing to the answer: the histogram the medians and the months read.
+
+    Rebuilt whole by each ``DailyCountRun`` with the request counts (as of its ``day``).
+    ``days`` is empty for an answer without a routing time; a median of whole days from this
+    histogram equals the one counted over the requests (``reports.aggregates.WholeDaysBetween``).
+    """
+
+    day = models.DateField(_("submitted on"), null=True, blank=True)
+    lead_department = models.ForeignKey(
+        "directory.Department",
+        on_delete=models.DO_NOTHING,
+        null=True,
+        blank=True,
+        db_constraint=False,
+        related_name="+",
+    )
+    district = models.ForeignKey(
+        "directory.District",
+        on_delete=models.DO_NOTHING,
+        null=True,
+        blank=True,
+        db_constraint=False,
+        related_name="+",
+    )
+    category = models.ForeignKey(
+        "directory.Category",
+        on_delete=models.DO_NOTHING,
+        null=True,
+        blank=True,
+        db_constraint=False,
+        related_name="+",
+    )
+    status = models.CharField(_("status"), max_length=20)
+    month = models.DateField(_("answered in"))
+    days = models.IntegerField(_("days from routing to the answer"), null=True, blank=True)
+    answered = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("answered requests count")
+        verbose_name_plural = _("answered requests counts")
+        indexes = [
+            models.Index(fields=["day"], name="reports_answer_day_idx"),
+            models.Index(fields=["lead_department", "day"], name="reports_answer_dept_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.month} {self.days}: {self.answered}"

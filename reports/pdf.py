@@ -2,8 +2,9 @@
 
 Drawn with reportlab in the vendored DejaVu Sans (``static/vendor/fonts/``), which has every
 Cyrillic and Kazakh letter (ә, ғ, қ, ң, ө, ұ, ү, һ, і). Its numbers come from the same
-selector as the dashboard (requests submitted in the period, as the actor may see them)
-and from the KPI snapshot of the period, so the three never disagree.
+reader as the dashboard and the summary (requests submitted in the period, as the actor may
+see them, from the daily tables where they answer) and from the KPI snapshot of the period,
+so the three never disagree.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 from kpi.presenters import period_label
 from maslikhat.directory.actors import Actor
 
-from .selectors import instruction_counters, request_summary
+from .daily_counts import request_summary_from_daily_counts
+from .selectors import instruction_counters
 
 FONT_DIR = Path(__file__).resolve().parent.parent / "static" / "vendor" / "fonts"
 FONT = "DejaVuSans"
@@ -112,7 +114,8 @@ def quarterly_report_pdf(*, actor: Actor, period: Any) -> bytes:
     styles = _styles()
     today = timezone.localdate()
     start, end = period.natural_bounds(today)
-    summary = request_summary(
+    # The daily tables' figures where they answer (the period's submission days).
+    summary = request_summary_from_daily_counts(
         actor=actor,
         params={"submitted_after": start.isoformat(), "submitted_before": end.isoformat()},
         today=today,

@@ -13,9 +13,9 @@ Definitions (shared by the dashboard, ``/api/v1/reports/summary/`` and the PDF r
 - *answered late*: the final answer was sent after the due date in force;
 - *on time*: the final answer was sent on or before the due date in force (an approved
   extension moves it; the KPI's timeliness counts against the original due date instead);
-- *median days*: calendar days from routing to the final answer, the exact median
+- *median days*: whole days elapsed from routing to the final answer, the exact median
   (``reports.aggregates.Median``: PostgreSQL ``percentile_cont``, an SQLite aggregate on the
-  embedded set-up).
+  embedded set-up; from the nightly histogram ``RequestAnswerCount`` the same figure).
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ from requests_app.models import DeputyRequest, Outcome, RequestStatus
 from requests_app.selectors import deputy_request_visible, with_overdue
 
 from . import promise_dashboards
-from .aggregates import DaysBetween, Median
+from .aggregates import Median, WholeDaysBetween
 from .models import ExportJob
 
 S = RequestStatus
@@ -203,7 +203,7 @@ def _conditions(today: datetime.date) -> dict[str, Q]:
 
 def _median_days() -> Median:
     return Median(
-        DaysBetween("routed_at", "answered_at"),
+        WholeDaysBetween("routed_at", "answered_at"),
         filter=Q(answered_at__isnull=False, routed_at__isnull=False),
     )
 
@@ -402,29 +402,18 @@ def department_dashboard(*, actor: Actor, today: datetime.date | None = None) ->
     Counts cover the requests addressed to the department (lead or co-executor); the
     executors' load counts the requests it leads (only the lead department assigns).
     """
+    from .daily_counts import department_counters
+
     today = today or timezone.localdate()
     department_id = actor.department_id
     assert department_id is not None
     qs = with_overdue(deputy_request_visible(actor), today)
     conditions = _conditions(today)
-    lead = Q(lead_department_id=department_id)
-    in_progress = Q(status=S.IN_PROGRESS)
-    counters = qs.order_by().aggregate(
-        total=Count("pk"),
-        in_progress=Count("pk", filter=in_progress),
-        unassigned=Count("pk", filter=in_progress & lead & Q(executor__isnull=True)),
-        due_this_week=Count("pk", filter=conditions["due_this_week"]),
-        overdue_open=Count("pk", filter=conditions["overdue_open"]),
-        awaiting_evaluation=Count("pk", filter=conditions["awaiting_evaluation"]),
-        answered=Count("pk", filter=conditions["answered"]),
-        on_time=Count("pk", filter=conditions["on_time"]),
-        answered_late=Count("pk", filter=conditions["answered_late"]),
-        closed=Count("pk", filter=conditions["closed"]),
-        median_days=_median_days(),
-    )
-    counters["median_days"] = _days(counters["median_days"])
+    # From the daily tables where they answer; the load is the department's work in
+    # progress (an index on lead department and status), bounded by it.
+    counters = department_counters(actor, today)
     load_rows = (
-        qs.filter(lead, in_progress)
+        qs.filter(lead_department_id=department_id, status=S.IN_PROGRESS)
         .order_by()
         .values("executor_id")
         .annotate(
@@ -453,6 +442,7 @@ def department_dashboard(*, actor: Actor, today: datetime.date | None = None) ->
             }
         )
     unassigned = load.pop(None, None)
+    counters["unassigned"] = unassigned["open"] if unassigned else 0
     # Items still assigned to someone who left the department: they need a new executor.
     former = {
         "open": sum(r["open"] for r in load.values()),

@@ -22,10 +22,11 @@ from reports.daily_counts import (
     request_counts,
     request_summary_from_daily_counts,
 )
-from reports.models import DailyCountRun, RequestDailyCount
+from reports.models import DailyCountRun, RequestAnswerCount, RequestDailyCount
 from reports.selectors import request_summary
 from reports.tasks import daily_counts_build
 from requests_app.models import DeputyRequest, RequestStatus
+from requests_app.selectors import CoDepartment
 from tests.factories import DemoDirectory
 from tests.reports_helpers import Places, bulk_requests, places
 
@@ -60,6 +61,22 @@ def make_requests(directory: DemoDirectory, where: Places, how_many: int) -> Non
     DeputyRequest.objects.filter(pk=created[1].pk).update(submitted_at=None)
     # Several submitted today (counted live next to the table).
     DeputyRequest.objects.filter(pk__in=[r.pk for r in created[2:6]]).update(submitted_at=now)
+    # Answers a part of a day after the whole days (the medians count whole days), and one
+    # without a routing time (in the months, not in the medians).
+    answered = [r for r in created if r.answered_at is not None and r.pk != created[1].pk]
+    for hours, item in zip((5, -1, 23, 12), answered[:4], strict=False):
+        assert item.answered_at is not None
+        later = item.answered_at + datetime.timedelta(hours=hours)
+        DeputyRequest.objects.filter(pk=item.pk).update(answered_at=later)
+    DeputyRequest.objects.filter(pk__in=[r.pk for r in answered[4:5]]).update(routed_at=None)
+    # Co-executed requests: finance helps mobility (and once itself, and once unrouted).
+    finance = directory.finance
+    helped = [r for r in created if r.lead_department_id == directory.mobility.pk][::3]
+    helped += [r for r in created if r.lead_department_id == finance.pk][:1]
+    helped += [r for r in created if r.lead_department_id is None][:1]
+    CoDepartment.objects.bulk_create(
+        [CoDepartment(deputyrequest_id=r.pk, department_id=finance.pk) for r in helped]
+    )
 
 
 @pytest.fixture
@@ -101,6 +118,15 @@ def filter_options(directory: DemoDirectory, where: Places) -> dict[str, list[di
     }
 
 
+#: Who reads: staff (every row) and a department head (the rows it leads, its co-executed
+#: requests live beside them).
+READERS = ("staff", "head")
+
+
+def reader(directory: DemoDirectory, who: str) -> Any:
+    return actor_for(directory.staff if who == "staff" else directory.finance_head)
+
+
 DIMENSIONS = ("status", "lead_department", "district", "category", "dates")
 COMBINATIONS = [
     combo
@@ -109,12 +135,13 @@ COMBINATIONS = [
 ]
 
 
+@pytest.mark.parametrize("who", READERS)
 @pytest.mark.parametrize("combo", COMBINATIONS, ids=lambda c: "+".join(c) or "none")
 def test_table_and_live_agree_for_every_filter_combination(
-    directory: DemoDirectory, where: Places, mix: None, combo: tuple[str, ...]
+    directory: DemoDirectory, where: Places, mix: None, combo: tuple[str, ...], who: str
 ) -> None:
     build_daily_counts()
-    actor = actor_for(directory.staff)
+    actor = reader(directory, who)
     options = filter_options(directory, where)
     checked = 0
     # Every value of the combination's filters (their product), not only the first one.
@@ -133,7 +160,7 @@ def test_table_and_live_agree_for_every_filter_combination(
         assert comparable(from_table) == comparable(summary), params
         checked += 1
     assert checked >= 1
-    if not combo:
+    if not combo and who == "staff":
         assert (
             comparable(from_table)["total"] == DeputyRequest.objects.exclude(status=S.DRAFT).count()
         )
@@ -201,12 +228,20 @@ def test_live_when_the_table_cannot_answer(directory: DemoDirectory, mix: None) 
         result = request_counts(actor=staff, params=params)
         assert result["source"] == "live", params
         assert comparable(result) == comparable(request_summary(actor=staff, params=params))
-    # A deputy or a department sees only some requests: live, their own visibility.
-    for user in (directory.alice.user, directory.finance_head):
+    # A deputy's own requests: live. A department: its rows and its co-executed requests.
+    for user, source in ((directory.alice.user, "live"), (directory.finance_head, "daily_counts")):
         actor = actor_for(user)
         result = request_counts(actor=actor, params={})
-        assert result["source"] == "live"
+        assert result["source"] == source
         assert comparable(result) == comparable(request_summary(actor=actor, params={}))
+    # A department's figures include what it co-executes.
+    head = actor_for(directory.finance_head)
+    co_executed = CoDepartment.objects.filter(department_id=directory.finance.pk)
+    co_only = co_executed.exclude(deputyrequest__lead_department_id=directory.finance.pk)
+    led = DeputyRequest.objects.filter(lead_department_id=directory.finance.pk)
+    total = request_counts(actor=head, params={})["total"]
+    assert co_only.count() > 0
+    assert total == led.exclude(status=S.DRAFT).count() + co_only.count()
 
 
 def test_requests_submitted_after_the_build_are_counted(
@@ -277,12 +312,15 @@ def test_beat_builds_the_daily_counts_nightly(settings: Any) -> None:
     assert entry["schedule"].hour == {1} and entry["schedule"].minute == {30}
 
 
+@pytest.mark.parametrize("who", READERS)
 @pytest.mark.parametrize("combo", COMBINATIONS, ids=lambda c: "+".join(c) or "none")
 def test_the_summary_from_the_table_equals_the_live_summary(
-    directory: DemoDirectory, where: Places, mix: None, combo: tuple[str, ...]
+    directory: DemoDirectory, where: Places, mix: None, combo: tuple[str, ...], who: str
 ) -> None:
+    """Every figure, the medians and the months included, from the tables equals the one
+    counted over the requests, for every filter combination, for staff and a department."""
     build_daily_counts()
-    actor = actor_for(directory.staff)
+    actor = reader(directory, who)
     options = filter_options(directory, where)
     for choice in itertools.product(*(options[name] for name in combo)):
         params: dict[str, Any] = {}
@@ -309,8 +347,10 @@ def test_the_summary_api_reads_the_table_and_answers_as_before(
     with CaptureQueriesContext(connection) as captured:
         after = [client.get("/api/v1/reports/summary/", params).json() for params in cases]
     assert after == before
-    table = RequestDailyCount._meta.db_table
-    assert sum(table in q["sql"] for q in captured.captured_queries) == 3
+    sqls = [q["sql"] for q in captured.captured_queries]
+    # Three cases from the tables: the counts and the months received; the histogram twice.
+    assert sum(RequestDailyCount._meta.db_table in sql for sql in sqls) == 3 * 2
+    assert sum(RequestAnswerCount._meta.db_table in sql for sql in sqls) == 3 * 2
     # A deputy's summary (their own requests) stays live and right.
     deputy = APIClient()
     deputy.force_authenticate(directory.alice.user)
@@ -318,12 +358,15 @@ def test_the_summary_api_reads_the_table_and_answers_as_before(
     assert data == request_summary(actor=actor_for(directory.alice.user), params={})
 
 
-def test_the_summary_queries_do_not_grow_with_rows(directory: DemoDirectory, where: Places) -> None:
-    actor = actor_for(directory.staff)
-    make_requests(directory, where, 12)
+@pytest.mark.parametrize(("who", "budget"), [("staff", 9), ("head", 12)])
+def test_the_summary_queries_do_not_grow_with_rows(
+    directory: DemoDirectory, where: Places, who: str, budget: int
+) -> None:
+    actor = reader(directory, who)
+    make_requests(directory, where, 10)
     build_daily_counts()
     few = queries_of(lambda: request_summary_from_daily_counts(actor=actor, params={}))
-    make_requests(directory, where, 150)
+    make_requests(directory, where, 1000)
     build_daily_counts()
     many = queries_of(lambda: request_summary_from_daily_counts(actor=actor, params={}))
-    assert few == many == 8
+    assert few == many == budget

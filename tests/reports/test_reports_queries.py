@@ -35,9 +35,9 @@ SESSION = 5
 DASHBOARD_BUDGET = SESSION + 21
 #: Department: membership (actor), counters, executors' load, members, overdue list, its
 #: calendar, instruction counters, the department, the bell, its promises' figures, its answers
-#: sent despite the boilerplate warning, the daily counts' latest build (instruction
-#: counters): 12.
-DEPARTMENT_BUDGET = SESSION + 12
+#: sent despite the boilerplate warning, the daily counts' latest build (request counters and
+#: instruction counters; without today's build they count live): 13.
+DEPARTMENT_BUDGET = SESSION + 13
 #: Deputy: the deputy (actor), counters, to evaluate, overdue list, its calendar,
 #: instruction counters, the bell, the promises awaiting the verdict (count, rows): 9.
 DEPUTY_BUDGET = SESSION + 9
