@@ -90,7 +90,7 @@ class ProtocolViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     ordering = ["-date", "-id"]
 
     def get_queryset(self) -> QuerySet[Protocol]:
-        return selectors.protocol_list().prefetch_related("items")
+        return selectors.protocol_list_with_items()
 
     @extend_schema(request=ProtocolCreateSerializer, responses={201: ProtocolSerializer})
     def create(self, request: Request) -> ApiResponse:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 
 import django_filters
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -15,8 +15,10 @@ from .models import Instruction, InstructionStatus, Meeting, MeetingKind, Protoc
 
 
 class InstructionFilter(django_filters.FilterSet):
+    # A column of the row itself: no join to repeat rows, so no DISTINCT (which would sort
+    # every matching row before the page's LIMIT instead of walking the list's index).
     status = django_filters.MultipleChoiceFilter(
-        choices=InstructionStatus.choices, label=_("Status")
+        choices=InstructionStatus.choices, label=_("Status"), distinct=False
     )
     protocol = django_filters.ModelChoiceFilter(
         queryset=Protocol.objects.all(), label=_("Protocol")
@@ -74,7 +76,11 @@ class InstructionFilter(django_filters.FilterSet):
     ) -> QuerySet:
         if value is None:
             return queryset
-        return queryset.filter(Q(lead_department=value) | Q(co_departments=value)).distinct()
+        # EXISTS rather than a join: no row twice, so no DISTINCT over the whole list.
+        co_executes = Instruction.co_departments.through.objects.filter(
+            instruction_id=OuterRef("pk"), department=value
+        )
+        return queryset.filter(Q(lead_department=value) | Exists(co_executes))
 
     def filter_due_this_week(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
         if not value:

@@ -285,6 +285,10 @@ class Instruction(models.Model):
                 fields=["lead_department", "status", "due_date"],
                 name="instruction_lead_status_due",
             ),
+            # The daily counts' live part: the instructions created today (or on a changed
+            # day) and those changed since the nightly build.
+            models.Index(fields=["created_at"], name="instruction_created"),
+            models.Index(fields=["updated_at"], name="instruction_updated"),
         ]
         constraints = [
             models.CheckConstraint(

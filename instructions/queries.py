@@ -17,7 +17,7 @@ from .models import Meeting, Protocol
 
 #: A filter's select offers at most this many of the newest meetings or protocols; any
 #: other one is still accepted by id (an address, the meeting's or protocol's own page).
-RECENT_CHOICES = 200
+RECENT_CHOICES = 50
 
 
 def protocols_with_meetings() -> QuerySet[Protocol]:

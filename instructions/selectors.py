@@ -37,6 +37,7 @@ from .models import (
     InstructionStatus,
     Meeting,
     Protocol,
+    ProtocolItem,
     ReportPeriod,
 )
 
@@ -219,6 +220,14 @@ def protocol_list() -> QuerySet[Protocol]:
         Protocol.objects.select_related("meeting__commission")
         .annotate(instruction_count=_count_of(Instruction, "protocol"))
         .order_by("-date", "-id")
+    )
+
+
+def protocol_list_with_items() -> QuerySet[Protocol]:
+    """``protocol_list`` with each protocol's items, read by protocol id (one query a page):
+    the items' own ordering would join every protocol to sort by the protocols' date."""
+    return protocol_list().prefetch_related(
+        Prefetch("items", ProtocolItem.objects.order_by("protocol_id", "number"))
     )
 
 

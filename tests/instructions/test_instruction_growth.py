@@ -253,3 +253,27 @@ def test_the_discipline_costs_the_same_queries_at_10_and_1000_instructions(
     build_daily_counts()
     assert Instruction.objects.count() == 1000
     assert [queries_of(path) for path in paths] == small
+
+
+# --- The registry's query -------------------------------------------------------------------
+
+
+def test_the_registry_filters_need_no_distinct_and_list_each_instruction_once(
+    world: World, api_as: Any
+) -> None:
+    """Status and department filters read columns and EXISTS: no DISTINCT, which would sort
+    every matching row before the page's LIMIT; an instruction co-executed is listed once."""
+    item = make_instruction(world, status=S.ON_CONTROL)  # finance leads, mobility co-executes
+    item.co_departments.add(world.energy)
+    d = world.d
+    params = {"status": ["on_control", "returned"], "department": d.mobility.pk}
+    with CaptureQueriesContext(connection) as captured:
+        body = api_as(d.staff).get("/api/v1/instructions/", params).json()
+    assert [row["id"] for row in body["results"]] == [item.pk]
+    listed = [q["sql"] for q in captured.captured_queries if "requests_app_instruction" in q["sql"]]
+    assert listed and not any("DISTINCT" in sql for sql in listed)
+
+    page = client_for(d.staff).get(reverse("instructions:list"), params)
+    assert [row.pk for row in page.context["rows"]] == [item.pk]
+    lead = client_for(d.staff).get(reverse("instructions:list"), {"department": d.finance.pk})
+    assert [row.pk for row in lead.context["rows"]] == [item.pk]
