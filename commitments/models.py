@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -106,7 +107,29 @@ class Commitment(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["response"], name="commitment_one_per_answer"),
         ]
-        indexes = [models.Index(fields=["department", "state", "due_date"])]
+        indexes = [
+            models.Index(fields=["department", "state", "due_date"]),
+            # The to-do's groups (``todo.py``), each over its own few rows: reported and
+            # awaiting the author's verdict (joined to the author's requests by request),
+            # disputed and not yet reported (walked by date).
+            models.Index(
+                fields=["request", "due_date"],
+                condition=Q(
+                    state__in=ACTIVE_STATES, reported_at__isnull=False, verdict=Verdict.NONE
+                ),
+                name="commitment_awaiting_verdict",
+            ),
+            models.Index(
+                fields=["due_date", "id"],
+                condition=Q(state__in=ACTIVE_STATES, verdict=Verdict.DISPUTED),
+                name="commitment_disputed",
+            ),
+            models.Index(
+                fields=["due_date", "id"],
+                condition=Q(state__in=ACTIVE_STATES, reported_at__isnull=True),
+                name="commitment_unreported_due",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.request} — {self.due_date:%d.%m.%Y}"

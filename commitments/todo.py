@@ -73,7 +73,10 @@ def verdicts_to_give(actor: Actor, today: datetime.date) -> QuerySet[Commitment]
     """Promises of the deputy's own requests reported done and waiting for their verdict."""
     if actor.deputy_id is None:
         return Commitment.objects.none()
-    qs = commitment_visible(actor).filter(
+    # The author sees every promise of their requests (``commitment_visible``): the
+    # author's condition is the visibility itself, answered by the indexes alone — the
+    # promises awaiting a verdict joined to the deputy's request ids.
+    qs = Commitment.objects.filter(
         request__author_id=actor.deputy_id, reported_at__isnull=False, verdict=Verdict.NONE
     )
     return _rows(qs)

@@ -188,7 +188,15 @@ class TodoGroupSerializer(serializers.Serializer):
     kind = serializers.CharField(help_text="The group's code, e.g. request_evaluations.")
     label = serializers.CharField()  # type: ignore[assignment]  # a field, not Field.label
     empty = serializers.CharField(help_text="What the empty group says.")
-    count = serializers.IntegerField(help_text="Every item of the group, not only those listed.")
+    count = serializers.IntegerField(
+        help_text=(
+            "Every item of the group, not only those listed; exact up to 1,000 "
+            "(count_is_capped: more than that)."
+        )
+    )
+    count_is_capped = serializers.BooleanField(
+        help_text="The group holds more items than count: counting stopped at 1,000."
+    )
     items = TodoItemSerializer(many=True, help_text="The first items, most urgent first.")
     list_url = serializers.CharField(help_text="The list showing the group's items.")
 

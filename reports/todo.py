@@ -5,7 +5,10 @@ it is for, the queryset builder (``requests_app/todo.py``, ``instructions/todo.p
 on each kind's visibility selector) and the link to the matching list. ``todo_for`` runs the
 groups of one person: per group one COUNT and one page of at most ``PAGE_SIZE`` rows, and
 one read of the working calendar for the days left of every row — the number of queries
-does not depend on how many items there are. The home page (``views.home``) and
+does not depend on how many items there are. A group's count is exact up to
+``COUNT_LIMIT`` items; beyond it the count stops there and says so (``count_is_capped``,
+shown as "1000+"): counting reads at most ``COUNT_LIMIT + 1`` index entries, so the
+to-do costs the same at any size of the tables. The home page (``views.home``) and
 ``GET /api/v1/me/todo/`` show the same groups.
 """
 
@@ -36,6 +39,8 @@ from requests_app.models import RequestStatus
 
 #: Rows shown per group; the rest are one "show all" click away.
 PAGE_SIZE = 10
+#: A group's count is exact up to this many items; above it the count says "1000+".
+COUNT_LIMIT = 1_000
 
 DEPUTY = "deputy"
 EXECUTOR = "executor"
@@ -424,6 +429,13 @@ class TodoGroupResult:
     count: int
     items: list[TodoItem] = field(default_factory=list)
     list_url: str = ""
+    #: The group holds more than ``count`` (``COUNT_LIMIT``) items: counting stopped there.
+    count_is_capped: bool = False
+
+    @property
+    def count_label(self) -> str:
+        """The count as shown: "1000+" when counting stopped at the limit."""
+        return f"{self.count}+" if self.count_is_capped else str(self.count)
 
     @property
     def overdue_items(self) -> int:
@@ -548,6 +560,18 @@ def _count_working_days(
                 item.days_left = cal.working_days_between(today, item.due_date)
 
 
+def bounded_count(qs: QuerySet[Any], limit: int | None = None) -> tuple[int, bool]:
+    """``(count, capped)``: the items of ``qs`` counted up to ``limit`` (``COUNT_LIMIT``) —
+    a ``COUNT`` over a ``LIMIT``-ed subquery of ids, so the database stops after
+    ``limit + 1`` matching rows whatever the size of the table; ``capped`` when there are
+    more than ``limit``."""
+    limit = COUNT_LIMIT if limit is None else limit
+    counted = qs.order_by().values("pk")[: limit + 1].count()
+    if counted > limit:
+        return limit, True
+    return counted, False
+
+
 def todo_for(
     actor: Actor,
     today: datetime.date,
@@ -557,16 +581,17 @@ def todo_for(
 ) -> list[TodoGroupResult]:
     """The to-do of ``actor``: every group that concerns them, most urgent first.
 
-    Per group one COUNT and one page of ``page_size`` rows; one read of the working
-    calendar (unless ``calendar`` is given) for the whole page.
+    Per group one COUNT (bounded: ``bounded_count``) and one page of ``page_size`` rows;
+    one read of the working calendar (unless ``calendar`` is given) for the whole page.
     """
     results = []
     for group in groups_for(actor):
         qs = group.build(actor, today)
+        capped = False
         if group.item_type == DEPARTMENT:
             count = qs.aggregate(total=Sum("overdue_count"))["total"] or 0
         else:
-            count = qs.count()
+            count, capped = bounded_count(qs)
         rows = list(qs[:page_size])
         results.append(
             TodoGroupResult(
@@ -577,6 +602,7 @@ def todo_for(
                 count=count,
                 items=[_item(group, row) for row in rows],
                 list_url=group.list_url(actor),
+                count_is_capped=capped,
             )
         )
     _count_working_days(results, today, calendar)

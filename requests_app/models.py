@@ -230,6 +230,21 @@ class DeputyRequest(models.Model):
                 name="request_public_recent",
             ),
             models.Index(fields=["updated_at"], name="request_updated_at"),
+            # The overdue list by due date (``selectors.overdue``): the rows that can be
+            # overdue — in work with the clock running, or answered after the due date.
+            models.Index(
+                fields=["due_date", "id"],
+                condition=Q(status=RequestStatus.IN_PROGRESS, paused_since__isnull=True)
+                | Q(
+                    answered_at__isnull=False,
+                    due_date__isnull=False,
+                    answered_at__date__gt=models.F("due_date"),
+                ),
+                name="request_overdue_due",
+            ),
+            # A deputy's requests as ids alone (read from the index): joined to the few
+            # promises awaiting a verdict, or to any other short list of requests.
+            models.Index(fields=["author", "id"], name="request_author_id"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -364,7 +379,21 @@ class Response(models.Model):
         verbose_name = _("answer")
         verbose_name_plural = _("answers")
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["request", "status"])]
+        indexes = [
+            models.Index(fields=["request", "status"]),
+            # The head's drafts to approve and an executor's returned drafts (the to-do):
+            # the few answers in these states, by request.
+            models.Index(
+                fields=["request"],
+                condition=Q(status=ResponseStatus.DRAFT),
+                name="response_draft",
+            ),
+            models.Index(
+                fields=["drafted_by", "request"],
+                condition=Q(status=ResponseStatus.RETURNED),
+                name="response_returned",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(kind=ResponseKind.INTERIM) | Q(outcome__isnull=False),

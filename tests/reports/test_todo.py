@@ -397,3 +397,68 @@ def test_a_stopped_clock_is_neither_counted_down_nor_overdue(
     [row] = groups["request_clarifications"]["items"]
     assert row["paused_since"] == (today - datetime.timedelta(days=40)).isoformat()
     assert row["days_left"] is None and row["overdue_days"] is None
+
+
+# --- Counts stop at a bound: "1000+" ------------------------------------------------------
+
+
+def test_a_count_above_the_limit_stops_there_and_says_so(
+    world: World, monkeypatch: pytest.MonkeyPatch, api_as: Callable[[User], APIClient]
+) -> None:
+    import reports.todo as todo_module
+
+    for _ in range(4):
+        past_due(make_request(world.d, status=S.IN_PROGRESS))
+    monkeypatch.setattr(todo_module, "COUNT_LIMIT", 3)
+    groups = {g.kind: g for g in todo_for(actor_for(world.d.staff), timezone.localdate())}
+    overdue = groups["request_overdue"]
+    assert (overdue.count, overdue.count_is_capped, overdue.count_label) == (3, True, "3+")
+    assert len(overdue.items) == 4  # the page is not cut by the count's limit
+    to_route = groups["request_to_route"]
+    assert (to_route.count, to_route.count_is_capped, to_route.count_label) == (0, False, "0")
+
+    body = {g["kind"]: g for g in api_as(world.d.staff).get("/api/v1/me/todo/").json()["groups"]}
+    assert body["request_overdue"]["count"] == 3
+    assert body["request_overdue"]["count_is_capped"] is True
+    assert body["request_to_route"]["count_is_capped"] is False
+
+    client = Client()
+    client.force_login(world.d.staff)
+    html = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Show all (3+)" in html
+    monkeypatch.setattr(todo_module, "COUNT_LIMIT", 4)
+    exact = {g.kind: g for g in todo_for(actor_for(world.d.staff), timezone.localdate())}
+    assert (exact["request_overdue"].count, exact["request_overdue"].count_is_capped) == (4, False)
+
+
+def test_extensions_to_decide_are_the_pending_ones_earliest_due_first(world: World) -> None:
+    """The pending extensions' items, read by id, sorted by due date like every group."""
+    d = world.d
+    late = make_request(d, status=S.IN_PROGRESS, title="Позже")
+    soon = make_request(d, status=S.IN_PROGRESS, title="Раньше")
+    decided = make_request(d, status=S.IN_PROGRESS, title="Решено")
+    today = timezone.localdate()
+    DeputyRequest.objects.filter(pk=late.pk).update(due_date=today + datetime.timedelta(days=20))
+    DeputyRequest.objects.filter(pk=soon.pk).update(due_date=today + datetime.timedelta(days=2))
+    for item in (late, soon, decided):
+        item.refresh_from_db()
+    extension(late, ExtensionStatus.PENDING, d.finance_head)
+    extension(soon, ExtensionStatus.PENDING, d.finance_head)
+    extension(decided, ExtensionStatus.APPROVED, d.finance_head, decided_by=d.staff)
+    first = make_instruction(world)
+    second = make_instruction(world)
+    Instruction.objects.filter(pk=first.pk).update(due_date=today + datetime.timedelta(days=9))
+    Instruction.objects.filter(pk=second.pk).update(due_date=today + datetime.timedelta(days=1))
+    for instruction in (first, second):
+        instruction.refresh_from_db()
+        extension(instruction, ExtensionStatus.PENDING, d.finance_head)
+    groups = {g.kind: g for g in todo_for(actor_for(d.staff), today)}
+    requests = groups["request_extensions_to_decide"]
+    assert [i.id for i in requests.items] == [soon.pk, late.pk]
+    assert requests.count == 2
+    instructions = groups["instruction_extensions_to_decide"]
+    assert [i.id for i in instructions.items] == [second.pk, first.pk]
+    # The chair decides instructions' extensions too; none of the requests'.
+    chair = {g.kind: g for g in todo_for(actor_for(d.chair), today)}
+    assert [i.id for i in chair["instruction_extensions_to_decide"].items] == [second.pk, first.pk]
+    assert "request_extensions_to_decide" not in chair
