@@ -171,6 +171,20 @@ def commitment_figures(
     return _figures_of(row)
 
 
+def commitment_figure_rows(
+    qs: QuerySet[Commitment], today: datetime.date, *fields: str
+) -> QuerySet[Any]:
+    """The figures of ``qs`` per ``fields`` (one ``GROUP BY``): rows of ``fields`` and
+    ``n_<figure>`` for each of ``FIGURES`` — what the public promises' daily counts store
+    and add up (``figures_of`` turns a row's sums into figures with the kept share)."""
+    return _with_report_day(qs).order_by().values(*fields).annotate(**_figure_aggregates(today))
+
+
+def figures_of(row: Mapping[str, Any]) -> dict[str, Any]:
+    """``FIGURES`` and ``kept_share`` from a row of ``n_<figure>`` counts."""
+    return _figures_of(row)
+
+
 def commitment_figures_by_department(
     qs: QuerySet[Commitment], today: datetime.date | None = None
 ) -> list[dict[str, Any]]:

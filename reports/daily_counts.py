@@ -32,7 +32,15 @@ from requests_app.selectors import CoDepartment, with_overdue
 
 from .aggregates import WholeDaysBetween, median_of_histogram
 from .instruction_counts import build_instruction_counts
-from .models import DailyCountRun, RequestAnswerCount, RequestDailyCount
+from .models import (
+    DailyCountRun,
+    RequestAnswerCount,
+    RequestDailyCount,
+    RequestTotalCount,
+    RequestTotalSeries,
+    SeriesKind,
+)
+from .public_counts import build_public_counts
 from .selectors import (
     OPEN_STATUSES,
     FilteredRequests,
@@ -70,6 +78,8 @@ AGGREGATE_FILTERS = frozenset(
 #: Filters that change nothing for an actor who sees every request (no deputy).
 NEUTRAL_FILTERS = frozenset({"scope", "format", "page", "page_size", "ordering", "lang"})
 PLACES = ("lead_department", "district", "category")
+#: The key of a ``RequestTotalCount`` row (and of the day tables, less the day).
+KEYS = ("lead_department_id", "district_id", "category_id", "status")
 #: The key of a ``RequestAnswerCount`` row, and the build's columns for it.
 ANSWER_KEYS = ("day", "lead_department_id", "district_id", "category_id", "status", "month", "days")
 ANSWER_SOURCE: tuple[str, ...] = ("d_day", "lead_department_id", "district_id", "category_id")
@@ -93,18 +103,61 @@ def _measure_expressions(today: datetime.date) -> dict[str, Any]:
 
 
 def _insert(
-    cursor: Any, table: str, targets: list[str], source: QuerySet[Any], columns: list[str]
+    cursor: Any,
+    table: str,
+    targets: list[str],
+    source: QuerySet[Any],
+    columns: list[str],
+    kind: str | None = None,
 ) -> int:
     """``INSERT INTO table (targets) SELECT columns FROM (source)``: a ``values().annotate()``
-    queryset's ``columns`` into the table's ``targets``; the number of rows written."""
+    queryset's ``columns`` into the table's ``targets`` (and ``kind`` into its column of that
+    name); the number of rows written."""
     select_sql, params = source.query.sql_with_params()
     qn = connection.ops.quote_name
+    names, values = [qn(c) for c in targets], [qn(c) for c in columns]
+    if kind is not None:
+        names.append(qn("kind"))
+        values.append("%s")
+        params = (kind, *params)
     cursor.execute(
-        f"INSERT INTO {table} ({', '.join(qn(c) for c in targets)}) "
-        f"SELECT {', '.join(qn(c) for c in columns)} FROM ({select_sql}) AS counts",
+        f"INSERT INTO {table} ({', '.join(names)}) "
+        f"SELECT {', '.join(values)} FROM ({select_sql}) AS counts",
         params,
     )
     return max(cursor.rowcount, 0)
+
+
+def _build_totals(cursor: Any) -> None:
+    """``RequestTotalCount`` and ``RequestTotalSeries`` from the day rows just written: four
+    ``INSERT … SELECT … GROUP BY`` over the two day tables (not over the requests)."""
+    qn = connection.ops.quote_name
+    totals = qn(RequestTotalCount._meta.db_table)
+    series = qn(RequestTotalSeries._meta.db_table)
+    cursor.execute(f"DELETE FROM {totals}")
+    cursor.execute(f"DELETE FROM {series}")
+    keys = list(KEYS)
+    day_rows = RequestDailyCount.objects.order_by().values(*keys)
+    _insert(
+        cursor,
+        totals,
+        [*keys, *MEASURES],
+        day_rows.annotate(**{f"n_{m}": Sum(m) for m in MEASURES}),
+        [*keys, *(f"n_{m}" for m in MEASURES)],
+    )
+    received = (
+        RequestDailyCount.objects.order_by()
+        .filter(day__isnull=False)
+        .annotate(d_month=TruncMonth("day"))
+        .values(*keys, "d_month")
+        .annotate(n=Sum("received"))
+    )
+    _insert(cursor, series, [*keys, "month", "n"], received, [*keys, "d_month", "n"], "received")
+    answer_rows = RequestAnswerCount.objects.order_by()
+    answered = answer_rows.values(*keys, "month").annotate(n=Sum("answered"))
+    _insert(cursor, series, [*keys, "month", "n"], answered, [*keys, "month", "n"], "answered")
+    days = answer_rows.filter(days__isnull=False).values(*keys, "days").annotate(n=Sum("answered"))
+    _insert(cursor, series, [*keys, "days", "n"], days, [*keys, "days", "n"], "days")
 
 
 def _registered_before(day: datetime.date) -> QuerySet[DeputyRequest]:
@@ -132,12 +185,14 @@ def _answer_source(day: datetime.date) -> QuerySet[Any]:
 
 
 def build_daily_counts(day: datetime.date | None = None) -> DailyCountRun:
-    """Replace ``RequestDailyCount``, ``RequestAnswerCount`` and ``InstructionDailyCount``
-    with the counts as of ``day`` (default: today), in one transaction.
+    """Replace ``RequestDailyCount``, ``RequestAnswerCount``, their sums over every day
+    (``RequestTotalCount``, ``RequestTotalSeries``) and ``InstructionDailyCount`` with the
+    counts as of ``day`` (default: today), in one transaction.
 
     Idempotent: a rerun for the same day replaces the rows and restamps its run. Set-based:
     one ``DELETE`` and one ``INSERT … SELECT`` per table (two for the instructions: the
-    lead and the co-executor rows) whatever the number of items.
+    lead and the co-executor rows; three for the series, one per kind) whatever the number
+    of items.
     """
     day = day or timezone.localdate()
     run, _ = DailyCountRun.objects.update_or_create(
@@ -160,6 +215,8 @@ def build_daily_counts(day: datetime.date | None = None) -> DailyCountRun:
             if connection.vendor == "postgresql":
                 # Two builds at once (two beats by mistake) run one after the other.
                 cursor.execute(f"LOCK TABLE {table}, {answers} IN EXCLUSIVE MODE")
+                totals = [RequestTotalCount._meta.db_table, RequestTotalSeries._meta.db_table]
+                cursor.execute(f"LOCK TABLE {', '.join(map(qn, totals))} IN EXCLUSIVE MODE")
             cursor.execute(f"DELETE FROM {table}")
             rows = _insert(cursor, table, targets, source, columns)
             cursor.execute(f"DELETE FROM {answers}")
@@ -170,7 +227,10 @@ def build_daily_counts(day: datetime.date | None = None) -> DailyCountRun:
                 _answer_source(day),
                 [*ANSWER_SOURCE, "n_answered"],
             )
+            _build_totals(cursor)
             instruction_rows = build_instruction_counts(day, cursor)
+            # The public pages' counts (deputies, promises): ``public_counts``.
+            build_public_counts(day, cursor)
         DailyCountRun.objects.filter(pk=run.pk).update(
             finished_at=timezone.now(), rows=rows, instruction_rows=instruction_rows
         )
@@ -202,10 +262,22 @@ def _live_groups(qs: QuerySet[DeputyRequest], today: datetime.date) -> list[dict
     ]
 
 
-def _stored_groups(qs: QuerySet[RequestDailyCount]) -> list[dict[str, Any]]:
-    rows = qs.order_by().values(*_group_columns()).annotate(**{f"n_{m}": Sum(m) for m in MEASURES})
+def _stored_groups(qs: QuerySet[Any], sign: int = 1) -> list[dict[str, Any]]:
+    """A table's groups (``RequestDailyCount`` or ``RequestTotalCount`` rows), their counts
+    times ``sign`` (-1: days taken out of the sums over every day)."""
+    if qs.model is RequestTotalCount:
+        # One row per group already: read as stored (no GROUP BY, no sums to convert).
+        rows: Iterable[dict[str, Any]] = qs.order_by().values(*_group_columns(), *MEASURES)
+        measures = {m: m for m in MEASURES}
+    else:
+        sums = {f"n_{m}": Sum(m) for m in MEASURES}
+        rows = qs.order_by().values(*_group_columns()).annotate(**sums)
+        measures = {m: f"n_{m}" for m in MEASURES}
     return [
-        {**{c: row[c] for c in _group_columns()}, **{m: row[f"n_{m}"] or 0 for m in MEASURES}}
+        {
+            **{c: row[c] for c in _group_columns()},
+            **{m: sign * (row[column] or 0) for m, column in measures.items()},
+        }
         for row in rows
     ]
 
@@ -214,21 +286,20 @@ def _by_place(
     groups: Iterable[dict[str, Any]], place: str, columns: Iterable[str]
 ) -> list[dict[str, Any]]:
     merged: dict[Any, dict[str, Any]] = {}
+    columns = list(columns)
     for group in groups:
         key = group[f"{place}_id"]
-        entry = merged.setdefault(
-            key,
-            {
-                "id": key,
-                "name": _name(group, place) if key is not None else "",
-                "received": 0,
-                **dict.fromkeys(columns, 0),
-            },
-        )
+        entry = merged.get(key)
+        if entry is None:
+            # The name once per place (the language is looked up each time).
+            name = _name(group, place) if key is not None else ""
+            entry = merged[key] = {"id": key, "name": name, "received": 0}
+            entry.update(dict.fromkeys(columns, 0))
         entry["received"] += group["received"]
         for name in columns:
             entry[name] += _group_value(group, name)
-    result = list(merged.values())
+    # A place whose requests were all taken out (read live elsewhere) has none.
+    result = [entry for entry in merged.values() if entry["received"]]
     result.sort(key=lambda e: (e["id"] is None, -e["received"], e["name"]))
     return result
 
@@ -337,6 +408,11 @@ class Changed:
         stored = stored.exclude(day__in=self.days)
         return stored.exclude(day__isnull=True) if self.undated else stored
 
+    def only(self, stored: QuerySet[Any]) -> QuerySet[Any]:
+        """A table's rows of the days read live (to take out of the sums over every day)."""
+        days = Q(day__in=self.days)
+        return stored.filter(days | Q(day__isnull=True) if self.undated else days)
+
 
 def changed_since(run: DailyCountRun) -> Changed:
     """Today's requests and those of every day in which a request changed since the build."""
@@ -389,12 +465,16 @@ def todays_run(today: datetime.date) -> DailyCountRun | None:
 
 @dataclass
 class TableRead:
-    """What a reader sums: the two tables' rows for the filters and the actor, less the days
-    read live, and the live parts (disjoint querysets of requests) counted beside them."""
+    """What a reader sums: the tables' rows for the filters and the actor (``counts``: day
+    rows or their sums over every day, with a sign: -1 takes the days read live out of the
+    sums), the months and the histogram (``series``: the sums' rows; ``answers`` and
+    ``received``: day rows, signed), and the live parts (disjoint querysets of requests)."""
 
     run: DailyCountRun
-    counts: QuerySet[RequestDailyCount]
-    answers: QuerySet[RequestAnswerCount]
+    counts: list[tuple[QuerySet[Any], int]]
+    series: list[QuerySet[RequestTotalSeries]]
+    answers: list[tuple[QuerySet[RequestAnswerCount], int]]
+    received: list[tuple[QuerySet[RequestDailyCount], int]]
     live: list[QuerySet[DeputyRequest]]
 
 
@@ -431,8 +511,23 @@ def _table_read(
         return None
     cleaned = filtered.filterset.form.cleaned_data
     changed = changed_since(run)
-    counts = changed.exclude(_rows_for(RequestDailyCount.objects.order_by(), cleaned, actor))
-    answers = changed.exclude(_rows_for(RequestAnswerCount.objects.order_by(), cleaned, actor))
+    daily = _rows_for(RequestDailyCount.objects.order_by(), cleaned, actor)
+    daily_answers = _rows_for(RequestAnswerCount.objects.order_by(), cleaned, actor)
+    if cleaned.get("submitted_after") or cleaned.get("submitted_before"):
+        # Submission dates: the day rows of those days, less the days read live.
+        counts: list[tuple[QuerySet[Any], int]] = [(changed.exclude(daily), 1)]
+        series: list[QuerySet[RequestTotalSeries]] = []
+        answers = [(changed.exclude(daily_answers), 1)]
+        received = [(changed.exclude(daily), 1)]
+    else:
+        # Every day: the sums over every day (a few hundred rows), less the days read live.
+        counts = [(_rows_for(RequestTotalCount.objects.order_by(), cleaned, actor), 1)]
+        series = [_rows_for(RequestTotalSeries.objects.order_by(), cleaned, actor)]
+        answers, received = [], []
+        if changed.days or changed.undated:
+            counts.append((changed.only(daily), -1))
+            answers.append((changed.only(daily_answers), -1))
+            received.append((changed.only(daily), -1))
     parts = [filtered.queryset.filter(changed.live_q)]
     if not actor.sees_everything:
         # The requests a department co-executes (not in its rows): found through the
@@ -447,7 +542,9 @@ def _table_read(
             .exclude(lead_department_id=department_id)
             .exclude(changed.live_q)
         )
-    return TableRead(run=run, counts=counts, answers=answers, live=parts)
+    return TableRead(
+        run=run, counts=counts, series=series, answers=answers, received=received, live=parts
+    )
 
 
 def _counts(
@@ -465,7 +562,7 @@ def _counts(
     if read is None:
         result = counts_of(_live_groups(filtered.queryset, today))
         return {**result, "source": "live", "as_of": None}
-    groups = _stored_groups(read.counts)
+    groups = [group for qs, sign in read.counts for group in _stored_groups(qs, sign)]
     for part in read.live:
         groups += _live_groups(part, today)
     return {**counts_of(groups), "source": "daily_counts", "as_of": read.run.day}
@@ -502,43 +599,46 @@ class AnswerFigures:
         return median_of_histogram(merged)
 
     def by_month(self) -> list[dict[str, Any]]:
-        return [self.months[key] for key in sorted(self.months)]
+        # A month whose requests were all taken out (read live elsewhere) has none.
+        rows = [self.months[key] for key in sorted(self.months)]
+        return [row for row in rows if row["received"] or row["answered"]]
 
 
 def answer_figures(read: TableRead, *, months: bool = True) -> AnswerFigures:
-    """The medians' histograms and the months from the tables and the live parts: three
-    queries on the tables, two per live part, whatever the number of requests (without
-    ``months``: the histograms only, one query on the table and one per live part)."""
+    """The medians' histograms and the months from the tables and the live parts: one query
+    on the sums over every day or three on the day rows (and three per part of days taken
+    out), two per live part, whatever the number of requests (without ``months``: the
+    histograms only)."""
     figures = AnswerFigures(days={}, months={})
-    stored_days = (
-        read.answers.filter(days__isnull=False)
-        .values("lead_department_id", "days")
-        .annotate(n=Sum("answered"))
-    )
-    for day_row in stored_days:
-        figures.add_days(day_row["lead_department_id"], day_row["days"], day_row["n"])
-    if not months:
-        for part in read.live:
-            live_days = (
-                part.filter(answered_at__isnull=False, routed_at__isnull=False)
-                .order_by()
-                .annotate(n_days=WholeDaysBetween("routed_at", "answered_at"))
-                .values("lead_department_id", "n_days")
-                .annotate(n=Count("pk"))
-            )
-            for live_day in live_days:
-                figures.add_days(live_day["lead_department_id"], live_day["n_days"], live_day["n"])
-        return figures
-    for answered_row in read.answers.values("month").annotate(n=Sum("answered")):
-        figures.add_month(answered_row["month"], "answered", answered_row["n"])
-    received = (
-        read.counts.filter(day__isnull=False)
-        .annotate(month=TruncMonth("day"))
-        .values("month")
-        .annotate(n=Sum("received"))
-    )
-    for received_row in received:
-        figures.add_month(received_row["month"], "received", received_row["n"])
+    for series in read.series:
+        if not months:
+            series = series.filter(kind=SeriesKind.DAYS)
+        rows = series.values("kind", "lead_department_id", "month", "days").annotate(n=Sum("n"))
+        for row in rows:
+            if row["kind"] == SeriesKind.DAYS:
+                figures.add_days(row["lead_department_id"], row["days"], row["n"])
+            else:
+                figures.add_month(row["month"], row["kind"], row["n"])
+    for answers, sign in read.answers:
+        stored_days = (
+            answers.filter(days__isnull=False)
+            .values("lead_department_id", "days")
+            .annotate(n=Sum("answered"))
+        )
+        for day_row in stored_days:
+            figures.add_days(day_row["lead_department_id"], day_row["days"], sign * day_row["n"])
+        if months:
+            for answered_row in answers.values("month").annotate(n=Sum("answered")):
+                figures.add_month(answered_row["month"], "answered", sign * answered_row["n"])
+    for counts, sign in read.received if months else []:
+        stored_received = (
+            counts.filter(day__isnull=False)
+            .annotate(month=TruncMonth("day"))
+            .values("month")
+            .annotate(n=Sum("received"))
+        )
+        for received_row in stored_received:
+            figures.add_month(received_row["month"], "received", sign * received_row["n"])
     for part in read.live:
         answered = (
             part.filter(answered_at__isnull=False)
@@ -552,7 +652,10 @@ def answer_figures(read: TableRead, *, months: bool = True) -> AnswerFigures:
         )
         for live_row in answered:
             figures.add_days(live_row["lead_department_id"], live_row["n_days"], live_row["n"])
-            figures.add_month(live_row["month"], "answered", live_row["n"])
+            if months:
+                figures.add_month(live_row["month"], "answered", live_row["n"])
+        if not months:
+            continue
         live_received = (
             part.filter(submitted_at__isnull=False)
             .order_by()
@@ -575,10 +678,12 @@ def request_summary_from_daily_counts(
     """``/api/v1/reports/summary/``: ``selectors.request_summary``'s figures, the counts, the
     medians and the months from the daily tables where they answer.
 
-    A fixed number of queries: at most six when the tables cannot answer (as the live
-    summary), nine when they do for staff (the run, the changed days, the counts, the
-    histogram twice, the months received, and the live part's counts, answers and months
-    received), twelve for a department (its co-executed requests are a second live part).
+    A fixed number of queries: at most seven when the tables cannot answer (the run and the
+    live summary); when they do, for staff without submission dates seven (the run, the
+    changed days, the sums over every day, their series, and the live part's counts,
+    answers and months received; three more take the changed days out of the sums), with
+    dates nine (the day rows: the counts, the histogram twice and the months received), and
+    three more for a department (its co-executed requests are a second live part).
     """
     today = today or timezone.localdate()
     filtered = filtered_requests(actor=actor, params=params, strict=strict, today=today)

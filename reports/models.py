@@ -314,3 +314,178 @@ class RequestAnswerCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.month} {self.days}: {self.answered}"
+
+
+class RequestTotalCount(models.Model):
+    """``RequestDailyCount`` summed over every submission day, per lead department × district
+    × category × status: what a reading without submission dates sums (a few hundred rows
+    whatever the number of requests). Rebuilt by each ``DailyCountRun`` from the day rows."""
+
+    lead_department = models.ForeignKey(
+        "directory.Department",
+        on_delete=models.DO_NOTHING,
+        null=True,
+        blank=True,
+        db_constraint=False,
+        related_name="+",
+    )
+    district = models.ForeignKey(
+        "directory.District",
+        on_delete=models.DO_NOTHING,
+        null=True,
+        blank=True,
+        db_constraint=False,
+        related_name="+",
+    )
+    category = models.ForeignKey(
+        "directory.Category",
+        on_delete=models.DO_NOTHING,
+        null=True,
+        blank=True,
+        db_constraint=False,
+        related_name="+",
+    )
+    status = models.CharField(_("status"), max_length=20)
+    received = models.PositiveIntegerField(default=0)
+    overdue = models.PositiveIntegerField(default=0)
+    overdue_open = models.PositiveIntegerField(default=0)
+    due_this_week = models.PositiveIntegerField(default=0)
+    answered = models.PositiveIntegerField(default=0)
+    answered_late = models.PositiveIntegerField(default=0)
+    on_time = models.PositiveIntegerField(default=0)
+    routed = models.PositiveIntegerField(default=0)
+    resolved = models.PositiveIntegerField(default=0)
+    rating_sum = models.PositiveIntegerField(default=0)
+    rating_count = models.PositiveIntegerField(default=0)
+    published = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("request count over every day")
+        verbose_name_plural = _("request counts over every day")
+
+    def __str__(self) -> str:
+        return f"{self.lead_department_id} {self.status}: {self.received}"
+
+
+class SeriesKind(models.TextChoices):
+    RECEIVED = "received", _("Received in the month")
+    ANSWERED = "answered", _("Answered in the month")
+    DAYS = "days", _("Answered in so many days")
+
+
+class RequestTotalSeries(models.Model):
+    """The months and the medians' histogram summed over every submission day, per lead
+    department × district × category × status: requests received per month of submission
+    (``month``), answered per month of the answer (``month``), answered per whole days from
+    routing to the answer (``days``). Rebuilt by each ``DailyCountRun`` from the day rows."""
+
+    lead_department = models.ForeignKey(
+        "directory.Department",
+        on_delete=models.DO_NOTHING,
+        null=True,
+        blank=True,
+        db_constraint=False,
+        related_name="+",
+    )
+    district = models.ForeignKey(
+        "directory.District",
+        on_delete=models.DO_NOTHING,
+        null=True,
+        blank=True,
+        db_constraint=False,
+        related_name="+",
+    )
+    category = models.ForeignKey(
+        "directory.Category",
+        on_delete=models.DO_NOTHING,
+        null=True,
+        blank=True,
+        db_constraint=False,
+        related_name="+",
+    )
+    status = models.CharField(_("status"), max_length=20)
+    kind = models.CharField(_("what"), max_length=10, choices=SeriesKind.choices)
+    month = models.DateField(_("month"), null=True, blank=True)
+    days = models.IntegerField(_("days"), null=True, blank=True)
+    n = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("request series over every day")
+        verbose_name_plural = _("request series over every day")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.month or self.days}: {self.n}"
+
+
+class DeputyPublishedCount(models.Model):
+    """Published registered requests per author and submission day and, in the rows with
+    ``all_days``, per author over every day (``day`` empty): the public list of deputies
+    reads them (``reports.public_counts``).
+
+    Rebuilt whole by each ``DailyCountRun`` (as of its ``day``: the requests submitted
+    before it). ``day`` is empty too for a request without a submission time.
+    """
+
+    all_days = models.BooleanField(_("every day"), default=False)
+    day = models.DateField(_("submitted on"), null=True, blank=True)
+    deputy = models.ForeignKey(
+        "directory.Deputy",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    published = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("published requests count")
+        verbose_name_plural = _("published requests counts")
+        indexes = [models.Index(fields=["all_days", "day"], name="reports_deputy_pub_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.deputy_id}: {self.published}"
+
+
+class PromiseDailyCount(models.Model):
+    """The public promises' figures (``commitments.selectors.FIGURES``) per submission day
+    of the request × promising department × the request's district and, in the rows with
+    ``all_days``, per department × district over every day (``day`` empty): the public
+    promises page reads them (``reports.public_counts``).
+
+    Rebuilt whole by each ``DailyCountRun``, judged on its ``day`` (overdue, due, due this
+    month); the promises of requests submitted before it.
+    """
+
+    all_days = models.BooleanField(_("every day"), default=False)
+    day = models.DateField(_("submitted on"), null=True, blank=True)
+    department = models.ForeignKey(
+        "directory.Department",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    district = models.ForeignKey(
+        "directory.District",
+        on_delete=models.DO_NOTHING,
+        null=True,
+        blank=True,
+        db_constraint=False,
+        related_name="+",
+    )
+    total = models.PositiveIntegerField(default=0)
+    open = models.PositiveIntegerField(default=0)
+    rescheduled = models.PositiveIntegerField(default=0)
+    overdue = models.PositiveIntegerField(default=0)
+    kept = models.PositiveIntegerField(default=0)
+    broken = models.PositiveIntegerField(default=0)
+    due = models.PositiveIntegerField(default=0)
+    kept_on_time = models.PositiveIntegerField(default=0)
+    due_this_month = models.PositiveIntegerField(default=0)
+    disputed = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("daily promises count")
+        verbose_name_plural = _("daily promises counts")
+        indexes = [models.Index(fields=["all_days", "day"], name="reports_promise_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.department_id}: {self.total}"

@@ -308,18 +308,29 @@ def _month_row(row: dict[str, Any]) -> dict[str, Any]:
 # --- Deputies and the plan --------------------------------------------------------------------
 
 
-def public_deputies() -> QuerySet[Deputy]:
-    """Active deputies with their published requests counted in the same query."""
-    published = Q(
-        authored_requests__is_public=True,
-    ) & ~Q(authored_requests__status=S.DRAFT)
-    return (
+def public_deputies(today: datetime.date | None = None) -> list[Deputy]:
+    """Active deputies, each with ``published``: the published requests they authored.
+
+    The counts come from the stored counts when today's build is done
+    (``public_counts.published_counts``: none of the whole table is read), else they are
+    counted live in the deputies' query.
+    """
+    from .public_counts import published_counts
+
+    counts = published_counts(today or timezone.localdate())
+    deputies = (
         Deputy.objects.filter(is_active=True)
         .select_related("user", "party", "district", "convocation")
         .prefetch_related("commissions")
-        .annotate(published=Count("authored_requests", filter=published))
         .order_by("user__last_name", "user__first_name", "pk")
     )
+    if counts is None:
+        published = Q(authored_requests__is_public=True) & ~Q(authored_requests__status=S.DRAFT)
+        return list(deputies.annotate(published=Count("authored_requests", filter=published)))
+    result = list(deputies)
+    for deputy in result:
+        deputy.published = counts.get(deputy.pk, 0)  # type: ignore[attr-defined]
+    return result
 
 
 def public_deputy(pk: Any, *, requests_shown: int = 20) -> dict[str, Any]:

@@ -19,7 +19,7 @@ import datetime
 from typing import Any
 
 import django_filters
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -50,20 +50,27 @@ PUBLIC_STATE_LABELS: dict[str, Any] = {
 
 
 def public_commitments() -> QuerySet[Commitment]:
-    """Every promise the public may see (see the module docstring)."""
+    """Every promise the public may see (see the module docstring).
+
+    "The answer the request's page shows" is written as: the promise's answer is a sent
+    final answer and no sent final answer of the request is later (``sent_at``, then
+    ``id``: the page's order) — an anti-join the planner estimates well, so the list walks
+    the due-date index with a LIMIT instead of reading every promise.
+    """
     published_closed = deputy_request_visible(ANONYMOUS).filter(status=RequestStatus.CLOSED)
-    public_answer = (
-        Response.objects.filter(
-            request_id=OuterRef("request_id"),
-            kind=ResponseKind.FINAL,
-            status=ResponseStatus.SENT,
-        )
-        .order_by("-sent_at", "-id")
-        .values("pk")[:1]
+    later_answer = Response.objects.filter(
+        request_id=OuterRef("request_id"),
+        kind=ResponseKind.FINAL,
+        status=ResponseStatus.SENT,
+    ).filter(
+        Q(sent_at__gt=OuterRef("response__sent_at"))
+        | Q(sent_at=OuterRef("response__sent_at"), pk__gt=OuterRef("response_id"))
     )
     return Commitment.objects.filter(
+        ~Exists(later_answer),
         request_id__in=published_closed.values("pk"),
-        response_id=Subquery(public_answer),
+        response__kind=ResponseKind.FINAL,
+        response__status=ResponseStatus.SENT,
         state__in=COUNTED_STATES,
     )
 
@@ -98,7 +105,10 @@ def public_state(item: Commitment, today: datetime.date) -> str:
 
 def public_commitment_page(params: Params, today: datetime.date | None = None) -> dict[str, Any]:
     """The filter, the promises (a queryset to paginate), the figures of the filtered
-    promises and the same per department — each a single query."""
+    promises and the same per department: from the stored counts when today's build is
+    done (``public_counts.promise_counts``), else each a single query over the promises."""
+    from .public_counts import promise_counts
+
     today = today or timezone.localdate()
     filterset = PublicCommitmentFilter(
         data=as_query_dict(params), queryset=with_overdue(public_commitments(), today)
@@ -138,10 +148,22 @@ def public_commitment_page(params: Params, today: datetime.date | None = None) -
         )
         .order_by("-due_date", "-id")
     )
+    cleaned = filterset.form.cleaned_data
+    counted = promise_counts(
+        qs,
+        department_id=cleaned["department"].pk if cleaned.get("department") else None,
+        district_id=cleaned["district"].pk if cleaned.get("district") else None,
+        today=today,
+    )
+    if counted is None:
+        totals = commitment_figures(qs, today)
+        by_department = commitment_figures_by_department(qs, today)
+    else:
+        totals, by_department = counted
     return {
         "filter": filterset,
         "rows": rows,
-        "totals": commitment_figures(qs, today),
-        "by_department": commitment_figures_by_department(qs, today),
+        "totals": totals,
+        "by_department": by_department,
         "today": today,
     }

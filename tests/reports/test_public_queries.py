@@ -39,8 +39,10 @@ BUDGETS = {
     "rankings": 7,
     # The weights in force of each kind.
     "methodology": 2,
-    # Deputies with their counts, their commissions.
-    "deputies": 2,
+    # The daily counts' latest build (without today's: counted live), deputies with their
+    # counts, their commissions. With today's build: the changed days, the stored counts
+    # and the live part beside the deputies and their commissions (6, test_public_counts).
+    "deputies": 3,
     # The deputy, commissions, activity counts, recent activities, published requests.
     "deputy": 5,
     "plan": 1,
