@@ -3,15 +3,83 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import django_filters
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django import forms
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_filters.fields import ModelChoiceIterator
 
 from maslikhat.directory.models import Commission, Convocation, Department, Deputy
 
+from . import queries
 from .models import Instruction, InstructionStatus, Meeting, MeetingKind, Protocol, ReportPeriod
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+
+class RecentChoices(ModelChoiceIterator):
+    """The options of a select over a table that keeps growing (meetings, protocols): the
+    newest rows only, and the chosen row, when it is older, first in a group of its own.
+
+    The field still accepts any existing row (its queryset is the whole table): an
+    address with an older one keeps working, and the page shows what it filters by.
+    """
+
+    def __iter__(self) -> Iterator[Any]:
+        field: Any = self.field
+        if field.empty_label is not None:
+            yield ("", field.empty_label)
+        recent = list(field.recent_rows())
+        chosen = field.chosen_row()
+        if chosen is not None and all(row.pk != chosen.pk for row in recent):
+            yield (str(_("Chosen (not among the latest)")), [self.choice(chosen)])
+        for row in recent:
+            yield self.choice(row)
+
+    def __len__(self) -> int:
+        return sum(1 for _choice in self)
+
+    def __bool__(self) -> bool:
+        return True
+
+
+def _chosen(filterset: django_filters.FilterSet, name: str) -> Any:
+    """The row the address filters by, as the form read it (no query of its own)."""
+    return getattr(filterset.form, "cleaned_data", {}).get(name)
+
+
+def _protocol_label(protocol: Protocol) -> str:
+    return f"{protocol} · {protocol.meeting.title}"
+
+
+PROTOCOL_HELP = _(
+    "The latest protocols are listed. For an older one, open its page under "
+    "“Meetings and protocols” and follow “Its instructions in the registry”."
+)
+MEETING_HELP = _(
+    "The latest meetings are listed. For an older one, open its page under "
+    "“Meetings and protocols” and follow “Its instructions in the registry”."
+)
+
+
+def offer_recent(
+    field: forms.Field,
+    *,
+    recent: Callable[[], Iterable[Model]],
+    chosen: Callable[[], Model | None],
+    help_text: StrOrPromise,
+) -> None:
+    """Let a model select offer ``recent()`` rows (and ``chosen()``) instead of its table."""
+    field.recent_rows = recent  # type: ignore[attr-defined]
+    field.chosen_row = chosen  # type: ignore[attr-defined]
+    field.iterator = RecentChoices  # type: ignore[attr-defined]
+    field.widget.choices = field.choices  # type: ignore[attr-defined]
+    field.help_text = help_text
 
 
 class InstructionFilter(django_filters.FilterSet):
@@ -21,7 +89,7 @@ class InstructionFilter(django_filters.FilterSet):
         choices=InstructionStatus.choices, label=_("Status"), distinct=False
     )
     protocol = django_filters.ModelChoiceFilter(
-        queryset=Protocol.objects.all(), label=_("Protocol")
+        queryset=Protocol.objects.select_related("meeting"), label=_("Protocol")
     )
     meeting = django_filters.ModelChoiceFilter(
         field_name="protocol__meeting", queryset=Meeting.objects.all(), label=_("Meeting")
@@ -57,6 +125,27 @@ class InstructionFilter(django_filters.FilterSet):
         field_name="due_date", lookup_expr="gte", label=_("Due from")
     )
     search = django_filters.CharFilter(method="filter_search", label=_("Search"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        fields = self.form.fields
+        protocol = fields["protocol"]
+        # Protocol numbers repeat across meetings: the meeting's title tells them apart.
+        protocol.label_from_instance = _protocol_label
+        # Meetings and protocols grow without end: the selects (the registry's, the API's
+        # browsable form) offer the newest ones; any other is still accepted by id.
+        offer_recent(
+            protocol,
+            recent=queries.recent_protocols,
+            chosen=lambda: _chosen(self, "protocol"),
+            help_text=PROTOCOL_HELP,
+        )
+        offer_recent(
+            fields["meeting"],
+            recent=queries.recent_meetings,
+            chosen=lambda: _chosen(self, "meeting"),
+            help_text=MEETING_HELP,
+        )
 
     class Meta:
         model = Instruction
@@ -121,6 +210,15 @@ class MeetingFilter(django_filters.FilterSet):
 
 class ProtocolFilter(django_filters.FilterSet):
     meeting = django_filters.ModelChoiceFilter(queryset=Meeting.objects.all(), label=_("Meeting"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        offer_recent(
+            self.form.fields["meeting"],
+            recent=queries.recent_meetings,
+            chosen=lambda: _chosen(self, "meeting"),
+            help_text=MEETING_HELP,
+        )
 
     class Meta:
         model = Protocol

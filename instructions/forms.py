@@ -9,13 +9,11 @@ overwriting what somebody else did in the meantime.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django import forms
-from django.db.models import Model, QuerySet
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
-from django_filters.fields import ModelChoiceIterator
 
 from maslikhat.core.filters import StableOrderingFilter, style_filter_widgets
 from maslikhat.core.forms import (
@@ -31,12 +29,8 @@ from maslikhat.core.forms import (
 from maslikhat.core.text import TEXT_MAX
 from maslikhat.directory.models import Commission, Department, Deputy
 
-from . import queries
 from .filters import INSTRUCTION_ORDERING_FIELDS, InstructionFilter, MeetingFilter
 from .models import Meeting, MeetingKind, Protocol, ProtocolItem, ReportPeriod, SessionKind
-
-if TYPE_CHECKING:
-    from django_stubs_ext import StrOrPromise
 
 #: Protocol items typed one per line: at most this many lines are read.
 PROTOCOL_ITEMS_MAX = 200
@@ -241,51 +235,6 @@ class InstructionCreateForm(PortalForm):
 # --- Filters of the lists ---------------------------------------------------------------------
 
 
-def _protocol_label(protocol: Protocol) -> str:
-    return f"{protocol} · {protocol.meeting.title}"
-
-
-class RecentChoices(ModelChoiceIterator):
-    """The options of a select over a table that keeps growing (meetings, protocols): the
-    newest rows only, and the chosen row, when it is older, first in a group of its own.
-
-    The field still accepts any existing row (its queryset is the whole table): an
-    address with an older one keeps working, and the page shows what it filters by.
-    """
-
-    def __iter__(self) -> Iterator[Any]:
-        field: Any = self.field
-        if field.empty_label is not None:
-            yield ("", field.empty_label)
-        recent = list(field.recent_rows())
-        chosen = field.chosen_row()
-        if chosen is not None and all(row.pk != chosen.pk for row in recent):
-            yield (str(_("Chosen (not among the latest)")), [self.choice(chosen)])
-        for row in recent:
-            yield self.choice(row)
-
-    def __len__(self) -> int:
-        return sum(1 for _choice in self)
-
-    def __bool__(self) -> bool:
-        return True
-
-
-def offer_recent(
-    field: forms.Field,
-    *,
-    recent: Callable[[], Iterable[Model]],
-    chosen: Callable[[], Model | None],
-    help_text: StrOrPromise,
-) -> None:
-    """Let a model select offer ``recent()`` rows (and ``chosen()``) instead of its table."""
-    field.recent_rows = recent  # type: ignore[attr-defined]
-    field.chosen_row = chosen  # type: ignore[attr-defined]
-    field.iterator = RecentChoices  # type: ignore[attr-defined]
-    field.widget.choices = field.choices  # type: ignore[attr-defined]
-    field.help_text = help_text
-
-
 class InstructionListFilter(InstructionFilter):
     """The API's instruction filter plus ``?ordering=``, with widgets for the registry page."""
 
@@ -300,35 +249,7 @@ class InstructionListFilter(InstructionFilter):
         fields = self.form.fields
         # The option labels of deputies are their users' names: one join, not a query each.
         fields["controller_deputy"].queryset = Deputy.objects.select_related("user")
-        protocol = fields["protocol"]
-        protocol.queryset = Protocol.objects.select_related("meeting")
-        # Protocol numbers repeat across meetings: the meeting's title tells them apart.
-        protocol.label_from_instance = _protocol_label
-        # Meetings and protocols grow without end: the selects offer the newest ones; an
-        # older one is chosen from its own page ("its instructions in the registry").
-        offer_recent(
-            protocol,
-            recent=queries.recent_protocols,
-            chosen=lambda: self._chosen("protocol"),
-            help_text=_(
-                "The latest protocols are listed. For an older one, open its page under "
-                "“Meetings and protocols” and follow “Its instructions in the registry”."
-            ),
-        )
-        offer_recent(
-            fields["meeting"],
-            recent=queries.recent_meetings,
-            chosen=lambda: self._chosen("meeting"),
-            help_text=_(
-                "The latest meetings are listed. For an older one, open its page under "
-                "“Meetings and protocols” and follow “Its instructions in the registry”."
-            ),
-        )
         style_filter_widgets(self, checkboxes=["status"], dates=["due_after", "due_before"])
-
-    def _chosen(self, name: str) -> Any:
-        """The row the address filters by, as the form read it (no query of its own)."""
-        return getattr(self.form, "cleaned_data", {}).get(name)
 
 
 class MeetingListFilter(MeetingFilter):

@@ -266,7 +266,7 @@ def test_the_registry_filters_need_no_distinct_and_list_each_instruction_once(
     item = make_instruction(world, status=S.ON_CONTROL)  # finance leads, mobility co-executes
     item.co_departments.add(world.energy)
     d = world.d
-    params = {"status": ["on_control", "returned"], "department": d.mobility.pk}
+    params: dict[str, Any] = {"status": ["on_control", "returned"], "department": d.mobility.pk}
     with CaptureQueriesContext(connection) as captured:
         body = api_as(d.staff).get("/api/v1/instructions/", params).json()
     assert [row["id"] for row in body["results"]] == [item.pk]
@@ -277,3 +277,23 @@ def test_the_registry_filters_need_no_distinct_and_list_each_instruction_once(
     assert [row.pk for row in page.context["rows"]] == [item.pk]
     lead = client_for(d.staff).get(reverse("instructions:list"), {"department": d.finance.pk})
     assert [row.pk for row in lead.context["rows"]] == [item.pk]
+
+
+def test_the_api_filter_forms_offer_the_newest_rows_only(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The browsable API renders the filter forms too: bounded the same way, validated whole."""
+    from instructions.filters import InstructionFilter, ProtocolFilter
+
+    monkeypatch.setattr(queries, "RECENT_CHOICES", 2)
+    grow_meetings(world, 4, start=100)
+    old = older_protocol(world, 400)
+
+    empty = InstructionFilter(data={}, queryset=Instruction.objects.all())
+    assert len(options_of(str(empty.form["protocol"]), "protocol")) == 2
+    assert len(options_of(str(empty.form["meeting"]), "meeting")) == 2
+
+    chosen = ProtocolFilter(data={"meeting": old.meeting_id}, queryset=Protocol.objects.all())
+    assert list(chosen.qs) == [old]
+    assert options_of(str(chosen.form["meeting"]), "meeting")[0] == str(old.meeting_id)
+    assert len(options_of(str(chosen.form["meeting"]), "meeting")) == 3
