@@ -549,15 +549,25 @@ def _count_working_days(
     dues = [i.due_date for g in groups for i in g.items if i.due_date is not None]
     if not dues:
         return
-    cal = calendar or WorkingCalendar.load(min([*dues, today]), max([*dues, today]))
+    first, last = min([*dues, today]), max([*dues, today])
+    cal = calendar or WorkingCalendar.load(first, last)
+    # Working days from ``first`` up to each day, walked once for the whole page: a row's
+    # days are a difference of two of them (``working_days_between``), however far its
+    # due date lies from today.
+    upto: dict[datetime.date, int] = {first: 0}
+    day, counted = first, 0
+    while day < last:
+        day += datetime.timedelta(days=1)
+        counted += cal.is_working_day(day)
+        upto[day] = counted
     for group in groups:
         for item in group.items:
             if item.due_date is None or item.paused_since is not None:
                 continue
             if item.due_date < today:
-                item.overdue_days = cal.working_days_between(item.due_date, today)
+                item.overdue_days = upto[today] - upto[item.due_date]
             else:
-                item.days_left = cal.working_days_between(today, item.due_date)
+                item.days_left = upto[item.due_date] - upto[today]
 
 
 def bounded_count(qs: QuerySet[Any], limit: int | None = None) -> tuple[int, bool]:

@@ -17,7 +17,11 @@ from .selectors import overdue, search_requests
 
 
 class DeputyRequestFilter(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=RequestStatus.choices, label=_("Status"))
+    # A column of the request itself: no join, so no ``DISTINCT`` (django-filter's default
+    # for a multiple choice), which would make the database sort whole rows to drop nothing.
+    status = django_filters.MultipleChoiceFilter(
+        choices=RequestStatus.choices, label=_("Status"), distinct=False
+    )
     lead_department = django_filters.ModelChoiceFilter(
         queryset=Department.objects.all(), label=_("Lead department")
     )

@@ -245,6 +245,19 @@ class DeputyRequest(models.Model):
             # A deputy's requests as ids alone (read from the index): joined to the few
             # promises awaiting a verdict, or to any other short list of requests.
             models.Index(fields=["author", "id"], name="request_author_id"),
+            # The registered requests newest first (every list's default for staff, the
+            # chair and a department) without walking the drafts, which have no submission
+            # date and so come first in that order; the routing queue oldest first.
+            models.Index(
+                fields=["-submitted_at", "-id"],
+                condition=~Q(status=RequestStatus.DRAFT),
+                name="request_registered_recent",
+            ),
+            models.Index(
+                fields=["submitted_at", "id"],
+                condition=Q(status=RequestStatus.SUBMITTED),
+                name="request_to_route",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
