@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import json
 import operator
 import re
 from collections.abc import Callable, Sequence
@@ -373,8 +374,13 @@ VECTORS = {
 }
 
 
+#: How a text becomes a query: web-search syntax (the lists' search box), a phrase (an
+#: address: its words in order) and the query syntax (prefixes of words, ``'word':*``).
+QUERY_PARSERS = frozenset({"websearch_to_tsquery", "phraseto_tsquery", "to_tsquery"})
+
+
 class StoredVector(Expression):
-    """``<vector> @@ websearch_to_tsquery('russian', text)`` on the row's stored vector.
+    """``<vector> @@ <parse>('russian', text)`` on the row's stored vector.
 
     The vectors are columns kept by a trigger, not fields of the model: the expression
     names the column beside the row's primary key, so it follows the table's alias.
@@ -383,10 +389,15 @@ class StoredVector(Expression):
     conditional = True
     output_field = BooleanField()
 
-    def __init__(self, column: str, text: str, pk: Any = None) -> None:
+    def __init__(
+        self, column: str, text: str, parse: str = "websearch_to_tsquery", pk: Any = None
+    ) -> None:
         super().__init__()
+        if parse not in QUERY_PARSERS:
+            raise ValueError(parse)
         self.column = column
         self.text = text
+        self.parse = parse
         self.pk = F("pk") if pk is None else pk
 
     def get_source_expressions(self) -> list[Any]:
@@ -399,8 +410,78 @@ class StoredVector(Expression):
         pk_sql, pk_params = compiler.compile(self.pk)
         table = pk_sql.rsplit(".", 1)[0]
         column = connection.ops.quote_name(self.column)
-        sql = f"{table}.{column} @@ websearch_to_tsquery('russian'::regconfig, %s)"
+        sql = f"{table}.{column} @@ {self.parse}('russian'::regconfig, %s)"
         return sql, (*pk_params, self.text)
+
+
+#: A query term (text, parse) of ``StoredVector``.
+Term = tuple[str, str]
+
+#: A term the planner expects in at least this share of the requests is common: a list
+#: searched for it walks its order (newest first) and checks the term on each row — a page
+#: of matches is found after a few dozen rows whatever the table's size. A rarer term is
+#: read from the GIN indexes first (its few rows, then sorted). The planner's floor for a
+#: word it has no statistics of is 0.5 % of the rows: below this share.
+COMMON_SHARE = 0.02
+
+#: The limit that keeps the subquery of a rare term's requests from being merged into the
+#: list's query (PostgreSQL does not pull up a subquery with a LIMIT): larger than any table.
+SEARCH_FENCE = 2**62
+
+
+def _vector_match(columns: tuple[str, ...], terms: list[Term]) -> Q:
+    """Any of ``terms`` in the stored vector of ``columns`` (PostgreSQL)."""
+    return _any([Q(StoredVector(VECTORS[columns], text, parse)) for text, parse in terms])
+
+
+def _read_by(actor: Actor) -> list[tuple[str, ...]]:
+    """The column sets ``_by_audience`` reads for ``actor``."""
+    if actor.sees_everything:
+        return [PARTICIPANTS_TEXT]
+    if actor.is_anonymous:
+        return [PUBLIC_TEXT]
+    return [PARTICIPANTS_TEXT, READER_TEXT]
+
+
+def _common(column: str, terms: list[Term]) -> bool:
+    """Whether the planner expects one of ``terms`` in ``COMMON_SHARE`` of the requests.
+
+    One ``EXPLAIN`` (statistics only, no row is read) of the table and of each term alone
+    in ``column``: the table's size and each term's estimated rows.
+    """
+    table = connection.ops.quote_name(DeputyRequest._meta.db_table)
+    vector = connection.ops.quote_name(column)
+    parts = [f"(SELECT 1 FROM {table})"] + [
+        f"(SELECT 1 FROM {table} WHERE {vector} @@ {parse}('russian'::regconfig, %s))"
+        for _text, parse in terms
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "EXPLAIN (FORMAT JSON) " + " UNION ALL ".join(parts), [text for text, _p in terms]
+        )
+        plan = cursor.fetchone()[0]
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    rows = [int(child["Plan Rows"]) for child in plan[0]["Plan"].get("Plans", [])]
+    if len(rows) < 2:
+        return False
+    return max(rows[1:]) >= COMMON_SHARE * rows[0]
+
+
+def _narrowed(actor: Actor, terms: list[Term], condition: Q) -> Q:
+    """``condition`` (the terms by audience), for rare terms first narrowed to the requests
+    any of them matches in any text ``actor`` reads — a subquery the GIN indexes answer
+    once. The narrowing only ever keeps more rows than ``condition``: who finds what is
+    ``condition``'s alone."""
+    columns = _read_by(actor)
+    if _common(VECTORS[columns[0]], terms):
+        return condition
+    candidates = (
+        DeputyRequest.objects.filter(_any([_vector_match(each, terms) for each in columns]))
+        .order_by()
+        .values("pk")
+    )
+    return Q(pk__in=candidates[:SEARCH_FENCE]) & condition
 
 
 def _words_match(columns: tuple[str, ...], text: str) -> Q:
@@ -408,12 +489,10 @@ def _words_match(columns: tuple[str, ...], text: str) -> Q:
 
     PostgreSQL: the Russian text-search configuration (stemming: «дорога» finds
     «дороги»), web-search syntax, over the columns' stored vector (migration ``0013``),
-    which has its GIN index and planner statistics: the planner answers a rare word from
-    the index and checks a common one on each row while the list walks its order.
-    SQLite: every word occurs in one of the columns.
+    never a parse of a row's document. SQLite: every word occurs in one of the columns.
     """
     if connection.vendor == "postgresql":
-        return Q(StoredVector(VECTORS[columns], text))
+        return _vector_match(columns, [(text, "websearch_to_tsquery")])
     condition = Q()
     for word in text.split()[:10]:
         condition &= _contains(columns, word.lower())
@@ -451,7 +530,34 @@ def search_requests(
         # Numbers are given in capitals (``services._next_number``): an exact match on the
         # capitalised text is one look-up in the number's unique index.
         return qs.filter(number=text.upper())
-    return qs.filter(_by_audience(actor, lambda columns: _words_match(columns, text)))
+    condition = _by_audience(actor, lambda columns: _words_match(columns, text))
+    if connection.vendor == "postgresql":
+        condition = _narrowed(actor, [(text, "websearch_to_tsquery")], condition)
+    return qs.filter(condition)
+
+
+def _similar_terms(address: str, needles: list[str]) -> list[Term]:
+    """The terms of "similar requests" (PostgreSQL): the address, its words in order, and
+    each needle as the beginning of a word of the stored vector (its stem: «освещени»
+    finds «освещение»)."""
+    # Needles are word characters only (``\w``): quoted, none can break the syntax.
+    terms = [(address, "phraseto_tsquery")] if address else []
+    return terms + [(f"'{needle}':*", "to_tsquery") for needle in needles]
+
+
+def _similar_text(columns: tuple[str, ...], text: str) -> Q:
+    """``text`` (an address) occurs in ``columns`` (PostgreSQL: its words in order)."""
+    if connection.vendor == "postgresql":
+        return _vector_match(columns, _similar_terms(text, []))
+    return _contains(columns, text)
+
+
+def _similar_words(columns: tuple[str, ...], needles: list[str]) -> Q:
+    """Any of ``needles`` (beginnings of words) occurs in ``columns`` (PostgreSQL: as the
+    beginning of a word, elsewhere anywhere in the text)."""
+    if connection.vendor == "postgresql":
+        return _vector_match(columns, _similar_terms("", needles))
+    return _any([_contains(columns, needle) for needle in needles])
 
 
 def similar_requests(
@@ -478,15 +584,17 @@ def similar_requests(
         return []
 
     def match(columns: tuple[str, ...]) -> Q:
-        conditions = [_contains(columns, address)] if address else []
+        conditions = [_similar_text(columns, address)] if address else []
         if needles:
-            title_match = _any([_contains(columns, needle) for needle in needles])
+            title_match = _similar_words(columns, needles)
             conditions.append(
                 Q(district_id=district_id) & title_match if district_id else title_match
             )
         return _any(conditions)
 
     condition = _by_audience(actor, match)
+    if connection.vendor == "postgresql":
+        condition = _narrowed(actor, _similar_terms(address, needles), condition)
     sent = Response.objects.filter(status=ResponseStatus.SENT).order_by("-sent_at")
     return list(
         base.filter(condition)
