@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -21,6 +22,14 @@ from maslikhat.core.pagination import BoundedCountPaginator
 from . import presenters, public
 
 PAGE_SIZE = 20
+
+
+class CountedPaginator(Paginator):
+    """A paginator of a list whose count is already known (no count query)."""
+
+    def __init__(self, object_list: Any, per_page: int, *, count: int) -> None:
+        super().__init__(object_list, per_page)
+        self.__dict__["count"] = count
 
 
 @require_GET
@@ -215,7 +224,9 @@ def promise_list(request: HttpRequest) -> HttpResponse:
 
     data = public_promises.public_commitment_page(request.GET)
     _style_public_filter(data["filter"].form)
-    page = BoundedCountPaginator(data["rows"], PAGE_SIZE).get_page(request.GET.get("page"))
+    # The figures count the very promises listed: their total is the list's count.
+    paginator = CountedPaginator(data["rows"], PAGE_SIZE, count=data["totals"]["total"])
+    page = paginator.get_page(request.GET.get("page"))
     rows = list(page.object_list)
     labels = public_promises.PUBLIC_STATE_LABELS
     for row in rows:
