@@ -109,6 +109,9 @@ class Commitment(models.Model):
         ]
         indexes = [
             models.Index(fields=["department", "state", "due_date"]),
+            # The lists' order (``ordering``): a page is read from the index, however many
+            # promises share a date.
+            models.Index(fields=["due_date", "id"], name="commitment_due_id"),
             # The to-do's groups (``todo.py``), each over its own few rows: reported and
             # awaiting the author's verdict (joined to the author's requests by request),
             # disputed and not yet reported (walked by date).
