@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import django_filters
+from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, TextChoices
 from django.db.models.functions import TruncMonth
 from django.http import Http404
@@ -349,7 +350,19 @@ def public_deputy(pk: Any, *, requests_shown: int = 20) -> dict[str, Any]:
     )
     if deputy is None:
         raise Http404
-    requests = own_requests(published_requests(), deputy.pk).order_by("-submitted_at", "-id")
+    requests = own_requests(published_requests(), deputy.pk)
+    if connection.features.supports_slicing_ordering_in_compound:
+        # The same requests, read as the newest of each kind by its own index (the author's
+        # requests by date; the co-authorships), then the newest of both: a page reads a
+        # few rows, not every published request until the deputy's turn up.
+        newest = deputy_request_visible(ANONYMOUS).order_by("-submitted_at", "-id").values("pk")
+        co_authored = DeputyRequest.co_authors.through.objects.filter(deputy_id=deputy.pk)
+        candidates = newest.filter(author_id=deputy.pk)[: requests_shown + 1].union(
+            newest.filter(pk__in=co_authored.values("deputyrequest_id"))[: requests_shown + 1],
+            all=True,
+        )
+        requests = published_requests().filter(pk__in=candidates)
+    requests = requests.order_by("-submitted_at", "-id")
     activities = DeputyActivity.objects.filter(deputy_id=deputy.pk)
     activity_counts = {
         row["kind"]: row["n"]

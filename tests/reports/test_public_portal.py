@@ -309,3 +309,33 @@ def test_the_public_list_rejects_nonsense_quietly(client: Client, scene: Scene) 
         {"district": "abc", "month": "2026-13", "page": "x", "search": "x" * 500},
     )
     assert response.status_code == 200
+
+
+def test_a_deputys_page_shows_the_newest_authored_and_co_authored_requests(
+    client: Client, directory: DemoDirectory
+) -> None:
+    from reports.public import published_requests
+    from reports.selectors import own_requests
+    from tests.reports_helpers import bulk_requests, places
+
+    made = bulk_requests(directory, 90, places())
+    # Alice co-authors some of Bob's requests, published or not, old and new.
+    through = DeputyRequest.co_authors.through
+    through.objects.bulk_create(
+        through(deputyrequest_id=r.pk, deputy_id=directory.alice.pk)
+        for r in made[::4]
+        if r.author_id == directory.bob.pk
+    )
+    expected = list(
+        own_requests(published_requests(), directory.alice.pk)
+        .order_by("-submitted_at", "-id")
+        .values_list("pk", flat=True)
+    )
+    assert len(expected) > 20
+    assert {r.author_id for r in DeputyRequest.objects.filter(pk__in=expected[:20])} == {
+        directory.alice.pk,
+        directory.bob.pk,
+    }
+    response = client.get(reverse("reports:public-deputy", args=[directory.alice.pk]))
+    assert [r.pk for r in response.context["requests"]] == expected[:20]
+    assert response.context["more_requests"]
