@@ -18,7 +18,10 @@ from django.utils import timezone
 
 from maslikhat.accounts.models import User
 from maslikhat.core.threads import AuditEvent, Message
+from maslikhat.directory.actors import actor_for
 from maslikhat.directory.models import Category, District
+from requests_app import selectors
+from requests_app.filters import DeputyRequestFilter
 from requests_app.models import DeputyRequest, RequestStatus
 from tests.factories import DemoDirectory, DistrictFactory
 from tests.requests_helpers import category, make_request
@@ -198,3 +201,21 @@ def test_history_and_messages_run_the_same_queries_at_10_and_1000_rows(
     message = measured(endpoint, small, large, budget)
     assert small == large, message
     assert large <= budget, message
+
+
+def test_the_overdue_list_reads_its_partial_index(directory: DemoDirectory) -> None:
+    """``is_overdue=true`` asks the two conditions the partial index ``request_overdue_due``
+    holds (in work with the clock running, answered after the due date), so PostgreSQL can
+    walk the index by due date instead of reading every request."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the plan is PostgreSQL's")
+    rows = DeputyRequestFilter(
+        data={"is_overdue": "true"},
+        queryset=selectors.deputy_request_rows(actor=actor_for(directory.staff)),
+    ).qs.order_by("due_date", "id")
+    sql, params = selectors.list_values(rows)[:50].query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "request_overdue_due" in plan, plan
