@@ -24,6 +24,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import django_filters
 from django.db import connection
@@ -76,7 +77,8 @@ PUBLIC_REQUEST_FIELDS = (
 #: Statuses a published request can be in (drafts are never public).
 PUBLIC_STATUSES = [s for s in RequestStatus.choices if s[0] != S.DRAFT]
 MONTH_PATTERN = re.compile(r"^(\d{4})-(\d{2})$")
-PLAN_LIMIT = 200
+#: How many meetings a page of the plan shows (the next ones a link away).
+PLAN_LIMIT = 40
 
 
 def answered_by_department(
@@ -383,14 +385,39 @@ def public_deputy(pk: Any, *, requests_shown: int = 20) -> dict[str, Any]:
     }
 
 
-def public_plan(today: datetime.date | None = None) -> list[Meeting]:
-    """Upcoming sessions, commission meetings, hearings and field visits (today on)."""
+def public_plan(
+    today: datetime.date | None = None,
+    *,
+    limit: int = PLAN_LIMIT,
+    after: tuple[datetime.date, int] | None = None,
+) -> list[Meeting]:
+    """Upcoming sessions, commission meetings, hearings and field visits (today on): the
+    first ``limit`` of them, or of those after the meeting ``after`` (its date and id)."""
     today = today or timezone.localdate()
-    return list(
-        Meeting.objects.filter(date__gte=today)
-        .select_related("commission", "department")
-        .order_by("date", "id")[:PLAN_LIMIT]
-    )
+    meetings = Meeting.objects.filter(date__gte=today)
+    if after is not None:
+        day, pk = after
+        meetings = meetings.filter(Q(date__gt=day) | Q(date=day, id__gt=pk))
+    return list(meetings.select_related("commission", "department").order_by("date", "id")[:limit])
+
+
+def public_plan_page(params: Params, today: datetime.date | None = None) -> dict[str, Any]:
+    """The plan page: ``PLAN_LIMIT`` upcoming meetings and the query of the next ones
+    (``?from=<date>&after=<id>``: after the last one shown; anything else reads as the
+    first page)."""
+    data = as_query_dict(params)
+    after = None
+    try:
+        after = (datetime.date.fromisoformat(data.get("from", "")), int(data.get("after", "")))
+    except ValueError:
+        after = None
+    rows = public_plan(today, limit=PLAN_LIMIT + 1, after=after)
+    shown = rows[:PLAN_LIMIT]
+    next_query = ""
+    if len(rows) > PLAN_LIMIT:
+        last = shown[-1]
+        next_query = urlencode({"from": last.date.isoformat(), "after": last.pk})
+    return {"meetings": shown, "next_query": next_query, "is_later": after is not None}
 
 
 def public_home(today: datetime.date | None = None) -> dict[str, Any]:
@@ -402,7 +429,7 @@ def public_home(today: datetime.date | None = None) -> dict[str, Any]:
     return {
         "totals": public_totals(today) or _registered().aggregate(**_counts()),
         "latest": latest,
-        "upcoming": public_plan(today)[:5],
+        "upcoming": public_plan(today, limit=5),
     }
 
 

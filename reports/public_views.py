@@ -163,9 +163,8 @@ def deputy_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def plan(request: HttpRequest) -> HttpResponse:
     """Upcoming sessions, commission meetings, hearings and field visits."""
-    return render(
-        request, "public/plan.html", {"meetings": public.public_plan(), "section": "plan"}
-    )
+    data = public.public_plan_page(request.GET)
+    return render(request, "public/plan.html", {**data, "section": "plan"})
 
 
 def _style_public_filter(form: forms.Form) -> None:

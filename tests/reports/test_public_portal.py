@@ -279,6 +279,45 @@ def test_the_plan_lists_upcoming_meetings_and_field_visits(
     assert "Прошлая" not in response.content.decode()
 
 
+def test_the_plan_shows_a_page_of_meetings_and_links_the_later_ones(
+    client: Client, directory: DemoDirectory
+) -> None:
+    from reports.public import PLAN_LIMIT
+
+    today = timezone.localdate()
+    # Several meetings a day: a page may end inside a day and the next one goes on from it.
+    Meeting.objects.bulk_create(
+        Meeting(
+            convocation=directory.convocation,
+            created_by=directory.staff,
+            kind=MeetingKind.SESSION,
+            date=today + datetime.timedelta(days=i // 3),
+            title=f"Заседание {i}",
+        )
+        for i in range(PLAN_LIMIT + 5)
+    )
+    expected = list(
+        Meeting.objects.filter(date__gte=today).order_by("date", "id").values_list("pk", flat=True)
+    )
+    url = reverse("reports:public-plan")
+    first = client.get(url)
+    assert [m.pk for m in first.context["meetings"]] == expected[:PLAN_LIMIT]
+    html = first.content.decode()
+    assert "data-plan-later" in html and "data-plan-first" not in html
+    later = client.get(url + "?" + first.context["next_query"])
+    assert [m.pk for m in later.context["meetings"]] == expected[PLAN_LIMIT:]
+    html = later.content.decode()
+    assert "data-plan-later" not in html and "data-plan-first" in html
+    # Anything else in the address reads as the first page.
+    for query in ("?from=nonsense&after=1", "?from=2026-13-01&after=x", "?after=5"):
+        response = client.get(url + query)
+        assert response.status_code == 200
+        assert [m.pk for m in response.context["meetings"]] == expected[:PLAN_LIMIT]
+    # The front page shows the nearest five.
+    front = client.get(reverse("reports:public"))
+    assert [m.pk for m in front.context["upcoming"]] == expected[:5]
+
+
 def test_rankings_show_an_empty_state_before_any_snapshot(client: Client, scene: Scene) -> None:
     response = client.get(reverse("reports:public-rankings"))
     assert response.status_code == 200
