@@ -430,14 +430,6 @@ def changed_since(run: DailyCountRun) -> Changed:
     return Changed(days=days, undated=None in changed, live_q=live_q)
 
 
-def _split(
-    run: DailyCountRun, stored: QuerySet[RequestDailyCount]
-) -> tuple[QuerySet[RequestDailyCount], Q]:
-    """The table's rows less the submission days read live, and the live part's filter."""
-    changed = changed_since(run)
-    return changed.exclude(stored), changed.live_q
-
-
 def _day_start(day: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
@@ -790,11 +782,25 @@ def _public_live() -> dict[str, Any]:
 
 
 def _add(
-    into: dict[Any, dict[str, Any]], key: Any, row: dict[str, Any], extra: dict[str, Any]
+    into: dict[Any, dict[str, Any]],
+    key: Any,
+    row: dict[str, Any],
+    extra: dict[str, Any],
+    sign: int = 1,
 ) -> None:
     entry = into.setdefault(key, {**extra, **dict.fromkeys(PUBLIC_COUNTS, 0)})
     for name in PUBLIC_COUNTS:
-        entry[name] += int(row[f"n_{name}"] or 0)
+        entry[name] += sign * int(row[f"n_{name}"] or 0)
+
+
+def _public_parts(run: DailyCountRun) -> tuple[list[tuple[QuerySet[Any], int]], Changed]:
+    """The stored parts of every registered request: the sums over every day, less the
+    day rows of the days read live (a negative part, only when some changed)."""
+    changed = changed_since(run)
+    parts: list[tuple[QuerySet[Any], int]] = [(RequestTotalCount.objects.order_by(), 1)]
+    if changed.days or changed.undated:
+        parts.append((changed.only(RequestDailyCount.objects.order_by()), -1))
+    return parts, changed
 
 
 def public_counts(
@@ -806,24 +812,30 @@ def public_counts(
     done (or ``live``): the caller counts live.
 
     Eight queries whatever the number of requests: the run, the changed days, and the
-    table and the live part of each of the three groupings (the totals are their sum).
+    stored rows and the live part of each of the three groupings (the totals are their
+    sum); the districts and categories from the sums over every day (``RequestTotalCount``),
+    the months from the day rows; two more take changed days out of the sums.
     """
     today = today or timezone.localdate()
     run = None if live else todays_run(today)
     if run is None:
         return None
-    stored, live_q = _split(run, RequestDailyCount.objects.order_by())
-    recent = DeputyRequest.objects.exclude(status=S.DRAFT).filter(live_q).order_by()
+    parts, changed = _public_parts(run)
+    stored = changed.exclude(RequestDailyCount.objects.order_by())
+    recent = DeputyRequest.objects.exclude(status=S.DRAFT).filter(changed.live_q).order_by()
     result: dict[str, Any] = {}
     for place in ("district", "category"):
         merged: dict[Any, dict[str, Any]] = {}
         columns = _place_columns(place)
-        for qs, counts in ((stored, _public_stored()), (recent, _public_live())):
+        readings = [(qs, _public_stored(), sign) for qs, sign in parts]
+        readings.append((recent, _public_live(), 1))
+        for qs, counts, sign in readings:
             for row in qs.values(*columns).annotate(**counts):
                 key = row[f"{place}_id"]
                 name = _name(row, place) if key is not None else ""
-                _add(merged, key, row, {"id": key, "name": name})
-        rows = list(merged.values())
+                _add(merged, key, row, {"id": key, "name": name}, sign)
+        # A place whose requests were all taken out (read live elsewhere) has none.
+        rows = [row for row in merged.values() if row["received"]]
         rows.sort(key=lambda r: (r["id"] is None, -r["received"], r["name"]))
         result[f"by_{place}"] = rows
     totals = dict.fromkeys(PUBLIC_COUNTS, 0)
@@ -853,16 +865,19 @@ def public_counts(
 
 
 def public_totals(today: datetime.date | None = None) -> dict[str, int] | None:
-    """The public front page's headline figures from the daily table (four queries), or
-    ``None`` when today's build is not done: the caller counts live."""
+    """The public front page's headline figures from the sums over every day (four queries,
+    five when days changed since the build), or ``None`` when today's build is not done:
+    the caller counts live."""
     today = today or timezone.localdate()
     run = todays_run(today)
     if run is None:
         return None
-    stored, live_q = _split(run, RequestDailyCount.objects.order_by())
-    recent = DeputyRequest.objects.exclude(status=S.DRAFT).filter(live_q).order_by()
+    parts, changed = _public_parts(run)
+    recent = DeputyRequest.objects.exclude(status=S.DRAFT).filter(changed.live_q).order_by()
     totals = dict.fromkeys(PUBLIC_COUNTS, 0)
-    for row in (stored.aggregate(**_public_stored()), recent.aggregate(**_public_live())):
+    readings = [(qs.aggregate(**_public_stored()), sign) for qs, sign in parts]
+    readings.append((recent.aggregate(**_public_live()), 1))
+    for row, sign in readings:
         for name in PUBLIC_COUNTS:
-            totals[name] += int(row[f"n_{name}"] or 0)
+            totals[name] += sign * int(row[f"n_{name}"] or 0)
     return totals

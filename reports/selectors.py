@@ -465,7 +465,15 @@ def deputy_dashboard(*, actor: Actor, today: datetime.date | None = None) -> dic
     """A deputy's own requests by state and the answers that wait for their evaluation."""
     today = today or timezone.localdate()
     assert actor.deputy_id is not None
-    qs = own_requests(with_overdue(deputy_request_visible(actor), today), actor.deputy_id)
+    # Own requests through the author index and the co-authorships (looked up first), so
+    # the deputy's requests are read, not the whole table.
+    co_authored = list(
+        DeputyRequest.co_authors.through.objects.filter(deputy_id=actor.deputy_id).values_list(
+            "deputyrequest_id", flat=True
+        )
+    )
+    own = Q(author_id=actor.deputy_id) | Q(pk__in=co_authored)
+    qs = with_overdue(deputy_request_visible(actor), today).filter(own)
     conditions = _conditions(today)
     counters = qs.order_by().aggregate(
         total=Count("pk"),
