@@ -282,7 +282,7 @@ def test_the_promises_list_is_counted_and_paged_by_its_figures(
         seen = {row.pk for row in first.context["rows"]}
         pages = first.context["page"].paginator.num_pages
         for number in range(2, pages + 1):
-            page = client.get(PROMISES_URL, {**params, "page": number})
+            page = client.get(PROMISES_URL, {**params, "page": str(number)})
             seen |= {row.pk for row in page.context["rows"]}
         assert seen == set(listed.values_list("pk", flat=True)), params
     # A page past the end shows the last one, not an error.
