@@ -231,10 +231,15 @@ class DeputyRequest(models.Model):
             ),
             models.Index(fields=["updated_at"], name="request_updated_at"),
             # The overdue list by due date (``selectors.overdue``): the rows that can be
-            # overdue — in work with the clock running, or answered after the due date.
+            # overdue — in work with the clock running (no answer yet), or answered after
+            # the due date.
             models.Index(
                 fields=["due_date", "id"],
-                condition=Q(status=RequestStatus.IN_PROGRESS, paused_since__isnull=True)
+                condition=Q(
+                    status=RequestStatus.IN_PROGRESS,
+                    paused_since__isnull=True,
+                    answered_at__isnull=True,
+                )
                 | Q(
                     answered_at__isnull=False,
                     due_date__isnull=False,

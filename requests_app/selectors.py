@@ -126,10 +126,21 @@ def with_overdue(
 
 
 def _overdue_conditions(today: datetime.date) -> tuple[Q, Q]:
-    """Overdue: in work past the due date, or answered after it."""
+    """Overdue: in work past the due date, or answered after it.
+
+    Both are the partial index ``request_overdue_due``'s conditions (the overdue list walks
+    it by due date). A request in work has no answer (``answered_at`` is cleared when an
+    answer is returned for rework); saying so keeps the to-do's own overdue groups, which
+    do not, on their narrower indexes.
+    """
     return (
         # A stopped clock (a clarification pause) is not overdue: the due date moves.
-        Q(status=RequestStatus.IN_PROGRESS, due_date__lt=today, paused_since__isnull=True),
+        Q(
+            status=RequestStatus.IN_PROGRESS,
+            due_date__lt=today,
+            paused_since__isnull=True,
+            answered_at__isnull=True,
+        ),
         Q(answered_at__isnull=False, due_date__isnull=False, answered_at__date__gt=F("due_date")),
     )
 

@@ -1,8 +1,9 @@
 """The overdue list walks its own rows by due date: a partial index on the requests that
-can be overdue — in work with the clock running (past due once the day passes), or answered
-after the due date. ``selectors.overdue`` asks exactly these two conditions, so PostgreSQL
-reads the list's page from the index in due-date order instead of every request. The
-answer's day is the portal's local day (``TIME_ZONE``), as in the list's condition.
+can be overdue — in work with the clock running and no answer yet (past due once the day
+passes), or answered after the due date. ``selectors.overdue`` asks exactly these two
+conditions, so PostgreSQL reads the list's page from the index in due-date order instead of
+every request. The answer's day is the portal's local day (``TIME_ZONE``), as in the list's
+condition.
 
 The to-do's reads: a deputy's requests as ids (``author``, ``id``), read from the index
 alone, so the promises awaiting the author's verdict are matched to them without reading a
@@ -22,7 +23,11 @@ class Migration(migrations.Migration):
             model_name="deputyrequest",
             index=models.Index(
                 condition=models.Q(
-                    models.Q(("paused_since__isnull", True), ("status", "in_progress")),
+                    models.Q(
+                        ("answered_at__isnull", True),
+                        ("paused_since__isnull", True),
+                        ("status", "in_progress"),
+                    ),
                     models.Q(
                         ("answered_at__date__gt", models.F("due_date")),
                         ("answered_at__isnull", False),
