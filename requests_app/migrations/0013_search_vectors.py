@@ -93,6 +93,8 @@ def create(apps, schema_editor):  # type: ignore[no-untyped-def]
         run(f"ALTER TABLE {TABLE} ALTER COLUMN {column} DROP EXPRESSION")
     run(TRIGGER_FUNCTION)
     run(TRIGGER)
+    # GIN indexes build far faster with room to sort in (this transaction only).
+    run("SET LOCAL maintenance_work_mem = '256MB'")
     for column, index in INDEXES.items():
         run(f"CREATE INDEX {index} ON {TABLE} USING gin ({column})")
     # The planner's statistics of the new columns (how common each word is).
