@@ -15,13 +15,15 @@ to-do costs the same at any size of the tables. The home page (``views.home``) a
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.db.models import QuerySet, Sum
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -471,6 +473,22 @@ def _department_name(row: Mapping[str, Any]) -> str:
     )
 
 
+#: A stand-in id: an item's address is its kind's address with the id put in its place.
+_ANY_ID = 987654321
+
+
+def _detail_url(name: str, pk: int) -> str:
+    """The address of item ``pk`` of the URL pattern ``name``: the pattern is resolved once
+    per URL map and prefix, not once per row."""
+    urlconf = get_urlconf() or settings.ROOT_URLCONF
+    return _address(name, urlconf, get_script_prefix()).replace(str(_ANY_ID), str(pk))
+
+
+@functools.lru_cache(maxsize=64)
+def _address(name: str, urlconf: str, prefix: str) -> str:
+    return reverse(name, urlconf=urlconf, args=[_ANY_ID])
+
+
 def _item(group: TodoGroup, row: Any) -> TodoItem:
     if group.item_type == DEPARTMENT:
         page, api, statuses = _DEPARTMENT_LISTS[group.kind]
@@ -507,8 +525,8 @@ def _item(group: TodoGroup, row: Any) -> TodoItem:
             status=row.status,
             status_label=str(row.get_status_display()),
             due_date=row.todo_due,
-            url=reverse("instructions:detail", args=[row.pk]),
-            api_url=reverse("instruction-detail", args=[row.pk]),
+            url=_detail_url("instructions:detail", row.pk),
+            api_url=_detail_url("instruction-detail", row.pk),
             department=department,
         )
     return TodoItem(
@@ -519,8 +537,8 @@ def _item(group: TodoGroup, row: Any) -> TodoItem:
         status=row.status,
         status_label=str(row.get_status_display()),
         due_date=row.todo_due,
-        url=reverse("requests:detail", args=[row.pk]),
-        api_url=reverse("request-detail", args=[row.pk]),
+        url=_detail_url("requests:detail", row.pk),
+        api_url=_detail_url("request-detail", row.pk),
         department=department,
         paused_since=row.paused_since if row.status == RequestStatus.IN_PROGRESS else None,
     )
@@ -536,8 +554,8 @@ def _commitment_item(row: Commitment) -> TodoItem:
         status=row.state,
         status_label=str(row.get_state_display()),
         due_date=row.todo_due,  # type: ignore[attr-defined]  # annotated by the builder
-        url=reverse("requests:detail", args=[row.request_id]) + "#promise",
-        api_url=reverse("commitment-detail", args=[row.pk]),
+        url=_detail_url("requests:detail", row.request_id) + "#promise",
+        api_url=_detail_url("commitment-detail", row.pk),
         department=row.department.name,
     )
 
