@@ -289,6 +289,18 @@ class Instruction(models.Model):
             # day) and those changed since the nightly build.
             models.Index(fields=["created_at"], name="instruction_created"),
             models.Index(fields=["updated_at"], name="instruction_updated"),
+            # A controller's to-do: the final reports awaiting their decision, by the
+            # deputy who controls the instruction or the commission that does.
+            models.Index(
+                fields=["controller_deputy", "due_date"],
+                condition=Q(status=InstructionStatus.REPORTED),
+                name="instruction_reported_deputy",
+            ),
+            models.Index(
+                fields=["controller_commission", "due_date"],
+                condition=Q(status=InstructionStatus.REPORTED),
+                name="instr_reported_commission",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

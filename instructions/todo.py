@@ -23,6 +23,7 @@ from maslikhat.core.extensions import Extension, ExtensionStatus
 from maslikhat.core.items import ItemType
 from maslikhat.core.selectors import count_by_lead_department
 from maslikhat.directory.actors import Actor
+from maslikhat.directory.models import Commission
 
 from .models import INSTRUCTION_OPEN_STATUSES, Instruction, InstructionStatus
 from .selectors import instruction_visible
@@ -119,7 +120,12 @@ def reports_to_decide_as_controller(actor: Actor, today: datetime.date) -> Query
     """Final reports waiting for the deputy's decision (controller or the commission's chair)."""
     if actor.deputy_id is None:
         return Instruction.objects.none()
-    return _rows(instruction_visible(actor).filter(status=S.REPORTED))
+    # The deputy's own part of visibility, said over the instruction's columns so that the
+    # reported ones are read from their partial indexes (``instruction_reported_deputy``,
+    # ``instr_reported_commission``): the commissions they chair are read first (a few).
+    chaired = list(Commission.objects.filter(chair_id=actor.deputy_id).values_list("pk", flat=True))
+    controlled = Q(controller_deputy_id=actor.deputy_id) | Q(controller_commission_id__in=chaired)
+    return _rows(instruction_visible(actor).filter(controlled, status=S.REPORTED))
 
 
 # --- Council staff and the chair ------------------------------------------------------------

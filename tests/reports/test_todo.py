@@ -462,3 +462,23 @@ def test_extensions_to_decide_are_the_pending_ones_earliest_due_first(world: Wor
     chair = {g.kind: g for g in todo_for(actor_for(d.chair), today)}
     assert [i.id for i in chair["instruction_extensions_to_decide"].items] == [second.pk, first.pk]
     assert "request_extensions_to_decide" not in chair
+
+
+def test_reports_to_decide_reach_the_controlling_deputy_and_the_commission_chair(
+    world: World,
+) -> None:
+    """A final report waits for the deputy who controls the instruction and for the chair
+    of the controlling commission; for nobody else, and for nobody once decided."""
+    by_commission = make_instruction(world, status=IS.REPORTED, controller_deputy=None)
+    by_alice = make_instruction(world, status=IS.REPORTED, controller_commission=None)
+    not_yet = make_instruction(world, controller_deputy=None)
+
+    def decide(persona: str) -> set[tuple[str, int]]:
+        return mine(world.user(persona)).get("instruction_reports_to_decide", set())
+
+    assert decide("carol") == {ins(by_commission)}
+    assert decide("alice") == {ins(by_alice)}
+    assert decide("bob") == set()
+    assert ins(not_yet) not in decide("carol")
+    instruction_services.instruction_accept(pk=by_commission.pk, by=world.d.staff)
+    assert decide("carol") == set()
