@@ -263,6 +263,13 @@ class DeputyRequest(models.Model):
                 condition=Q(status=RequestStatus.SUBMITTED),
                 name="request_to_route",
             ),
+            # A department's requests in work without an executor (the head's to-do and
+            # the inbox's "Unassigned" tab), by due date.
+            models.Index(
+                fields=["lead_department", "due_date"],
+                condition=Q(status=RequestStatus.IN_PROGRESS, executor__isnull=True),
+                name="request_unassigned",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
