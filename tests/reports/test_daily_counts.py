@@ -17,6 +17,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from maslikhat.directory.actors import actor_for
+from reports.aggregates import WholeDaysBetween, median_of_histogram
 from reports.daily_counts import (
     build_daily_counts,
     request_counts,
@@ -385,3 +386,43 @@ def test_the_summary_queries_do_not_grow_with_rows(
     build_daily_counts()
     many = queries_of(lambda: request_summary_from_daily_counts(actor=actor, params={}))
     assert few == many == budget
+
+
+def test_the_median_of_a_histogram_is_the_exact_median() -> None:
+    import random
+    import statistics
+
+    assert median_of_histogram({}) is None
+    assert median_of_histogram({3: 0}) is None
+    assert median_of_histogram({3: 1}) == 3
+    assert median_of_histogram({1: 1, 4: 1}) == 2.5
+    assert median_of_histogram({9: 1, 1: 2, 4: 1}) == 2.5
+    # Parts taken out (negative counts) leave what remains.
+    assert median_of_histogram({2: 0, 5: 3, 7: -1}) == 5
+    generator = random.Random(7)
+    for _ in range(200):
+        values = [generator.randint(0, 40) for _ in range(generator.randint(1, 30))]
+        histogram: dict[int, int] = {}
+        for value in values:
+            histogram[value] = histogram.get(value, 0) + 1
+        assert median_of_histogram(histogram) == statistics.median(values)
+
+
+def test_the_medians_count_whole_days_elapsed(directory: DemoDirectory, where: Places) -> None:
+    created = bulk_requests(directory, 6, where, states=(S.ANSWERED,))
+    item = created[0]
+    assert item.routed_at is not None
+    routed = item.routed_at
+    for answered, days in (
+        (routed + datetime.timedelta(days=6, hours=23), 6),
+        (routed + datetime.timedelta(days=7), 7),
+        (routed + datetime.timedelta(hours=5), 0),
+    ):
+        DeputyRequest.objects.filter(pk=item.pk).update(answered_at=answered)
+        value = (
+            DeputyRequest.objects.filter(pk=item.pk)
+            .annotate(n=WholeDaysBetween("routed_at", "answered_at"))
+            .values_list("n", flat=True)
+            .get()
+        )
+        assert value == days
