@@ -36,15 +36,38 @@ def newer_columns() -> Iterator[None]:
         field = model._meta.get_field(name)
         assert isinstance(field, Field)
         fields.append((model, field))
-    with connection.schema_editor() as editor:
+    with connection.schema_editor() as editor, _indexes_without(fields):
         for model, field in fields:
             editor.add_field(model, field)
     try:
         yield
     finally:
-        with connection.schema_editor() as editor:
+        with connection.schema_editor() as editor, _indexes_without(fields):
             for model, field in fields:
                 editor.remove_field(model, field)
+
+
+def _mentions(index: Any, name: str) -> bool:
+    """Whether ``index`` reads column ``name`` in its fields or its condition."""
+    condition = getattr(index, "condition", None)
+    return name in index.fields or (condition is not None and name in repr(condition))
+
+
+@contextmanager
+def _indexes_without(fields: list[tuple[type[Model], Field]]) -> Iterator[None]:
+    """Today's indexes less those reading a lent column, while the columns are lent and
+    taken back: SQLite rebuilds the table with the model's indexes, and a partial index
+    whose condition names a lent column would outlive it (it cannot be dropped with it)."""
+    saved: list[tuple[type[Model], list[Any]]] = []
+    for model, field in fields:
+        indexes = list(model._meta.indexes)
+        saved.append((model, indexes))
+        model._meta.indexes = [i for i in indexes if not _mentions(i, field.name)]
+    try:
+        yield
+    finally:
+        for model, indexes in reversed(saved):
+            model._meta.indexes = indexes
 
 
 def leaves_beside(graph: Any, targets: list[tuple[str, str]]) -> list[tuple[str, str]]:
