@@ -224,9 +224,11 @@ class DeputyRequest(models.Model):
                 fields=["lead_department", "status", "due_date"], name="request_lead_status_due"
             ),
             models.Index(fields=["author", "-submitted_at"], name="request_author_recent"),
+            # The public list newest first: published drafts (no submission time, first
+            # in this order) are not in it, so the walk starts at the first row shown.
             models.Index(
                 fields=["-submitted_at", "-id"],
-                condition=Q(is_public=True),
+                condition=Q(is_public=True) & ~Q(status=RequestStatus.DRAFT),
                 name="request_public_recent",
             ),
             models.Index(fields=["updated_at"], name="request_updated_at"),
@@ -417,6 +419,13 @@ class Response(models.Model):
                 fields=["drafted_by", "request"],
                 condition=Q(status=ResponseStatus.RETURNED),
                 name="response_returned",
+            ),
+            # A department's sent final answers (its dashboard's "sent despite the
+            # boilerplate warning" share), read from the index alone.
+            models.Index(
+                fields=["department", "sent_at"],
+                condition=Q(kind=ResponseKind.FINAL, status=ResponseStatus.SENT),
+                name="response_final_sent",
             ),
         ]
         constraints = [

@@ -115,7 +115,16 @@ class AuditEvent(ItemRow):
         verbose_name = _("history event")
         verbose_name_plural = _("history")
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["item_type", "item_id", "created_at"])]
+        indexes = [
+            models.Index(fields=["item_type", "item_id", "created_at"]),
+            # The few final answers a head approved despite the boilerplate warning (the
+            # approval's event holds the head's comment): the department dashboard's share.
+            models.Index(
+                fields=["item_id"],
+                condition=models.Q(action="approve_final", changes__has_key="boilerplate_comment"),
+                name="audit_boilerplate_approval",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.item_type}:{self.item_id} {self.action}"
