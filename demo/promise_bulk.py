@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 
+from django.db import connection
 from django.db.models import (
     Case,
     DateTimeField,
@@ -73,6 +74,42 @@ def _after(delta: dt.timedelta) -> ExpressionWrapper:
     return ExpressionWrapper(F("created_at") + delta, output_field=DateTimeField())
 
 
+def _date_by_answers(*, before: int, events_before: int) -> None:
+    """Date the sweep's promises and their ``commitment_created`` events by their answers.
+
+    Two ``UPDATE … FROM`` joins (PostgreSQL and SQLite alike): the planner joins the two
+    sets once. A correlated subquery per row was planned as a scan of every answer for each
+    promise on a freshly loaded million-request table (hours).
+    """
+    qn = connection.ops.quote_name
+    promises, answers = qn(Commitment._meta.db_table), qn(Response._meta.db_table)
+    events = qn(AuditEvent._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {promises} SET created_at = answer.sent_at "
+            f"FROM {answers} AS answer "
+            f"WHERE {promises}.id > %s AND answer.id = {promises}.response_id "
+            "AND answer.sent_at IS NOT NULL",
+            [before],
+        )
+        cursor.execute(
+            f"UPDATE {events} SET created_at = latest.sent_at "
+            f"FROM (SELECT request_id, MAX(sent_at) AS sent_at FROM {answers} "
+            "WHERE kind = %s AND status = %s AND outcome = %s AND planned_date IS NOT NULL "
+            "AND sent_at IS NOT NULL GROUP BY request_id) AS latest "
+            f"WHERE {events}.id > %s AND {events}.item_type = %s AND {events}.action = %s "
+            f"AND latest.request_id = {events}.item_id",
+            [
+                ResponseKind.FINAL.value,
+                ResponseStatus.SENT.value,
+                Outcome.PLANNED.value,
+                events_before,
+                ItemType.REQUEST.value,
+                "commitment_created",
+            ],
+        )
+
+
 def bulk_promises(context: DemoContext, *, today: dt.date, horizon: dt.datetime) -> str | None:
     """Make the missing promises of bulk answers and move a share on; a summary or None."""
     started = time.perf_counter()
@@ -82,27 +119,7 @@ def bulk_promises(context: DemoContext, *, today: dt.date, horizon: dt.datetime)
     if not made:
         return None
     # The sweep runs today; the promise was made when its answer was sent.
-    sent_at = Subquery(
-        Response.objects.filter(
-            request_id=OuterRef("request_id"), pk=OuterRef("response_id")
-        ).values("sent_at")[:1]
-    )
-    Commitment.objects.filter(pk__gt=before).update(created_at=sent_at)
-    AuditEvent.objects.filter(
-        pk__gt=events_before, item_type=ItemType.REQUEST, action="commitment_created"
-    ).update(
-        created_at=Subquery(
-            Response.objects.filter(
-                request_id=OuterRef("item_id"),
-                kind=ResponseKind.FINAL,
-                status=ResponseStatus.SENT,
-                outcome=Outcome.PLANNED,
-                planned_date__isnull=False,
-            )
-            .order_by("-sent_at")
-            .values("sent_at")[:1]
-        )
-    )
+    _date_by_answers(before=before, events_before=events_before)
     directory = context.directory
     by_department = {
         department.pk: code for code, department in directory.reference.departments.items()

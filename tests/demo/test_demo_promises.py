@@ -177,6 +177,13 @@ def test_the_bulk_path_gets_its_promises_and_kept_and_broken_shares() -> None:
             assert in_order(commitment.reported_at, commitment.verdict_at, midnight)
     for commitment in bulk.filter(state=CommitmentState.RESCHEDULED):
         assert commitment.due_date > timezone.localdate() > commitment.original_due_date
+    # Each bulk promise and its creation event are dated when its answer was sent.
+    sent = dict(bulk.values_list("pk", "response__sent_at"))
+    assert sent
+    assert dict(bulk.values_list("pk", "created_at")) == sent
+    created = AuditEvent.objects.filter(action="commitment_created", actor__isnull=True)
+    for commitment_id, when in created.values_list("changes__commitment", "created_at"):
+        assert when == sent[commitment_id], commitment_id
 
 
 def test_the_step_runs_after_the_requests() -> None:
