@@ -42,41 +42,8 @@ class Median(Aggregate):
         return clone.as_sql(compiler, connection, **extra_context)
 
 
-class DaysBetween(Func):
-    """Calendar days (with fractions) from ``start`` to ``end`` (two datetime expressions)."""
-
-    arity = 2
-    output_field = FloatField()
-
-    def __init__(self, start: Any, end: Any) -> None:
-        # Stored as (end, start): the SQL below subtracts the second from the first.
-        super().__init__(end, start)
-
-    def as_postgresql(
-        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra_context: Any
-    ) -> tuple[str, Any]:
-        return self.as_sql(
-            compiler,
-            connection,
-            template="(EXTRACT(EPOCH FROM (%(expressions)s)) / 86400.0)",
-            arg_joiner=" - ",
-            **extra_context,
-        )
-
-    def as_sqlite(
-        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra_context: Any
-    ) -> tuple[str, Any]:
-        return self.as_sql(
-            compiler,
-            connection,
-            template="(julianday(%(expressions)s))",
-            arg_joiner=") - julianday(",
-            **extra_context,
-        )
-
-
 class WholeDaysBetween(Func):
-    """Whole days elapsed from ``start`` to ``end`` (the floor of ``DaysBetween``), an integer.
+    """Whole days elapsed from ``start`` to ``end`` (fractions dropped), an integer.
 
     The medians count whole days, so a histogram of them (``RequestAnswerCount``) gives the
     same exact median as the requests themselves.

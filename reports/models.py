@@ -166,15 +166,11 @@ class DailyCountRun(models.Model):
         return f"{self.day} ({self.rows})"
 
 
-class RequestDailyCount(models.Model):
-    """Registered requests per submission day × lead department × district × category ×
-    status, with the counts the summary and the staff dashboard read.
+class RequestCountColumns(models.Model):
+    """The place, the status and the counts of a stored request count (``RequestDailyCount``
+    per submission day, ``RequestTotalCount`` over every day): the columns
+    ``reports.daily_counts.MEASURES`` names, one set for both tables."""
 
-    Rebuilt whole by each ``DailyCountRun`` (as of its ``day``); dimensions are empty where
-    the request's are. ``day`` is empty for a registered request without a submission time.
-    """
-
-    day = models.DateField(_("submitted on"), null=True, blank=True)
     lead_department = models.ForeignKey(
         "directory.Department",
         on_delete=models.DO_NOTHING,
@@ -212,6 +208,20 @@ class RequestDailyCount(models.Model):
     rating_sum = models.PositiveIntegerField(default=0)
     rating_count = models.PositiveIntegerField(default=0)
     published = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class RequestDailyCount(RequestCountColumns):
+    """Registered requests per submission day × lead department × district × category ×
+    status, with the counts the summary and the staff dashboard read.
+
+    Rebuilt whole by each ``DailyCountRun`` (as of its ``day``); dimensions are empty where
+    the request's are. ``day`` is empty for a registered request without a submission time.
+    """
+
+    day = models.DateField(_("submitted on"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("daily request count")
@@ -316,48 +326,10 @@ class RequestAnswerCount(models.Model):
         return f"{self.day} {self.month} {self.days}: {self.answered}"
 
 
-class RequestTotalCount(models.Model):
+class RequestTotalCount(RequestCountColumns):
     """``RequestDailyCount`` summed over every submission day, per lead department × district
     × category × status: what a reading without submission dates sums (a few hundred rows
     whatever the number of requests). Rebuilt by each ``DailyCountRun`` from the day rows."""
-
-    lead_department = models.ForeignKey(
-        "directory.Department",
-        on_delete=models.DO_NOTHING,
-        null=True,
-        blank=True,
-        db_constraint=False,
-        related_name="+",
-    )
-    district = models.ForeignKey(
-        "directory.District",
-        on_delete=models.DO_NOTHING,
-        null=True,
-        blank=True,
-        db_constraint=False,
-        related_name="+",
-    )
-    category = models.ForeignKey(
-        "directory.Category",
-        on_delete=models.DO_NOTHING,
-        null=True,
-        blank=True,
-        db_constraint=False,
-        related_name="+",
-    )
-    status = models.CharField(_("status"), max_length=20)
-    received = models.PositiveIntegerField(default=0)
-    overdue = models.PositiveIntegerField(default=0)
-    overdue_open = models.PositiveIntegerField(default=0)
-    due_this_week = models.PositiveIntegerField(default=0)
-    answered = models.PositiveIntegerField(default=0)
-    answered_late = models.PositiveIntegerField(default=0)
-    on_time = models.PositiveIntegerField(default=0)
-    routed = models.PositiveIntegerField(default=0)
-    resolved = models.PositiveIntegerField(default=0)
-    rating_sum = models.PositiveIntegerField(default=0)
-    rating_count = models.PositiveIntegerField(default=0)
-    published = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = _("request count over every day")
