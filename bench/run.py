@@ -148,6 +148,14 @@ def ensure_database(size: str, *, scale: int, seed: int, rebuild: bool = False) 
     comment = database_comment(name)
     if comment is not None and comment.get("fingerprint") == wanted:
         print(f"[{size}] {name}: reused ({wanted})", flush=True)
+        # What the nightly job would have done since the last run: today's daily counts
+        # (the pages read them only when they are today's).
+        subprocess.run(
+            [PYTHON, "manage.py", "build_daily_counts", "--unless-done"],
+            cwd=ROOT,
+            env=child_env(name),
+            check=True,
+        )
         return {**comment, "reused": True}
     same_data = f"maslikhat-bench seed={seed} scale={scale} "
     if comment and str(comment.get("fingerprint", "")).startswith(same_data) and not rebuild:

@@ -225,6 +225,21 @@ def test_the_task_and_the_command_build_as_of_their_day(
     assert request_counts(actor=actor, params={})["source"] == "live"
 
 
+def test_the_catch_up_builds_only_when_today_is_not_done(
+    directory: DemoDirectory, mix: None
+) -> None:
+    out = StringIO()
+    call_command("build_daily_counts", "--unless-done", stdout=out)
+    today = timezone.localdate()
+    assert f"as of {today}:" in out.getvalue() and "already done" not in out.getvalue()
+    first = DailyCountRun.objects.get(day=today)
+    out = StringIO()
+    call_command("build_daily_counts", "--unless-done", stdout=out)
+    assert "already done" in out.getvalue()
+    # Not rebuilt: the run keeps its stamp.
+    assert DailyCountRun.objects.get(day=today).finished_at == first.finished_at
+
+
 def test_live_when_the_table_cannot_answer(directory: DemoDirectory, mix: None) -> None:
     staff = actor_for(directory.staff)
     # No finished build of today.
