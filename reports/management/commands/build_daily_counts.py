@@ -6,7 +6,6 @@ import datetime
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
-
 from django.utils import timezone
 
 from reports.daily_counts import build_daily_counts, todays_run
