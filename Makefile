@@ -88,3 +88,10 @@ BENCH_SCALE ?= 2000
 bench: $(VENV)/.installed-run
 	@$(PY) bench/run.py --check || { echo "make bench needs PostgreSQL (see above)."; exit 2; }
 	$(PY) bench/run.py --scale $(BENCH_SCALE)
+
+# Where a row's time goes (SQL or Python, the slowest queries, cProfile), in-process on a
+# bench database already built: the rows that missed a target in var/bench/latest.json, or
+# ROWS="Deputy dashboard;Requests, staff"; SIZE=large, EXPLAIN=1, CALLS=20 (bench/profile.py).
+.PHONY: bench-profile
+bench-profile: $(VENV)/.installed-run
+	$(PY) bench/profile.py --size $(or $(SIZE),small) --calls $(or $(CALLS),10) $(if $(EXPLAIN),--explain) $(if $(ROWS),"$(ROWS)")
