@@ -412,7 +412,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return 2
             missed = missed_rows(json.loads(run_file.read_text(encoding="utf-8")))
             if not missed:
-                print(f"every row of {run_file} met its targets: name the rows to profile")
+                print(
+                    f"no row of {run_file} missed a target (a run of one size judges none): "
+                    "name the rows to profile"
+                )
                 return 0
             endpoints = select_endpoints(missed)
     except ValueError as exc:

@@ -200,3 +200,35 @@ def test_the_profiler_calls_rows_as_their_personas_and_leaves_the_database_as_it
     assert "Deputy dashboard (deputy, dashboard)" in profile.format_profile(dashboard)
     # The logins, the API tokens and whatever the calls wrote were rolled back.
     assert (Session.objects.count(), Token.objects.count()) == (sessions, tokens)
+
+
+def test_without_its_database_the_command_says_so_and_builds_nothing(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(profile.run, "check_postgres", lambda: None)
+    monkeypatch.setattr(profile.run, "database_comment", lambda name: None)
+    monkeypatch.setattr(profile.run, "ensure_database", None)  # never called
+
+    assert profile.main(["--size", "large", "Requests, staff"]) == 2
+    assert "maslikhat_bench_large does not exist" in capsys.readouterr().err
+
+    monkeypatch.setattr(profile.run, "database_comment", lambda name: {})  # still being built
+    assert profile.main(["--size", "small"]) == 2
+    assert "is not finished" in capsys.readouterr().err
+
+
+def test_with_no_row_named_it_takes_the_missed_ones_of_the_saved_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(profile.run, "check_postgres", lambda: None)
+    monkeypatch.setattr(profile.run, "migration_head", lambda: "abc")
+    comment = {"fingerprint": "maslikhat-bench seed=1 scale=1 migrations=abc"}
+    monkeypatch.setattr(profile.run, "database_comment", lambda name: comment)
+    saved = tmp_path / "run.json"
+    saved.write_text(json.dumps({"rows": [run_row("Request", "detail", 1.0, 1.0)]}))
+
+    assert profile.main(["--run", str(saved)]) == 0
+    assert "no row of" in capsys.readouterr().out
+    assert profile.main(["--run", str(tmp_path / "none.json")]) == 2
+    assert profile.main(["no such row"]) == 2
+    assert "no such row in bench/endpoints.py" in capsys.readouterr().err
