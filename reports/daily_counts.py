@@ -31,6 +31,7 @@ from requests_app.models import DeputyRequest, Outcome, RequestStatus
 from requests_app.selectors import CoDepartment, with_overdue
 
 from .aggregates import WholeDaysBetween, median_of_histogram
+from .deputy_counts import build_deputy_counts
 from .instruction_counts import build_instruction_counts
 from .models import (
     DailyCountRun,
@@ -186,7 +187,8 @@ def _answer_source(day: datetime.date) -> QuerySet[Any]:
 
 def build_daily_counts(day: datetime.date | None = None) -> DailyCountRun:
     """Replace ``RequestDailyCount``, ``RequestAnswerCount``, their sums over every day
-    (``RequestTotalCount``, ``RequestTotalSeries``) and ``InstructionDailyCount`` with the
+    (``RequestTotalCount``, ``RequestTotalSeries``), ``InstructionDailyCount`` and the
+    public pages' and deputies' counts (``public_counts``, ``deputy_counts``) with the
     counts as of ``day`` (default: today), in one transaction.
 
     Idempotent: a rerun for the same day replaces the rows and restamps its run. Set-based:
@@ -231,6 +233,8 @@ def build_daily_counts(day: datetime.date | None = None) -> DailyCountRun:
             instruction_rows = build_instruction_counts(day, cursor)
             # The public pages' counts (deputies, promises): ``public_counts``.
             build_public_counts(day, cursor)
+            # The deputy dashboard's counts: ``deputy_counts``.
+            build_deputy_counts(day, cursor)
         DailyCountRun.objects.filter(pk=run.pk).update(
             finished_at=timezone.now(), rows=rows, instruction_rows=instruction_rows
         )

@@ -461,3 +461,43 @@ class PromiseDailyCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.department_id}: {self.total}"
+
+
+class DeputyRequestCount(models.Model):
+    """A deputy's own registered requests per role (``authored``: the author; else a
+    co-author) × status × submission day and, in the rows with ``all_days``, per role ×
+    status over every day (``day`` empty): the deputy dashboard's counters read them
+    (``reports.deputy_counts``).
+
+    Rebuilt whole by each ``DailyCountRun`` (as of its ``day``: the requests submitted
+    before it, "overdue" judged on it). Drafts are not stored: the dashboard counts them
+    live. ``day`` is empty too for a request without a submission time (a withdrawn draft).
+    """
+
+    all_days = models.BooleanField(_("every day"), default=False)
+    day = models.DateField(_("submitted on"), null=True, blank=True)
+    deputy = models.ForeignKey(
+        "directory.Deputy",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+        verbose_name=_("deputy"),
+    )
+    authored = models.BooleanField(_("author"))
+    status = models.CharField(_("status"), max_length=20)
+    total = models.PositiveIntegerField(_("Total"), default=0)
+    overdue_open = models.PositiveIntegerField(_("Overdue"), default=0)
+    answered_late = models.PositiveIntegerField(_("Answered late"), default=0)
+    resolved = models.PositiveIntegerField(_("Resolved"), default=0)
+    rated = models.PositiveIntegerField(_("Rated"), default=0)
+
+    class Meta:
+        verbose_name = _("deputy's requests count")
+        verbose_name_plural = _("deputy's requests counts")
+        indexes = [
+            # A deputy's rows: the every-day ones and the few days read live.
+            models.Index(fields=["deputy", "all_days", "day"], name="reports_deputy_req_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.deputy_id} {self.status}: {self.total}"

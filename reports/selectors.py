@@ -462,35 +462,39 @@ def department_dashboard(*, actor: Actor, today: datetime.date | None = None) ->
 
 
 def deputy_dashboard(*, actor: Actor, today: datetime.date | None = None) -> dict[str, Any]:
-    """A deputy's own requests by state and the answers that wait for their evaluation."""
+    """A deputy's own requests by state and the answers that wait for their evaluation.
+
+    The counters and the requests by status from the stored counts (``deputy_counts``:
+    the deputy's rows, their drafts and the days read live beside them) when today's build
+    is done, else counted live: a fixed number of queries whatever the number of requests.
+    """
+    from .deputy_counts import deputy_counts, live_deputy_counts
+
     today = today or timezone.localdate()
-    assert actor.deputy_id is not None
+    deputy_id = actor.deputy_id
+    assert deputy_id is not None
     # Own requests through the author index and the co-authorships (looked up first), so
     # the deputy's requests are read, not the whole table.
     co_authored = list(
-        DeputyRequest.co_authors.through.objects.filter(deputy_id=actor.deputy_id).values_list(
+        DeputyRequest.co_authors.through.objects.filter(deputy_id=deputy_id).values_list(
             "deputyrequest_id", flat=True
         )
     )
-    own = Q(author_id=actor.deputy_id) | Q(pk__in=co_authored)
+    own = Q(author_id=deputy_id) | Q(pk__in=co_authored)
     qs = with_overdue(deputy_request_visible(actor), today).filter(own)
-    conditions = _conditions(today)
-    counters = qs.order_by().aggregate(
-        total=Count("pk"),
-        overdue_open=Count("pk", filter=conditions["overdue_open"]),
-        answered_late=Count("pk", filter=conditions["answered_late"]),
-        resolved=Count("pk", filter=conditions["resolved"]),
-        rated=Count("pk", filter=Q(rating__isnull=False)),
-        # Only the author evaluates an answer; co-authors follow it.
-        awaiting_evaluation=Count("pk", filter=Q(status=S.ANSWERED, author_id=actor.deputy_id)),
-        **{f"status_{s}": Count("pk", filter=Q(status=s)) for s in RequestStatus.values},
-    )
+    stored = deputy_counts(qs, deputy_id, today)
+    if stored is None:
+        counters, statuses = live_deputy_counts(qs, deputy_id, today)
+        source, as_of = "live", None
+    else:
+        counters, statuses, run = stored
+        source, as_of = "deputy_counts", run.day
     by_status = [
-        {"status": s, "label": RequestStatus(s).label, "count": counters.pop(f"status_{s}")}
+        {"status": s, "label": RequestStatus(s).label, "count": statuses[s]}
         for s in RequestStatus.values
     ]
     awaiting = list(
-        qs.filter(status=S.ANSWERED, author_id=actor.deputy_id)
+        qs.filter(status=S.ANSWERED, author_id=deputy_id)
         .select_related("lead_department", "category")
         .order_by("evaluation_due_date", "answered_at", "id")[:REGISTRY_SIZE]
     )
@@ -501,6 +505,8 @@ def deputy_dashboard(*, actor: Actor, today: datetime.date | None = None) -> dic
         "overdue": overdue_registry(qs, today, limit=10),
         "instructions": instruction_counters(actor, today),
         "promises": promise_dashboards.deputy_promises(actor),
+        "source": source,
+        "as_of": as_of,
     }
 
 
