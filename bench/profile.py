@@ -191,7 +191,9 @@ def format_profile(row: Mapping[str, Any]) -> str:
     )
     lines.append("  slowest queries:")
     lines.extend(f"    {query['ms']:7.2f} ms  {one_line(query['sql'])}" for query in row["slowest"])
-    lines.append("  top functions (one call under cProfile, cumulative ms, own ms, calls):")
+    lines.append(
+        "  top functions (one call under cProfile, which slows it; cumulative ms, own ms, calls):"
+    )
     lines.extend(
         f"    {f['cumulative_ms']:8.1f} {f['own_ms']:7.1f} {f['calls']:>6}  {f['function']}"
         for f in row["functions"]
@@ -387,10 +389,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     name = run.DATABASES[args.size]
     comment = run.database_comment(name)
     if comment is None or not comment.get("fingerprint"):
-        state = "does not exist" if comment is None else "is not finished (no fingerprint)"
+        state = (
+            "does not exist"
+            if comment is None
+            else "has no fingerprint yet (it is being built, or its build stopped)"
+        )
         print(
-            f"{name} {state}; build it with `bench/run.py --only {args.size}` (make bench). "
-            "This command never builds or changes a database.",
+            f"{name} {state}: `bench/run.py --only {args.size}` (make bench) builds it; "
+            "this command never builds or changes a database.",
             file=sys.stderr,
         )
         return 2

@@ -214,7 +214,7 @@ def test_without_its_database_the_command_says_so_and_builds_nothing(
 
     monkeypatch.setattr(profile.run, "database_comment", lambda name: {})  # still being built
     assert profile.main(["--size", "small"]) == 2
-    assert "is not finished" in capsys.readouterr().err
+    assert "has no fingerprint yet" in capsys.readouterr().err
 
 
 def test_with_no_row_named_it_takes_the_missed_ones_of_the_saved_run(
