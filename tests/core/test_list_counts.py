@@ -93,6 +93,30 @@ def test_between_the_bounds_the_count_is_bounded_on_postgresql(
     assert body["count_is_estimate"] is True and body["count"] >= 6
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the planner's estimate")
+def test_the_estimate_plans_the_rows_without_their_related_objects(
+    directory: DemoDirectory,
+) -> None:
+    bulk_requests(directory, 3)
+    rows = DeputyRequest.objects.select_related("author__user", "category", "lead_department")
+    with CaptureQueriesContext(connection) as captured:
+        estimate = pagination.estimate_count(rows.filter(status=RequestStatus.SUBMITTED))
+    (explain,) = [q["sql"] for q in captured.captured_queries]
+    assert explain.startswith("EXPLAIN") and "JOIN" not in explain
+    assert estimate is not None and estimate >= 1
+    # A filter across a relation keeps its join: the estimate is of the same rows.
+    with CaptureQueriesContext(connection) as captured:
+        pagination.estimate_count(rows.filter(author__user__last_name="x"))
+    assert "JOIN" in captured.captured_queries[0]["sql"]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL setting")
+def test_the_planner_orders_at_most_six_joined_tables_freely() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW join_collapse_limit")
+        assert cursor.fetchone()[0] == "6"
+
+
 def test_a_small_list_is_counted_exactly(directory: DemoDirectory, api_as: Any) -> None:
     bulk_requests(directory, 12)
     body = api_as(directory.staff).get("/api/v1/requests/?page_size=5").json()
