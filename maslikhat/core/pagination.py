@@ -38,7 +38,7 @@ def estimate_count(queryset: QuerySet[Any]) -> int | None:
     connection = connections[queryset.db]
     if connection.vendor != "postgresql":
         return None
-    if queryset._fields is None:
+    if getattr(queryset, "_fields", None) is None:
         # The rows' related objects change no row count: plan the rows alone (a list's
         # joins cost more to plan than the estimate is worth).
         queryset = queryset.select_related(None).prefetch_related(None)
