@@ -473,18 +473,19 @@ def deputy_dashboard(*, actor: Actor, today: datetime.date | None = None) -> dic
     today = today or timezone.localdate()
     deputy_id = actor.deputy_id
     assert deputy_id is not None
-    # Own requests through the author index and the co-authorships (looked up first), so
-    # the deputy's requests are read, not the whole table.
-    co_authored = list(
-        DeputyRequest.co_authors.through.objects.filter(deputy_id=deputy_id).values_list(
-            "deputyrequest_id", flat=True
-        )
-    )
-    own = Q(author_id=deputy_id) | Q(pk__in=co_authored)
-    qs = with_overdue(deputy_request_visible(actor), today).filter(own)
+    co_authorships = DeputyRequest.co_authors.through.objects.filter(deputy_id=deputy_id)
+    visible = with_overdue(deputy_request_visible(actor), today)
+    # The deputy's own requests. The stored counts' live part and the lists are narrowed by
+    # their own indexes (submission days, author and status, due date): the co-authorships
+    # are a subquery there.
+    qs = visible.filter(Q(author_id=deputy_id) | Q(pk__in=co_authorships.values("deputyrequest")))
     stored = deputy_counts(qs, deputy_id, today)
     if stored is None:
-        counters, statuses = live_deputy_counts(qs, deputy_id, today)
+        # Counted live: the co-authorships looked up first, so the deputy's requests are
+        # read through the author index and the primary key, not the whole table.
+        co_authored = list(co_authorships.values_list("deputyrequest_id", flat=True))
+        own = visible.filter(Q(author_id=deputy_id) | Q(pk__in=co_authored))
+        counters, statuses = live_deputy_counts(own, deputy_id, today)
         source, as_of = "live", None
     else:
         counters, statuses, run = stored
