@@ -134,6 +134,9 @@ TEMPLATES = [
     },
 ]
 
+# Django's form renderer, with the select lists written without a template per option.
+FORM_RENDERER = "maslikhat.core.renderers.PortalFormRenderer"
+
 # --- Database -------------------------------------------------------------------------
 
 DEFAULT_SQLITE_PATH = VAR_DIR / "db.sqlite3"
