@@ -20,6 +20,7 @@ from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -343,7 +344,9 @@ def commitments_create_missing() -> int:
             outcome=Outcome.PLANNED,
             planned_date__isnull=False,
         )
-        .exclude(pk__in=Commitment.objects.values("response_id"))
+        # An anti-join: ``NOT IN (subquery)`` was planned, once the promises outgrew the
+        # planner's working memory, as a scan of every promise for each answer.
+        .exclude(Exists(Commitment.objects.filter(response_id=OuterRef("pk"))))
         .order_by("pk")
         .values_list("pk", "request_id", "department_id", "text", "planned_date", "request__status")
     )
