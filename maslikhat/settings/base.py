@@ -148,12 +148,7 @@ def tune_database(db: dict[str, Any]) -> dict[str, Any]:
 
     SQLite: write-ahead log so readers never block the writer, IMMEDIATE
     transactions so two writers queue on the busy timeout instead of failing with
-    "database is locked" at commit time. PostgreSQL: persistent connections, and the
-    planner orders at most ``DATABASE_JOIN_COLLAPSE_LIMIT`` joined tables freely (a list
-    row joins nine — the author, their party, the category, the department… — and with
-    the default of eight PostgreSQL spent several times longer planning such a query than
-    running it; past the limit the joins follow the order the query names them in, the
-    request's table first).
+    "database is locked" at commit time. PostgreSQL: persistent connections.
     """
     engine = db.get("ENGINE", "")
     options = db.setdefault("OPTIONS", {})
@@ -168,8 +163,6 @@ def tune_database(db: dict[str, Any]) -> dict[str, Any]:
         db.setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
         db.setdefault("CONN_HEALTH_CHECKS", True)
         options.setdefault("connect_timeout", 5)
-        limit = env.int("DATABASE_JOIN_COLLAPSE_LIMIT", default=6)
-        options.setdefault("options", f"-c join_collapse_limit={limit}")
     return db
 
 

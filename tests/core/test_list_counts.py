@@ -110,13 +110,6 @@ def test_the_estimate_plans_the_rows_without_their_related_objects(
     assert "JOIN" in captured.captured_queries[0]["sql"]
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL setting")
-def test_the_planner_orders_at_most_six_joined_tables_freely() -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW join_collapse_limit")
-        assert cursor.fetchone()[0] == "6"
-
-
 def test_a_small_list_is_counted_exactly(directory: DemoDirectory, api_as: Any) -> None:
     bulk_requests(directory, 12)
     body = api_as(directory.staff).get("/api/v1/requests/?page_size=5").json()

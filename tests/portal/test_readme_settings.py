@@ -50,7 +50,6 @@ OTHER_VALUE = {
 #: Extra environment a variable only matters under (the table says "ignored on SQLite").
 CONTEXT_ENV = {
     "DATABASE_CONN_MAX_AGE": {"DATABASE_URL": "postgres://probe@127.0.0.1:5432/p"},
-    "DATABASE_JOIN_COLLAPSE_LIMIT": {"DATABASE_URL": "postgres://probe@127.0.0.1:5432/p"},
     # FILE_STORAGE=s3 needs a bucket.
     "FILE_STORAGE": {"S3_BUCKET": "probe-bucket"},
 }
