@@ -20,18 +20,7 @@ from rest_framework.authtoken.models import Token
 from bench import profile, report
 from bench.endpoints import FLOOR_ME, FLOOR_MODEL_SERIALIZER
 from tests import factories
-
-
-def run_row(label: str, target: str, small_p95: float, large_p95: float) -> dict[str, Any]:
-    return {
-        "label": label,
-        "name": label,
-        "path": "/",
-        "persona": "staff",
-        "target": target,
-        "small": {"p50": small_p95, "p95": small_p95, "n": 30},
-        "large": {"p50": large_p95, "p95": large_p95, "n": 30},
-    }
+from tests.portal.test_bench import row as run_row
 
 
 def test_the_missed_rows_are_read_from_a_saved_run(tmp_path: Path) -> None:
