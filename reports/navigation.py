@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from maslikhat.accounts.models import Role
 from maslikhat.accounts.roles import DEPARTMENT_ROLES, SEES_EVERYTHING_ROLES
-from maslikhat.core.notifications import unread_count
+from maslikhat.core.notifications import UNREAD_SHOWN, unread_count
 
 ANONYMOUS = "anonymous"
 EVERYONE = frozenset({*Role.values, ANONYMOUS})
@@ -188,6 +188,9 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         entry["active"] = entry["url"] == active_url
     context: dict[str, Any] = {"nav_items": available, "nav_role": role}
     if role != ANONYMOUS:
-        # The bell's number: one COUNT per page, and only for a signed-in user.
-        context["notifications_unread"] = unread_count(request.user)  # type: ignore[arg-type]
+        # The bell's number: one COUNT per page (of at most a hundred index entries), and
+        # only for a signed-in user.
+        unread = unread_count(request.user)  # type: ignore[arg-type]
+        context["notifications_unread"] = min(unread, UNREAD_SHOWN)
+        context["notifications_unread_more"] = unread > UNREAD_SHOWN
     return context

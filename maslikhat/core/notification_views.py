@@ -17,6 +17,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from .notifications import (
+    UNREAD_SHOWN,
     Notification,
     notification_mark_all_read,
     notification_mark_read,
@@ -33,13 +34,19 @@ PAGE_SIZE = 25
 def notification_list(request: HttpRequest) -> HttpResponse:
     """The user's notifications, newest first; unread ones are highlighted."""
     user: Any = request.user
+    unread = unread_count(user)
     page = BoundedCountPaginator(notifications_of(user), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     return render(
         request,
         "core/notifications.html",
-        {"page": page, "rows": list(page.object_list), "unread": unread_count(user)},
+        {
+            "page": page,
+            "rows": list(page.object_list),
+            "unread": min(unread, UNREAD_SHOWN),
+            "unread_more": unread > UNREAD_SHOWN,
+        },
     )
 
 

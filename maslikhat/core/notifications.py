@@ -402,8 +402,19 @@ def notification_mark_all_read(*, user: User) -> int:
     )
 
 
-def unread_count(user: User) -> int:
-    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+#: The bell and the notification page count at most this many unread notifications and
+#: then say "99+": a person with ten thousand unread costs the page what ten do (the count
+#: reads no further than the first hundred index entries).
+UNREAD_SHOWN = 99
+
+
+def unread_count(user: User, *, limit: int | None = UNREAD_SHOWN) -> int:
+    """The user's unread notifications, counted up to ``limit + 1`` (more than ``limit``
+    means "``limit``+"); ``limit=None`` counts them all."""
+    qs = Notification.objects.filter(user=user, read_at__isnull=True)
+    if limit is not None:
+        qs = qs.order_by()[: limit + 1]
+    return qs.count()
 
 
 #: The columns a row of the notification list reads (``NotificationSerializer.rows``).

@@ -1136,6 +1136,39 @@ def test_the_bell_shows_the_unread_count(as_user, directory, category) -> None:
     assert "portal-bell-count" not in as_user(directory.chair).get("/").content.decode()
 
 
+def test_the_bell_and_the_list_stop_counting_past_ninety_nine(as_user, directory) -> None:
+    # A person with a backlog of unread notifications: the count stops at 99 and says so,
+    # whatever the size of the backlog (one bounded COUNT, not one over every row).
+    def unread(n: int) -> None:
+        Notification.objects.bulk_create(
+            Notification(
+                user=directory.staff,
+                kind=NotificationKind.REMINDER,
+                item_type="request",
+                item_id=i,
+                text=f"n{i}",
+                day=timezone.localdate(),
+            )
+            for i in range(n)
+        )
+
+    unread(99)
+    html = as_user(directory.staff).get("/requests/").content.decode()
+    assert 'data-unread="99">99</span>' in html
+    assert "99 unread notifications" in html and "More than" not in html
+    unread(2)
+    assert Notification.objects.filter(user=directory.staff, read_at__isnull=True).count() == 101
+    html = as_user(directory.staff).get("/requests/").content.decode()
+    assert 'data-unread="99+">99+</span>' in html
+    assert "More than 99 unread notifications" in html
+    page = as_user(directory.staff).get("/notifications/").content.decode()
+    assert "You have more than 99 unread notifications." in page
+    with CaptureQueriesContext(connection) as queries:
+        as_user(directory.staff).get("/requests/")
+    counts = [q["sql"] for q in queries.captured_queries if "notification" in q["sql"].lower()]
+    assert len(counts) == 1 and "LIMIT 100" in counts[0]
+
+
 def test_the_notification_list_shows_own_notifications_newest_first(
     as_user, directory, category
 ) -> None:
