@@ -16,8 +16,15 @@ may be deleted, and a deputy has few; the author and status index finds them). A
 are its requests' only, so a day read live is exact. Co-authors change only in drafts
 (``requests_app.services.deputy_request_update_draft``, which saves ``updated_at``): a
 registered request's roles are those of the build. Registered requests are never deleted.
-Without today's finished build the dashboard counts live. Four queries either way from the
-tables (the run, the changed days, the stored rows, the live part), whatever the number of
+Without today's finished build the dashboard counts live.
+
+The deputy's requests are read in two parts (``_own_parts``), each through its own index:
+those they authored (the author's indexes by submission time and by status) and those they
+only co-authored (their co-authorships). The changed days, the live part and the live count
+are each one ``UNION ALL`` of the two: one ``OR`` of author and co-authorship would leave
+PostgreSQL to walk every request of the deputy (tens of thousands at a million requests)
+to find the few live ones. Four queries with today's build (the run, the changed days, the
+stored rows, the live part), two without (the run, the live count), whatever the number of
 requests.
 """
 
@@ -128,25 +135,40 @@ def build_deputy_counts(day: datetime.date, cursor: Any) -> int:
 # --- The reader -----------------------------------------------------------------------------
 
 
-def _empty() -> tuple[dict[str, int], dict[str, int]]:
-    return dict.fromkeys(COUNTERS, 0), dict.fromkeys(RequestStatus.values, 0)
+def _own_parts(deputy_id: int, today: datetime.date) -> list[QuerySet[DeputyRequest]]:
+    """The deputy's own requests (author or co-author, drafts included) annotated with
+    ``overdue`` as of ``today``, in two disjoint parts, each read through its own index:
+    those they authored (the author's indexes: by status, by submission time) and those they
+    co-authored only (the co-authorships of the deputy; an author listed as co-author of
+    their own request is in the first part once).
+
+    Every request of the deputy is visible to them (``requests_app.selectors.
+    deputy_request_visible``: own or published), so the parts need not repeat that rule: an
+    ``OR`` of author, co-authorship and publication would leave PostgreSQL no index to
+    answer by but to walk every request of the deputy.
+    """
+    base = with_overdue(DeputyRequest.objects.order_by(), today)
+    authored = base.filter(author_id=deputy_id)
+    co_authored = base.filter(co_authors=deputy_id).exclude(author_id=deputy_id)
+    return [authored, co_authored]
 
 
-def live_deputy_counts(
-    own: QuerySet[DeputyRequest], deputy_id: int, today: datetime.date
+def _by_status(
+    deputy_id: int, today: datetime.date, where: Q | None = None
 ) -> tuple[dict[str, int], dict[str, int]]:
-    """The counters and the requests by status of ``own`` (the deputy's own requests,
-    annotated with ``overdue`` as of ``today``) counted live: one ``GROUP BY status``."""
+    """The counters and the requests by status of the deputy's own requests (those of
+    ``where``, else all) counted live: one ``UNION ALL`` of a ``GROUP BY status`` per part."""
     counters, by_status = _empty()
-    rows: QuerySet[Any] = (
-        own.order_by()
-        .values("status")
-        .annotate(
-            **_measure_expressions(today),
-            # Only the author evaluates an answer; co-authors follow it.
-            n_awaiting=Count("pk", filter=Q(status=S.ANSWERED, author_id=deputy_id)),
-        )
+    expressions = {
+        **_measure_expressions(today),
+        # Only the author evaluates an answer; co-authors follow it.
+        "n_awaiting": Count("pk", filter=Q(status=S.ANSWERED, author_id=deputy_id)),
+    }
+    first, *others = (
+        (part if where is None else part.filter(where)).values("status").annotate(**expressions)
+        for part in _own_parts(deputy_id, today)
     )
+    rows: QuerySet[Any] = first.union(*others, all=True)
     for row in rows:
         by_status[row["status"]] = by_status.get(row["status"], 0) + row["n_total"]
         for name in MEASURES:
@@ -155,29 +177,49 @@ def live_deputy_counts(
     return counters, by_status
 
 
+def _empty() -> tuple[dict[str, int], dict[str, int]]:
+    return dict.fromkeys(COUNTERS, 0), dict.fromkeys(RequestStatus.values, 0)
+
+
+def live_deputy_counts(
+    deputy_id: int, today: datetime.date
+) -> tuple[dict[str, int], dict[str, int]]:
+    """The counters and the requests by status of the deputy's own requests (author or
+    co-author, drafts included; ``overdue`` as of ``today``) counted live: one query."""
+    return _by_status(deputy_id, today)
+
+
+def _changed_days(deputy_id: int, today: datetime.date, run: DailyCountRun) -> list[Any]:
+    """The submission days of the deputy's own registered requests changed since the build:
+    one query, each part read from the requests changed since then (``updated_at``)."""
+    first, *others = (
+        part.filter(updated_at__gte=run.started_at)
+        .exclude(status=S.DRAFT)
+        .annotate(d_day=TruncDate("submitted_at"))
+        .values_list("d_day", flat=True)
+        for part in _own_parts(deputy_id, today)
+    )
+    return list(first.union(*others))
+
+
 def deputy_counts(
-    own: QuerySet[DeputyRequest], deputy_id: int, today: datetime.date
+    deputy_id: int, today: datetime.date
 ) -> tuple[dict[str, int], dict[str, int], DailyCountRun] | None:
     """The dashboard's counters and requests by status for the deputy from the stored
     counts, with the live days and the drafts counted beside them, and the run they are
     of; ``None`` when today's build is not done (the caller counts live).
 
-    ``own``: the deputy's own requests (author or co-author, drafts included) annotated
-    with ``overdue`` as of ``today``. Four queries (the run's included).
+    The live part is read per part of the deputy's own requests (``_own_parts``), each by
+    its index: the authored ones by author and submission time (the live days) or author
+    and status (the drafts), the co-authored ones through the deputy's co-authorships.
+    Four queries (the run's included).
     """
     from .daily_counts import todays_run
 
     run = todays_run(today)
     if run is None:
         return None
-    changed = (
-        own.filter(updated_at__gte=run.started_at)
-        .exclude(status=S.DRAFT)
-        .order_by()
-        .values_list(TruncDate("submitted_at"), flat=True)
-        .distinct()
-    )
-    live = LiveDays(run, changed)
+    live = LiveDays(run, _changed_days(deputy_id, today, run))
     counters, by_status = _empty()
     stored: QuerySet[Any] = (
         DeputyRequestCount.objects.filter(deputy_id=deputy_id)
@@ -196,8 +238,9 @@ def deputy_counts(
             counters[name] += values[name]
         if row["authored"] and row["status"] == S.ANSWERED:
             counters["awaiting_evaluation"] += values["total"]
-    recent = own.filter(live.live_q("submitted_at") | Q(status=S.DRAFT))
-    live_counters, live_by_status = live_deputy_counts(recent, deputy_id, today)
+    live_counters, live_by_status = _by_status(
+        deputy_id, today, live.live_q("submitted_at") | Q(status=S.DRAFT)
+    )
     for name in COUNTERS:
         counters[name] += live_counters[name]
     for status, n in live_by_status.items():

@@ -475,17 +475,13 @@ def deputy_dashboard(*, actor: Actor, today: datetime.date | None = None) -> dic
     assert deputy_id is not None
     co_authorships = DeputyRequest.co_authors.through.objects.filter(deputy_id=deputy_id)
     visible = with_overdue(deputy_request_visible(actor), today)
-    # The deputy's own requests. The stored counts' live part and the lists are narrowed by
-    # their own indexes (submission days, author and status, due date): the co-authorships
-    # are a subquery there.
+    # The deputy's own requests, for the lists: narrowed by their own indexes (author and
+    # status, due date); the co-authorships are a subquery. The counters read the author's
+    # and the co-authorships' parts apart (``deputy_counts._own_parts``).
     qs = visible.filter(Q(author_id=deputy_id) | Q(pk__in=co_authorships.values("deputyrequest")))
-    stored = deputy_counts(qs, deputy_id, today)
+    stored = deputy_counts(deputy_id, today)
     if stored is None:
-        # Counted live: the co-authorships looked up first, so the deputy's requests are
-        # read through the author index and the primary key, not the whole table.
-        co_authored = list(co_authorships.values_list("deputyrequest_id", flat=True))
-        own = visible.filter(Q(author_id=deputy_id) | Q(pk__in=co_authored))
-        counters, statuses = live_deputy_counts(own, deputy_id, today)
+        counters, statuses = live_deputy_counts(deputy_id, today)
         source, as_of = "live", None
     else:
         counters, statuses, run = stored
