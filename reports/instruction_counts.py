@@ -184,16 +184,49 @@ def instruction_counts(actor: Actor, today: datetime.date, *, live: bool = False
     week, reported, executed — from the table where it answers, else live.
 
     Four queries from the table (the run, the changed days, the table, the live part),
-    one live.
+    one live. A deputy's (the table has no controller) are counted live by the two parts
+    of their control, each by its index (``_deputy_groups``); ``live`` counts as
+    ``selectors.live_instruction_counters`` does.
     """
     from .selectors import live_instruction_counters
 
     run = _run_for(actor, today, live)
     if run is None:
+        if not live and _for_deputy(actor):
+            return _totals(_deputy_groups(actor, today))
         return live_instruction_counters(actor, today)
     days, live_q = _split(run)
     recent = instruction_with_overdue(instruction_visible(actor), today).filter(live_q)
     return _totals(_stored_by(_stored(actor, days)) + _live_by(recent, today))
+
+
+def _for_deputy(actor: Actor) -> bool:
+    """Whether ``instruction_visible`` shows ``actor`` a deputy's instructions (the order of
+    its rules: everything, a department, a deputy)."""
+    return not actor.sees_everything and actor.department_id is None and actor.deputy_id is not None
+
+
+def _deputy_groups(actor: Actor, today: datetime.date) -> list[dict[str, Any]]:
+    """A deputy's instructions per status (the measures of the table's rows), counted live
+    in one query: a ``UNION ALL`` of the two ways a deputy controls an instruction, each
+    read by its own index — those they control themselves (by controller), and those whose
+    controlling commission they chair, controlled by no deputy or another (the deputy's
+    commissions, then their instructions by commission).
+
+    Both parts stay within ``instruction_visible``: the ``OR`` of the two rules, joined to
+    the commissions, has no index to answer by (PostgreSQL reads every instruction), while
+    each part names its index. Between them they are the deputy's instructions, each once.
+    """
+    deputy_id = actor.deputy_id
+    visible = instruction_with_overdue(instruction_visible(actor), today).order_by()
+    controlled = visible.filter(controller_deputy_id=deputy_id)
+    chaired = visible.filter(controller_commission__chair_id=deputy_id).exclude(
+        controller_deputy_id=deputy_id
+    )
+    expressions = _measure_expressions(today)
+    first, second = (qs.values("status").annotate(**expressions) for qs in (controlled, chaired))
+    rows: QuerySet[Any] = first.union(second, all=True)
+    return [{"status": row["status"], **{m: row[f"n_{m}"] for m in MEASURES}} for row in rows]
 
 
 def _discipline_rows(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
