@@ -12,7 +12,9 @@ are its instructions' only). A fixed number of queries either way.
 Who the table answers: staff, the chair and administrators (the lead rows: every
 instruction once) and a department (its rows, lead or co-executor: the instructions it
 sees). A deputy's instructions (those they or their commission control) are counted live:
-the table has no controller, and a deputy's share is small.
+the table has no controller, and a deputy's share is small — read by its indexes, one
+``UNION ALL`` of the instructions they control and those of the commissions they chair
+(``_deputy_groups``), not the whole table.
 """
 
 from __future__ import annotations
