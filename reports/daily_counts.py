@@ -22,10 +22,11 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from django.db import connection, transaction
-from django.db.models import Count, DateField, Q, QuerySet, Sum, Value
+from django.db.models import CharField, Count, DateField, F, IntegerField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate, TruncMonth
 from django.utils import timezone
 
+from maslikhat.core.models import pick_language
 from maslikhat.directory.actors import Actor
 from requests_app.models import DeputyRequest, Outcome, RequestStatus
 from requests_app.selectors import CoDepartment, with_overdue
@@ -254,70 +255,121 @@ def _place_columns(prefix: str) -> list[str]:
     return [f"{prefix}_id", f"{prefix}__name_ru", f"{prefix}__name_kk", f"{prefix}__name_en"]
 
 
+#: The groupings of the summary: per lead department, district and category (the places),
+#: and per status (the totals, the statuses and the counters).
+GROUPINGS = (*PLACES, "status")
+#: The counts of a grouping row: the stored ones, and those its requests' status decides.
+STATUS_COUNTS = {
+    "open": Q(status__in=OPEN_STATUSES),
+    "closed": Q(status=S.CLOSED),
+    "awaiting_evaluation": Q(status=S.ANSWERED),
+}
+COUNTS = (*MEASURES, *STATUS_COUNTS)
+LANGUAGES = ("ru", "kk", "en")
+#: The columns of a grouping row before its counts (``_grouped``).
+GROUP_KEYS = ("g_by", "g_id", "g_status", "g_name_ru", "g_name_kk", "g_name_en")
+
+
 def _group_columns() -> list[str]:
     return [c for place in PLACES for c in _place_columns(place)] + ["status"]
 
 
-def _live_groups(qs: QuerySet[DeputyRequest], today: datetime.date) -> list[dict[str, Any]]:
-    rows = qs.order_by().values(*_group_columns()).annotate(**_measure_expressions(today))
-    return [
-        {**{c: row[c] for c in _group_columns()}, **{m: row[f"n_{m}"] for m in MEASURES}}
-        for row in rows
-    ]
+def _live_sums(today: datetime.date) -> dict[str, Any]:
+    """``n_<count>`` → the count over requests annotated with ``overdue``."""
+    c = _conditions(today)
+    status_counts = {f"n_{name}": Count("pk", filter=c[name]) for name in STATUS_COUNTS}
+    return {**_measure_expressions(today), **status_counts}
 
 
-def _stored_groups(qs: QuerySet[Any], sign: int = 1) -> list[dict[str, Any]]:
-    """A table's groups (``RequestDailyCount`` or ``RequestTotalCount`` rows), their counts
-    times ``sign`` (-1: days taken out of the sums over every day)."""
-    if qs.model is RequestTotalCount:
-        # One row per group already: read as stored (no GROUP BY, no sums to convert).
-        rows: Iterable[dict[str, Any]] = qs.order_by().values(*_group_columns(), *MEASURES)
-        measures = {m: m for m in MEASURES}
-    else:
-        sums = {f"n_{m}": Sum(m) for m in MEASURES}
-        rows = qs.order_by().values(*_group_columns()).annotate(**sums)
-        measures = {m: f"n_{m}" for m in MEASURES}
-    return [
-        {
-            **{c: row[c] for c in _group_columns()},
-            **{m: sign * (row[column] or 0) for m, column in measures.items()},
-        }
-        for row in rows
-    ]
+def _stored_sums() -> dict[str, Any]:
+    """``n_<count>`` → the sum over a table's rows (day rows or sums over every day)."""
+    sums: dict[str, Any] = {f"n_{m}": Sum(m) for m in MEASURES}
+    sums.update({f"n_{n}": Sum("received", filter=q) for n, q in STATUS_COUNTS.items()})
+    return sums
 
 
-def _by_place(
-    groups: Iterable[dict[str, Any]], place: str, columns: Iterable[str]
-) -> list[dict[str, Any]]:
-    merged: dict[Any, dict[str, Any]] = {}
-    columns = list(columns)
-    for group in groups:
-        key = group[f"{place}_id"]
-        entry = merged.get(key)
-        if entry is None:
-            # The name once per place (the language is looked up each time).
-            name = _name(group, place) if key is not None else ""
-            entry = merged[key] = {"id": key, "name": name, "received": 0}
-            entry.update(dict.fromkeys(columns, 0))
-        entry["received"] += group["received"]
-        for name in columns:
-            entry[name] += _group_value(group, name)
-    # A place whose requests were all taken out (read live elsewhere) has none.
-    result = [entry for entry in merged.values() if entry["received"]]
+def _grouped(qs: QuerySet[Any], sums: dict[str, Any]) -> QuerySet[Any]:
+    """``qs`` summed per lead department, district, category and status: one query, a
+    ``UNION ALL`` of four ``GROUP BY``s, whose rows (``GROUP_KEYS`` and ``n_<count>``) are
+    as many as the places and statuses, however many rows or requests ``qs`` holds."""
+    nothing = {"g_id": Value(None, output_field=IntegerField())}
+    nothing.update({f"g_name_{lang}": Value(None, output_field=CharField()) for lang in LANGUAGES})
+    branches = []
+    for by in GROUPINGS:
+        if by == "status":
+            keys: dict[str, Any] = {"g_by": Value(by), **nothing, "g_status": F("status")}
+        else:
+            keys = {
+                "g_by": Value(by),
+                "g_id": F(f"{by}_id"),
+                "g_name_ru": F(f"{by}__name_ru"),
+                "g_name_kk": F(f"{by}__name_kk"),
+                "g_name_en": F(f"{by}__name_en"),
+                "g_status": Value(None, output_field=CharField()),
+            }
+        # The same names in the same order in every branch: the same columns.
+        keys = {key: keys[key] for key in GROUP_KEYS}
+        branches.append(qs.order_by().annotate(**keys).values(*GROUP_KEYS).annotate(**sums))
+    return branches[0].union(*branches[1:], all=True)
+
+
+Merged = dict[tuple[str, Any], dict[str, Any]]
+
+
+def _add_to(into: Merged, by: str, key: Any, names: dict[str, Any], row: Any, sign: int) -> None:
+    entry = into.get((by, key))
+    if entry is None:
+        entry = into[(by, key)] = {"id": key, "names": names, **dict.fromkeys(COUNTS, 0)}
+    for name in COUNTS:
+        entry[name] += sign * int(row[f"n_{name}"] or 0)
+
+
+def _merge(into: Merged, rows: Iterable[Any], sign: int) -> None:
+    """Add grouping rows (``_grouped``) times ``sign`` to ``into`` (``(grouping, key)`` →
+    the names and the counts)."""
+    for row in rows:
+        by = row["g_by"]
+        key = row["g_status"] if by == "status" else row["g_id"]
+        names = {lang: row[f"g_name_{lang}"] for lang in LANGUAGES}
+        _add_to(into, by, key, names, row, sign)
+
+
+def _live_groups(qs: QuerySet[DeputyRequest], today: datetime.date) -> QuerySet[Any]:
+    """A live part's requests counted per lead department, district, category and status
+    together: one ``GROUP BY`` (one pass over the part's requests; ``_merge_live`` adds its
+    rows to each grouping)."""
+    return qs.order_by().values(*_group_columns()).annotate(**_live_sums(today))
+
+
+def _merge_live(into: Merged, rows: Iterable[Any]) -> None:
+    """Add the rows of a live part (``_live_groups``) to each of the groupings."""
+    for row in rows:
+        for by in PLACES:
+            names = {lang: row[f"{by}__name_{lang}"] for lang in LANGUAGES}
+            _add_to(into, by, row[f"{by}_id"], names, row, 1)
+        _add_to(into, "status", row["status"], {}, row, 1)
+
+
+def _places(merged: Merged, place: str) -> list[dict[str, Any]]:
+    """One place's rows of the summary, most requests first (the unnamed place last)."""
+    columns = DEPARTMENT_COLUMNS if place == "lead_department" else PLACE_COLUMNS
+    result = []
+    for (by, key), entry in merged.items():
+        # A place whose requests were all taken out (read live elsewhere) has none.
+        if by != place or not entry["received"]:
+            continue
+        names = {lang: entry["names"][lang] or "" for lang in LANGUAGES}
+        name = pick_language(**names) if key is not None else ""
+        result.append(
+            {
+                "id": key,
+                "name": name,
+                "received": entry["received"],
+                **{column: entry[column] for column in columns},
+            }
+        )
     result.sort(key=lambda e: (e["id"] is None, -e["received"], e["name"]))
     return result
-
-
-def _group_value(group: dict[str, Any], name: str) -> int:
-    """A counter of one group: a stored count, or one the group's status decides."""
-    status = group["status"]
-    if name == "open":
-        return group["received"] if status in OPEN_STATUSES else 0
-    if name == "closed":
-        return group["received"] if status == S.CLOSED else 0
-    if name == "awaiting_evaluation":
-        return group["received"] if status == S.ANSWERED else 0
-    return int(group[name])
 
 
 COUNTER_NAMES = (
@@ -333,28 +385,30 @@ COUNTER_NAMES = (
     "closed",
     "resolved",
 )
+DEPARTMENT_COLUMNS = ("answered", "on_time", "answered_late", "overdue_open", "open")
+PLACE_COLUMNS = ("answered", "overdue", "closed", "resolved", "open")
 
 
-def counts_of(groups: list[dict[str, Any]]) -> dict[str, Any]:
-    """The summary's counts (``selectors._summary_of`` less the median and the months)."""
-    total = sum(g["received"] for g in groups)
+def counts_of(merged: Merged) -> dict[str, Any]:
+    """The summary's counts (``selectors._summary_of`` less the median and the months) from
+    the grouping rows merged (``_merge``): the totals from the statuses' rows."""
+    statuses = [entry for (by, _key), entry in merged.items() if by == "status"]
     by_status = dict.fromkeys(RequestStatus.values, 0)
-    for group in groups:
-        by_status[group["status"]] += group["received"]
-    counters = {name: sum(_group_value(g, name) for g in groups) for name in COUNTER_NAMES}
-    department_columns = ["answered", "on_time", "answered_late", "overdue_open", "open"]
-    place_columns = ["answered", "overdue", "closed", "resolved", "open"]
+    for entry in statuses:
+        by_status[entry["id"]] += entry["received"]
+    total = sum(by_status.values())
+    counters = {name: sum(entry[name] for entry in statuses) for name in COUNTER_NAMES}
     return {
         "total": total,
         "by_status": by_status,
-        "by_department": _by_place(groups, "lead_department", department_columns),
-        "by_district": _by_place(groups, "district", place_columns),
-        "by_category": _by_place(groups, "category", place_columns),
+        "by_department": _places(merged, "lead_department"),
+        "by_district": _places(merged, "district"),
+        "by_category": _places(merged, "category"),
         "overdue": counters["overdue"],
         "counters": counters,
         "ratings": {
-            "sum": sum(int(g["rating_sum"]) for g in groups),
-            "count": sum(int(g["rating_count"]) for g in groups),
+            "sum": sum(entry["rating_sum"] for entry in statuses),
+            "count": sum(entry["rating_count"] for entry in statuses),
         },
         "funnel": [
             {"key": "registered", "count": total - by_status[S.DRAFT]},
@@ -555,13 +609,15 @@ def _counts(
     """The counts from ``read`` (``None``: live; not given: read here)."""
     if read is False:
         read = _table_read(filtered, actor=actor, params=params, today=today, live=live)
+    merged: Merged = {}
     if read is None:
-        result = counts_of(_live_groups(filtered.queryset, today))
-        return {**result, "source": "live", "as_of": None}
-    groups = [group for qs, sign in read.counts for group in _stored_groups(qs, sign)]
+        _merge_live(merged, _live_groups(filtered.queryset, today))
+        return {**counts_of(merged), "source": "live", "as_of": None}
+    for qs, sign in read.counts:
+        _merge(merged, _grouped(qs, _stored_sums()), sign)
     for part in read.live:
-        groups += _live_groups(part, today)
-    return {**counts_of(groups), "source": "daily_counts", "as_of": read.run.day}
+        _merge_live(merged, _live_groups(part, today))
+    return {**counts_of(merged), "source": "daily_counts", "as_of": read.run.day}
 
 
 @dataclass
