@@ -418,15 +418,18 @@ class DeputyPublishedCount(models.Model):
 
 
 class PromiseDailyCount(models.Model):
-    """The public promises' figures (``commitments.selectors.FIGURES``) per submission day
-    of the request × promising department × the request's district and, in the rows with
-    ``all_days``, per department × district over every day (``day`` empty): the public
-    promises page reads them (``reports.public_counts``).
+    """Promises' figures (``commitments.selectors.FIGURES``) per submission day of the
+    request × promising department × the request's district and, in the rows with
+    ``all_days``, per department × district over every day (``day`` empty), in two sets:
+    the public promises (``public``: the public promises page reads them) and every counted
+    promise (``public`` false: the staff and department dashboards read them), both through
+    ``reports.public_counts``.
 
     Rebuilt whole by each ``DailyCountRun``, judged on its ``day`` (overdue, due, due this
     month); the promises of requests submitted before it.
     """
 
+    public = models.BooleanField(_("public promises"), default=True)
     all_days = models.BooleanField(_("every day"), default=False)
     day = models.DateField(_("submitted on"), null=True, blank=True)
     department = models.ForeignKey(
@@ -461,6 +464,40 @@ class PromiseDailyCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.department_id}: {self.total}"
+
+
+class SentAnswerCount(models.Model):
+    """A department's sent final answers per day sent × the highest similarity its head
+    approved one of them at with a boilerplate comment (empty: approved without a comment)
+    and, in the rows with ``all_days``, per department × similarity over every day (``day``
+    empty): the department dashboard's answers sent despite the boilerplate warning read
+    them (``reports.public_counts.department_counts``) — those at a similarity at or above
+    the threshold in force when read, so a changed threshold needs no rebuild.
+
+    Rebuilt whole by each ``DailyCountRun`` (as of its ``day``: the answers sent before it).
+    """
+
+    all_days = models.BooleanField(_("every day"), default=False)
+    day = models.DateField(_("sent on"), null=True, blank=True)
+    department = models.ForeignKey(
+        "directory.Department",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    similarity = models.FloatField(_("similarity approved with a comment"), null=True, blank=True)
+    sent = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("sent final answers count")
+        verbose_name_plural = _("sent final answers counts")
+        indexes = [
+            # A department's rows: the every-day ones, a period's days, the days read live.
+            models.Index(fields=["department", "all_days", "day"], name="reports_sent_answer_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.department_id} {self.similarity}: {self.sent}"
 
 
 class DeputyRequestCount(models.Model):

@@ -22,16 +22,36 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, F, Model, Q, QuerySet, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import (
+    CharField,
+    Count,
+    F,
+    FloatField,
+    IntegerField,
+    Max,
+    Model,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+)
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, TruncDate
+from django.utils import timezone
 
 from commitments.models import Commitment
 from commitments.selectors import FIGURES, commitment_figure_rows, figures_of
 from maslikhat.core.models import pick_language
 from maslikhat.core.threads import AuditEvent
-from requests_app.models import DeputyRequest, RequestStatus
+from requests_app.models import (
+    DeputyRequest,
+    RequestStatus,
+    Response,
+    ResponseKind,
+    ResponseStatus,
+)
 
-from .models import DailyCountRun, DeputyPublishedCount, PromiseDailyCount
+from .models import DailyCountRun, DeputyPublishedCount, PromiseDailyCount, SentAnswerCount
 
 S = RequestStatus
 
@@ -69,25 +89,86 @@ def _insert(
     return max(cursor.rowcount, 0)
 
 
-def _promises_before(day: datetime.date) -> QuerySet[Commitment]:
+def _promises_before(day: datetime.date, *, public: bool) -> QuerySet[Commitment]:
+    """The promises the build counts: the public ones, or every promise (the figures count
+    only the counted states: ``commitment_figure_rows``)."""
     from .public_promises import public_commitments
 
-    return (
-        public_commitments()
-        .filter(_submitted_before(day, "request__submitted_at"))
-        .annotate(d_day=TruncDate("request__submitted_at"), d_district=F("request__district_id"))
+    promises = public_commitments() if public else Commitment.objects.all()
+    return promises.filter(_submitted_before(day, "request__submitted_at")).annotate(
+        d_day=TruncDate("request__submitted_at"), d_district=F("request__district_id")
     )
 
 
+def warned_approvals() -> QuerySet[Any]:
+    """The approvals of final answers that carry the head's boilerplate comment (a partial
+    index holds them), with ``answer`` (the answer's id) and ``similarity`` (the draft's
+    similarity recorded with the approval)."""
+    return AuditEvent.objects.filter(
+        item_type=DeputyRequest.ITEM_TYPE,
+        action="approve_final",
+        changes__has_key="boilerplate_comment",
+    ).annotate(
+        answer=Cast(KeyTextTransform("response", "changes"), IntegerField()),
+        similarity=Cast(KeyTextTransform("similarity", "changes"), FloatField()),
+    )
+
+
+def sent_final_answers() -> QuerySet[Response]:
+    """Every sent final answer (a sent answer stays sent: nothing changes its status, its
+    department or its time, ``requests_app.responses``)."""
+    return Response.objects.filter(kind=ResponseKind.FINAL, status=ResponseStatus.SENT)
+
+
+def build_answer_counts(day: datetime.date, cursor: Any) -> int:
+    """``SentAnswerCount`` as of ``day`` (the answers sent before it; the table emptied by
+    the caller): per day sent × department × the highest similarity approved with a comment
+    (an answer's commented approvals joined by hashing, not looked up per answer), then the
+    same summed over every day. Two ``INSERT … SELECT``; the number of rows."""
+    qn = connection.ops.quote_name
+    table = qn(SentAnswerCount._meta.db_table)
+    answers = (
+        sent_final_answers()
+        .filter(_submitted_before(day, "sent_at"))
+        .order_by()
+        .annotate(d_day=TruncDate("sent_at"))
+        .values("id", "department_id", "d_day")
+    )
+    warned = warned_approvals().order_by().values("answer").annotate(top=Max("similarity"))
+    answers_sql, answers_params = answers.query.sql_with_params()
+    warned_sql, warned_params = warned.query.sql_with_params()
+    targets = ", ".join(qn(c) for c in ("all_days", "day", "department_id", "similarity", "sent"))
+    cursor.execute(
+        f"INSERT INTO {table} ({targets}) "
+        f"SELECT FALSE, a.{qn('d_day')}, a.{qn('department_id')}, w.{qn('top')}, COUNT(*) "
+        f"FROM ({answers_sql}) AS a LEFT JOIN ({warned_sql}) AS w "
+        f"ON w.{qn('answer')} = a.{qn('id')} "
+        f"GROUP BY a.{qn('d_day')}, a.{qn('department_id')}, w.{qn('top')}",
+        (*answers_params, *warned_params),
+    )
+    rows = max(cursor.rowcount, 0)
+    cursor.execute(
+        f"INSERT INTO {table} ({targets}) "
+        f"SELECT TRUE, NULL, {qn('department_id')}, {qn('similarity')}, SUM({qn('sent')}) "
+        f"FROM {table} WHERE {qn('all_days')} = FALSE "
+        f"GROUP BY {qn('department_id')}, {qn('similarity')}"
+    )
+    return rows + max(cursor.rowcount, 0)
+
+
 def build_public_counts(day: datetime.date, cursor: Any) -> int:
-    """Replace ``DeputyPublishedCount`` and ``PromiseDailyCount`` with the counts as of
-    ``day``; the number of rows written.
+    """Replace ``DeputyPublishedCount``, ``PromiseDailyCount`` (the public promises' rows
+    and every promise's) and ``SentAnswerCount`` with the counts as of ``day``; the number
+    of rows written.
 
     Runs inside the caller's transaction (``daily_counts.build_daily_counts``, which stamps
-    the run): one ``DELETE`` per table and two ``INSERT … SELECT`` (per day, every day).
+    the run): one ``DELETE`` per table and two ``INSERT … SELECT`` per set (per day, every
+    day).
     """
     qn = connection.ops.quote_name
-    tables = [qn(m._meta.db_table) for m in (DeputyPublishedCount, PromiseDailyCount)]
+    tables = [
+        qn(m._meta.db_table) for m in (DeputyPublishedCount, PromiseDailyCount, SentAnswerCount)
+    ]
     if connection.vendor == "postgresql":
         cursor.execute(f"LOCK TABLE {', '.join(tables)} IN EXCLUSIVE MODE")
     for table in tables:
@@ -115,24 +196,26 @@ def build_public_counts(day: datetime.date, cursor: Any) -> int:
         every_day,
         ["TRUE", "NULL", "author_id", "n_published"],
     )
-    promise_targets = ["all_days", "day", "department_id", "district_id", *FIGURES]
+    promise_targets = ["public", "all_days", "day", "department_id", "district_id", *FIGURES]
     figures = [f"n_{name}" for name in FIGURES]
-    promises = _promises_before(day)
-    rows += _insert(
-        cursor,
-        PromiseDailyCount,
-        promise_targets,
-        commitment_figure_rows(promises, day, "d_day", "department_id", "d_district"),
-        ["FALSE", "d_day", "department_id", "d_district", *figures],
-    )
-    rows += _insert(
-        cursor,
-        PromiseDailyCount,
-        promise_targets,
-        commitment_figure_rows(promises, day, "department_id", "d_district"),
-        ["TRUE", "NULL", "department_id", "d_district", *figures],
-    )
-    return rows
+    for public in (True, False):
+        promises = _promises_before(day, public=public)
+        flag = "TRUE" if public else "FALSE"
+        rows += _insert(
+            cursor,
+            PromiseDailyCount,
+            promise_targets,
+            commitment_figure_rows(promises, day, "d_day", "department_id", "d_district"),
+            [flag, "FALSE", "d_day", "department_id", "d_district", *figures],
+        )
+        rows += _insert(
+            cursor,
+            PromiseDailyCount,
+            promise_targets,
+            commitment_figure_rows(promises, day, "department_id", "d_district"),
+            [flag, "TRUE", "NULL", "department_id", "d_district", *figures],
+        )
+    return rows + build_answer_counts(day, cursor)
 
 
 # --- The readers ----------------------------------------------------------------------------
@@ -180,11 +263,12 @@ def _days_of(qs: QuerySet[DeputyRequest]) -> QuerySet[Any]:
     return qs.order_by().values_list(TruncDate("submitted_at"), flat=True).distinct()
 
 
-def _signed_sums(names: Iterable[str]) -> dict[str, Any]:
-    """Per measure, the ``all_days`` sum (``n_<name>``) and the taken-away days' (``m_<name>``)."""
+def _signed_sums(names: Iterable[str], every_day: str = "n") -> dict[str, Any]:
+    """Per measure, the ``all_days`` sum (``n_<name>``, or ``<every_day>_<name>``) and the
+    taken-away days' (``m_<name>``)."""
     sums: dict[str, Any] = {}
     for name in names:
-        sums[f"n_{name}"] = Sum(name, filter=Q(all_days=True))
+        sums[f"{every_day}_{name}"] = Sum(name, filter=Q(all_days=True))
         sums[f"m_{name}"] = Sum(name, filter=Q(all_days=False))
     return sums
 
@@ -224,32 +308,70 @@ DEPARTMENT_COLUMNS = (
 )
 
 
-def promise_counts(
-    live_promises: QuerySet[Commitment],
-    *,
-    department_id: int | None,
-    district_id: int | None,
-    today: datetime.date,
-) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
-    """The public promises' figures, in all and per department (as
-    ``commitment_figures`` and ``commitment_figures_by_department``), from the stored
-    counts with the live days counted beside them — ``live_promises`` being the page's
-    promises (filtered as the page is) — or ``None`` when today's build is not done.
-
-    Four queries: the run, the changed days, the stored rows and the live part.
-    """
-    run = _run(today)
-    if run is None:
-        return None
-    promise_changed = DeputyRequest.objects.filter(
+def _promise_changed(run: DailyCountRun) -> QuerySet[DeputyRequest]:
+    """The requests one of whose promises changed since the build (every change of a
+    promise writes a ``commitment_*`` event in the request's history)."""
+    return DeputyRequest.objects.filter(
         pk__in=AuditEvent.objects.filter(
             item_type=DeputyRequest.ITEM_TYPE,
             action__startswith="commitment_",
             created_at__gte=run.started_at,
         ).values("item_id")
     )
-    live = LiveDays(run, _days_of(_changed_requests(run)).union(_days_of(promise_changed)))
-    stored = PromiseDailyCount.objects.filter(live.stored_q())
+
+
+def _tagged_days(qs: QuerySet[Any], field: str, tag: str) -> QuerySet[Any]:
+    return (
+        qs.order_by().values_list(TruncDate(field), Value(tag, output_field=CharField())).distinct()
+    )
+
+
+def changed_days(
+    run: DailyCountRun, *, answers_of: int | None = None
+) -> tuple[LiveDays, LiveDays | None]:
+    """The days the promises' readers count live (submission days: a request or one of its
+    promises changed since the build) and, for the department ``answers_of``, the days its
+    sent final answers are counted live (days sent: an answer of a request changed since
+    the build — a new answer, an imported one dated back — ``updated_at``). One query."""
+    parts = [
+        _tagged_days(_changed_requests(run), "submitted_at", "promise"),
+        _tagged_days(_promise_changed(run), "submitted_at", "promise"),
+    ]
+    if answers_of is not None:
+        answers = Response.objects.filter(
+            department_id=answers_of,
+            kind=ResponseKind.FINAL,
+            request__updated_at__gte=run.started_at,
+        )
+        parts.append(_tagged_days(answers, "sent_at", "answer"))
+    rows = list(parts[0].union(*parts[1:]))
+    promise_days = LiveDays(run, (d for d, tag in rows if tag == "promise"))
+    if answers_of is None:
+        return promise_days, None
+    return promise_days, LiveDays(run, (d for d, tag in rows if tag == "answer"))
+
+
+def promise_counts(
+    live_promises: QuerySet[Commitment],
+    *,
+    department_id: int | None,
+    district_id: int | None,
+    today: datetime.date,
+    public: bool = True,
+) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+    """The promises' figures, in all and per department (as ``commitment_figures`` and
+    ``commitment_figures_by_department``), from the stored counts with the live days
+    counted beside them — ``live_promises`` being the promises the stored rows count,
+    filtered as the stored rows are: the public page's (``public``), or every promise
+    (``public`` false: the staff dashboard) — or ``None`` when today's build is not done.
+
+    Four queries: the run, the changed days, the stored rows and the live part.
+    """
+    run = _run(today)
+    if run is None:
+        return None
+    live, _answers = changed_days(run)
+    stored = PromiseDailyCount.objects.filter(live.stored_q(), public=public)
     if department_id is not None:
         stored = stored.filter(department_id=department_id)
     if district_id is not None:
@@ -299,3 +421,139 @@ def promise_counts(
         key=lambda r: (r["kept_share"] is None, r["kept_share"] or 0.0, r["name"], r["id"])
     )
     return figures_of(totals), by_department
+
+
+# --- The department dashboard: its promises and its answers sent despite the warning ---------
+
+
+def _day_start(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+def sent_in(
+    answers: QuerySet[Response], since: datetime.date | None, until: datetime.date | None
+) -> QuerySet[Response]:
+    """The answers sent from ``since`` to ``until`` (local days, both inclusive, when
+    given), as a range of ``sent_at`` itself (the department's index answers)."""
+    if since is not None:
+        answers = answers.filter(sent_at__gte=_day_start(since))
+    if until is not None:
+        answers = answers.filter(sent_at__lt=_day_start(until + datetime.timedelta(days=1)))
+    return answers
+
+
+def answer_aggregates(threshold: float) -> dict[str, Any]:
+    """``sent`` and ``despite_warning`` of a set of sent final answers: those approved with
+    the head's comment at a similarity at or above ``threshold`` (one uncorrelated set of
+    the few commented approvals, not a look-up into the history per answer)."""
+    warned = warned_approvals().filter(similarity__gte=threshold).values("answer")
+    return {
+        "sent": Count("pk"),
+        "despite_warning": Count("pk", filter=Q(pk__in=warned)),
+    }
+
+
+def _joined_row(parts: list[QuerySet[Any]]) -> dict[str, Any]:
+    """The columns of ``parts`` — each a query of at most one row, their column names
+    distinct — read as one row in one query (a part without a row reads as ``None``)."""
+    sql = ["SELECT * FROM (SELECT 1 AS one) AS base"]
+    params: list[Any] = []
+    for i, part in enumerate(parts):
+        part_sql, part_params = part.query.sql_with_params()
+        sql.append(f"LEFT JOIN ({part_sql}) AS part{i} ON 1 = 1")
+        params.extend(part_params)
+    with connection.cursor() as cursor:
+        cursor.execute(" ".join(sql), params)
+        names = [column[0] for column in cursor.description]
+        row = cursor.fetchone()
+    return dict(zip(names, row, strict=True))
+
+
+def department_counts(
+    promises: QuerySet[Commitment] | None,
+    department_id: int,
+    *,
+    today: datetime.date,
+    threshold: float,
+    since: datetime.date | None = None,
+    until: datetime.date | None = None,
+) -> tuple[dict[str, Any] | None, dict[str, int]]:
+    """The department dashboard's counts: the figures of its promises (``promises``: every
+    promise it made; ``None``: not wanted) and its sent final answers with those approved
+    despite the boilerplate warning (``sent``, ``despite_warning``; sent from ``since`` to
+    ``until`` when given).
+
+    With today's build: the stored rows (``PromiseDailyCount`` of every promise,
+    ``SentAnswerCount``) less the days read live, and the live days — the run's day on, the
+    submission days whose requests or promises changed, the days sent of the department's
+    answers whose request changed (``changed_days``) — three queries: the run, the changed
+    days, and one for the four parts. Without it, counted live: two queries.
+    """
+    run = _run(today)
+    answers = sent_in(sent_final_answers().filter(department_id=department_id), since, until)
+    aggregates = answer_aggregates(threshold)
+    parts: list[QuerySet[Any]] = []
+    if run is None:
+        if promises is not None:
+            parts.append(commitment_figure_rows(promises, today, "department_id"))
+        parts.append(answers.order_by().values("department_id").annotate(**aggregates))
+        row = _joined_row(parts)
+        figures = figures_of(row) if promises is not None else None
+        return figures, {name: row[name] or 0 for name in aggregates}
+    live_promises, live_answers = changed_days(run, answers_of=department_id)
+    assert live_answers is not None
+    if promises is not None:
+        stored = PromiseDailyCount.objects.filter(
+            live_promises.stored_q(), public=False, department_id=department_id
+        )
+        parts.append(
+            stored.order_by().values("department_id").annotate(**_signed_sums(FIGURES, "s"))
+        )
+        recent = promises.filter(live_promises.live_q("request__submitted_at"))
+        parts.append(
+            commitment_figure_rows(recent, today, "department_id").values(
+                *[f"n_{name}" for name in FIGURES]
+            )
+        )
+    stored_answers = SentAnswerCount.objects.filter(department_id=department_id)
+    warned = Q(similarity__gte=threshold)
+    if since is None and until is None:
+        stored_answers = stored_answers.filter(live_answers.stored_q())
+        sums = {
+            "s_sent": Sum("sent", filter=Q(all_days=True)),
+            "m_sent": Sum("sent", filter=Q(all_days=False)),
+            "s_despite_warning": Sum("sent", filter=Q(all_days=True) & warned),
+            "m_despite_warning": Sum("sent", filter=Q(all_days=False) & warned),
+        }
+    else:
+        stored_answers = stored_answers.filter(all_days=False).exclude(day__in=live_answers.days)
+        if since is not None:
+            stored_answers = stored_answers.filter(day__gte=since)
+        if until is not None:
+            stored_answers = stored_answers.filter(day__lte=until)
+        sums = {
+            "s_sent": Sum("sent"),
+            "s_despite_warning": Sum("sent", filter=warned),
+        }
+    parts.append(stored_answers.order_by().values("department_id").annotate(**sums))
+    parts.append(
+        answers.filter(live_answers.live_q("sent_at"))
+        .order_by()
+        .values("department_id")
+        .annotate(**aggregates)
+    )
+    row = _joined_row(parts)
+
+    def value(name: str) -> int:
+        return int(row.get(name) or 0)
+
+    figures = None
+    if promises is not None:
+        figures = figures_of(
+            {
+                f"n_{name}": value(f"s_{name}") - value(f"m_{name}") + value(f"n_{name}")
+                for name in FIGURES
+            }
+        )
+    counts = {name: value(f"s_{name}") - value(f"m_{name}") + value(name) for name in aggregates}
+    return figures, counts
