@@ -656,6 +656,32 @@ class AnswerFigures:
         return [row for row in rows if row["received"] or row["answered"]]
 
 
+def _series_sums(series: QuerySet[RequestTotalSeries], *, months: bool) -> QuerySet[Any]:
+    """The sums over every day's series summed as the figures use them, in one query (a
+    ``UNION ALL``): the histogram of days per lead department (its median; the overall one
+    merges them), and the months received and answered over every place (not per lead
+    department: the months are the whole summary's). ``(kind, lead department, month,
+    days, n)`` rows."""
+    days = (
+        series.filter(kind=SeriesKind.DAYS)
+        .annotate(s_month=Value(None, output_field=DateField()))
+        .values_list("kind", "lead_department_id", "s_month", "days")
+        .annotate(n=Sum("n"))
+    )
+    if not months:
+        return days
+    per_month = (
+        series.exclude(kind=SeriesKind.DAYS)
+        .annotate(
+            s_department=Value(None, output_field=IntegerField()),
+            s_days=Value(None, output_field=IntegerField()),
+        )
+        .values_list("kind", "s_department", "month", "s_days")
+        .annotate(n=Sum("n"))
+    )
+    return days.union(per_month, all=True)
+
+
 def answer_figures(read: TableRead, *, months: bool = True) -> AnswerFigures:
     """The medians' histograms and the months from the tables and the live parts: one query
     on the sums over every day or three on the day rows (and three per part of days taken
@@ -663,14 +689,11 @@ def answer_figures(read: TableRead, *, months: bool = True) -> AnswerFigures:
     histograms only)."""
     figures = AnswerFigures(days={}, months={})
     for series in read.series:
-        if not months:
-            series = series.filter(kind=SeriesKind.DAYS)
-        rows = series.values("kind", "lead_department_id", "month", "days").annotate(n=Sum("n"))
-        for row in rows:
-            if row["kind"] == SeriesKind.DAYS:
-                figures.add_days(row["lead_department_id"], row["days"], row["n"])
+        for kind, department_id, month, days, n in _series_sums(series, months=months):
+            if kind == SeriesKind.DAYS:
+                figures.add_days(department_id, days, n)
             else:
-                figures.add_month(row["month"], row["kind"], row["n"])
+                figures.add_month(month, kind, n)
     for answers, sign in read.answers:
         stored_days = (
             answers.filter(days__isnull=False)
