@@ -1,6 +1,9 @@
-"""Stored counts of the public portal: published requests per deputy (``/public/deputies/``)
-and the public promises' figures (``/public/promises/``), so neither page counts the whole
-table on each visit.
+"""Stored counts of the public portal — published requests per deputy (``/public/deputies/``)
+and the public promises' figures (``/public/promises/``) — and of the dashboards' promises:
+the figures of every promise (``PromiseDailyCount`` rows with ``public`` false: the staff and
+department dashboards) and a department's sent final answers with the similarity its head
+approved them at with a comment (``SentAnswerCount``: the answers sent despite the
+boilerplate warning), so no page counts the whole table on each visit.
 
 The nightly run of the daily counts builds them (``daily_counts.build_daily_counts`` calls
 ``build_public_counts`` in its transaction: the same ``DailyCountRun`` marks them started
@@ -11,8 +14,10 @@ the days it reads live and adds those live: the requests submitted on the run's 
 later, and every submission day in which a request changed since the build (``updated_at``)
 or, for the promises, in which a promise changed (its ``commitment_*`` event in the request's
 history: every change of a promise writes one). A day's rows are its requests' only, so a
-day read live is exact. Without today's finished build the pages count live. A fixed
-number of queries either way, whatever the number of requests and promises.
+day read live is exact. The sent answers are stored per day sent instead, and read live from
+the run's day on and on the days sent of the department's answers whose request changed
+since the build (``department_counts``). Without today's finished build the pages count
+live. A fixed number of queries either way, whatever the number of requests and promises.
 """
 
 from __future__ import annotations
