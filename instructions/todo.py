@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -62,13 +62,25 @@ def _overdue(qs: QuerySet[Instruction], today: datetime.date) -> QuerySet[Instru
 
 
 def _with_pending_extension() -> Q:
-    """The instructions with an extension waiting for a decision: their ids are read first
-    from the pending extensions' own index (one query; a short queue), so the page finds
-    them by primary key and sorts them instead of walking every item by due date."""
+    """The instructions with an extension waiting for a decision: a semi-join on the pending
+    extensions' own partial index (a short queue), in the same query as the page (or the
+    count); sorted apart (``_sorted_apart``), the page finds them by primary key and sorts
+    them instead of walking every item by due date."""
     pending = Extension.objects.filter(
         item_type=ItemType.INSTRUCTION, status=ExtensionStatus.PENDING
     ).order_by()
-    return Q(pk__in=list(pending.values_list("item_id", flat=True)))
+    return Q(pk__in=pending.values("item_id"))
+
+
+def _with_decided_extension(since: datetime.datetime) -> Q:
+    """The instructions whose extension was decided since ``since`` (the last two weeks: a few):
+    a semi-join on those extensions, sorted apart like the pending ones."""
+    decided = Extension.objects.filter(
+        item_type=ItemType.INSTRUCTION,
+        status__in=[ExtensionStatus.APPROVED, ExtensionStatus.REJECTED],
+        decided_at__gte=since,
+    ).order_by()
+    return Q(pk__in=decided.values("item_id"))
 
 
 def _sorted_apart(qs: QuerySet[Instruction]) -> QuerySet[Instruction]:
@@ -76,14 +88,6 @@ def _sorted_apart(qs: QuerySet[Instruction]) -> QuerySet[Instruction]:
     the filter names (by primary key) and sorts them, instead of walking the due-date index
     in the hope of meeting them early."""
     return qs.order_by(Coalesce("due_date", "due_date").asc(), "id")
-
-
-def _with_extension(**conditions: Any) -> Exists:
-    return Exists(
-        Extension.objects.filter(
-            item_type=ItemType.INSTRUCTION, item_id=OuterRef("pk"), **conditions
-        )
-    )
 
 
 # --- A department ---------------------------------------------------------------------------
@@ -107,10 +111,7 @@ def department_overdue(actor: Actor, today: datetime.date) -> QuerySet[Instructi
 def extensions_decided(actor: Actor, today: datetime.date) -> QuerySet[Instruction]:
     """Instructions of the department whose extension was decided in the last two weeks."""
     since = timezone.now() - datetime.timedelta(days=RECENT_EXTENSION_DAYS)
-    decided = _with_extension(
-        status__in=[ExtensionStatus.APPROVED, ExtensionStatus.REJECTED], decided_at__gte=since
-    )
-    return _rows(_led(actor).filter(decided))
+    return _sorted_apart(_rows(_led(actor).filter(_with_decided_extension(since))))
 
 
 # --- A deputy who controls instructions -----------------------------------------------------

@@ -66,13 +66,25 @@ def _overdue(qs: QuerySet[DeputyRequest], today: datetime.date) -> QuerySet[Depu
 
 
 def _with_pending_extension() -> Q:
-    """The requests with an extension waiting for a decision: their ids are read first
-    from the pending extensions' own index (one query; a short queue), so the page finds
-    them by primary key and sorts them instead of walking every item by due date."""
+    """The requests with an extension waiting for a decision: a semi-join on the pending
+    extensions' own partial index (a short queue), in the same query as the page (or the
+    count); sorted apart (``_sorted_apart``), the page finds them by primary key and sorts
+    them instead of walking every item by due date."""
     pending = Extension.objects.filter(
         item_type=ItemType.REQUEST, status=ExtensionStatus.PENDING
     ).order_by()
-    return Q(pk__in=list(pending.values_list("item_id", flat=True)))
+    return Q(pk__in=pending.values("item_id"))
+
+
+def _with_decided_extension(since: datetime.datetime) -> Q:
+    """The requests whose extension was decided since ``since`` (the last two weeks: a few):
+    a semi-join on those extensions, sorted apart like the pending ones."""
+    decided = Extension.objects.filter(
+        item_type=ItemType.REQUEST,
+        status__in=[ExtensionStatus.APPROVED, ExtensionStatus.REJECTED],
+        decided_at__gte=since,
+    ).order_by()
+    return Q(pk__in=decided.values("item_id"))
 
 
 def _sorted_apart(qs: QuerySet[DeputyRequest]) -> QuerySet[DeputyRequest]:
@@ -80,12 +92,6 @@ def _sorted_apart(qs: QuerySet[DeputyRequest]) -> QuerySet[DeputyRequest]:
     the filter names (by primary key) and sorts them, instead of walking the due-date index
     in the hope of meeting them early."""
     return qs.order_by(Coalesce("todo_due", "todo_due").asc(nulls_last=True), "id")
-
-
-def _with_extension(**conditions: Any) -> Exists:
-    return Exists(
-        Extension.objects.filter(item_type=ItemType.REQUEST, item_id=OuterRef("pk"), **conditions)
-    )
 
 
 # --- A deputy -------------------------------------------------------------------------------
@@ -164,10 +170,7 @@ def department_overdue(actor: Actor, today: datetime.date) -> QuerySet[DeputyReq
 def extensions_decided(actor: Actor, today: datetime.date) -> QuerySet[DeputyRequest]:
     """Requests of the department whose extension was decided in the last two weeks."""
     since = timezone.now() - datetime.timedelta(days=RECENT_EXTENSION_DAYS)
-    decided = _with_extension(
-        status__in=[ExtensionStatus.APPROVED, ExtensionStatus.REJECTED], decided_at__gte=since
-    )
-    return _rows(_led(actor).filter(decided))
+    return _sorted_apart(_rows(_led(actor).filter(_with_decided_extension(since))))
 
 
 # --- Council staff and the chair ------------------------------------------------------------
