@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.db import models
 from django.db.models import QuerySet, Sum
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils.functional import Promise
@@ -31,7 +32,7 @@ from django.utils.translation import gettext_lazy as _
 
 from commitments import todo as commitment_todo
 from commitments.filters import OVERDUE as PROMISE_OVERDUE
-from commitments.models import Commitment
+from commitments.models import Commitment, CommitmentState
 from instructions import todo as instruction_todo
 from instructions.models import InstructionStatus
 from maslikhat.core.deadlines import CalendarDay, WorkingCalendar
@@ -491,6 +492,15 @@ def _address(name: str, urlconf: str, prefix: str) -> str:
     return reverse(name, urlconf=urlconf, args=[_ANY_ID])
 
 
+def _label(choices: type[models.TextChoices], value: str) -> str:
+    """A status's label in the reader's language (the choice's own lazy label: cheaper per
+    row than ``get_FOO_display``, which rebuilds the choices' dictionary each call)."""
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value
+
+
 def _item(group: TodoGroup, row: Any) -> TodoItem:
     if group.item_type == DEPARTMENT:
         page, api, statuses = _DEPARTMENT_LISTS[group.kind]
@@ -525,7 +535,7 @@ def _item(group: TodoGroup, row: Any) -> TodoItem:
             number=row.number,
             title=text,
             status=row.status,
-            status_label=str(row.get_status_display()),
+            status_label=_label(InstructionStatus, row.status),
             due_date=row.todo_due,
             url=_detail_url("instructions:detail", row.pk),
             api_url=_detail_url("instruction-detail", row.pk),
@@ -537,7 +547,7 @@ def _item(group: TodoGroup, row: Any) -> TodoItem:
         number=row.number or "",
         title=row.title,
         status=row.status,
-        status_label=str(row.get_status_display()),
+        status_label=_label(RequestStatus, row.status),
         due_date=row.todo_due,
         url=_detail_url("requests:detail", row.pk),
         api_url=_detail_url("request-detail", row.pk),
@@ -554,7 +564,7 @@ def _commitment_item(row: Commitment) -> TodoItem:
         number=row.request.number or "",
         title=row.request.title,
         status=row.state,
-        status_label=str(row.get_state_display()),
+        status_label=_label(CommitmentState, row.state),
         due_date=row.todo_due,  # type: ignore[attr-defined]  # annotated by the builder
         url=_detail_url("requests:detail", row.request_id) + "#promise",
         api_url=_detail_url("commitment-detail", row.pk),
