@@ -128,7 +128,7 @@ def sent_final_answers() -> QuerySet[Response]:
 def build_answer_counts(day: datetime.date, cursor: Any) -> int:
     """``SentAnswerCount`` as of ``day`` (the answers sent before it; the table emptied by
     the caller): per day sent × department × the highest similarity approved with a comment
-    (an answer's commented approvals joined by hashing, not looked up per answer), then the
+    (an answer's commented approvals joined in one pass, not looked up per answer), then the
     same summed over every day. Two ``INSERT … SELECT``; the number of rows."""
     qn = connection.ops.quote_name
     table = qn(SentAnswerCount._meta.db_table)
