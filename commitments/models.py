@@ -122,6 +122,17 @@ class Commitment(models.Model):
                 ),
                 name="commitment_awaiting_verdict",
             ),
+            # The same promises the longest waiting first (the deputy dashboard's list,
+            # ``selectors.commitments_awaiting_verdict``): walked in that order, each checked
+            # against the author's requests, until the page is full — not every promise
+            # awaiting a verdict read and sorted.
+            models.Index(
+                fields=["reported_at", "id"],
+                condition=Q(
+                    state__in=ACTIVE_STATES, reported_at__isnull=False, verdict=Verdict.NONE
+                ),
+                name="commitment_awaiting_oldest",
+            ),
             models.Index(
                 fields=["due_date", "id"],
                 condition=Q(state__in=ACTIVE_STATES, verdict=Verdict.DISPUTED),
