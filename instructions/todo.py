@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -150,6 +150,25 @@ def extensions_to_decide(actor: Actor, today: datetime.date) -> QuerySet[Instruc
     if not (actor.is_staff or actor.is_chair):
         return Instruction.objects.none()
     return _sorted_apart(_rows(_registry(actor).filter(_with_pending_extension())))
+
+
+def extensions_to_decide_page(
+    actor: Actor, today: datetime.date, size: int
+) -> QuerySet[Instruction]:
+    """The first ``size`` of ``extensions_to_decide``: the pending extensions' items taken
+    earliest due first from the pending queue itself (each item's due date read by primary
+    key), so the page reads ``size`` instructions — not a join of the whole queue, which
+    PostgreSQL plans as a scan of every instruction once the queue is long."""
+    if not (actor.is_staff or actor.is_chair):
+        return Instruction.objects.none()
+    due = Instruction.objects.filter(pk=OuterRef("item_id")).order_by().values("due_date")[:1]
+    first = (
+        Extension.objects.filter(item_type=ItemType.INSTRUCTION, status=ExtensionStatus.PENDING)
+        .annotate(item_due=Subquery(due))
+        .order_by("item_due", "item_id")
+        .values("item_id")[:size]
+    )
+    return _sorted_apart(_rows(_registry(actor).filter(pk__in=first)))[:size]
 
 
 def overdue(actor: Actor, today: datetime.date) -> QuerySet[Instruction]:

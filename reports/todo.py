@@ -67,6 +67,7 @@ DEPARTMENT = "department"
 #: A promise's row (``commitments/todo.py``): its page is its request's, at the promise card.
 COMMITMENT = "commitment"
 Builder = Callable[[Actor, datetime.date], QuerySet[Any]]
+PageBuilder = Callable[[Actor, datetime.date, int], QuerySet[Any]]
 
 
 def _query(url_name: str, **params: Any) -> Callable[[Actor], str]:
@@ -120,6 +121,9 @@ class TodoGroup:
     item_type: str  # "request", "instruction", "commitment", or "department" (a count)
     build: Builder
     list_url: Callable[[Actor], str]
+    #: The page of ``page_size`` rows when it is read otherwise than as the first rows of
+    #: ``build`` (the count stays ``build``'s).
+    page: PageBuilder | None = None
 
 
 GROUPS: tuple[TodoGroup, ...] = (
@@ -313,6 +317,7 @@ GROUPS: tuple[TodoGroup, ...] = (
         ItemType.REQUEST,
         request_todo.extensions_to_decide,
         _query("requests:list", status=R.IN_PROGRESS),
+        page=request_todo.extensions_to_decide_page,
     ),
     TodoGroup(
         "instruction_extensions_to_decide",
@@ -322,6 +327,7 @@ GROUPS: tuple[TodoGroup, ...] = (
         ItemType.INSTRUCTION,
         instruction_todo.extensions_to_decide,
         _query("instructions:list", status=OPEN_INSTRUCTIONS),
+        page=instruction_todo.extensions_to_decide_page,
     ),
     TodoGroup(
         "instruction_reports_to_accept",
@@ -693,7 +699,8 @@ def todo_for(
             count = qs.aggregate(total=Sum("overdue_count"))["total"] or 0
         else:
             count, capped = bounded_count(qs)
-        rows = list(qs[:page_size])
+        page = group.page(actor, today, page_size) if group.page else qs[:page_size]
+        rows = list(page)
         results.append(
             TodoGroupResult(
                 kind=group.kind,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.db.models import DateField, Exists, F, OuterRef, Q, QuerySet, Value
+from django.db.models import DateField, Exists, F, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -194,6 +194,25 @@ def extensions_to_decide(actor: Actor, today: datetime.date) -> QuerySet[DeputyR
     if not actor.is_staff:
         return DeputyRequest.objects.none()
     return _sorted_apart(_rows(_registry(actor).filter(_with_pending_extension())))
+
+
+def extensions_to_decide_page(
+    actor: Actor, today: datetime.date, size: int
+) -> QuerySet[DeputyRequest]:
+    """The first ``size`` of ``extensions_to_decide``: the pending extensions' items taken
+    earliest due first from the pending queue itself (each item's due date read by primary
+    key), so the page reads ``size`` requests — not a join of the whole queue, which
+    PostgreSQL plans as a scan of every request once the queue is long."""
+    if not actor.is_staff:
+        return DeputyRequest.objects.none()
+    due = DeputyRequest.objects.filter(pk=OuterRef("item_id")).order_by().values("due_date")[:1]
+    first = (
+        Extension.objects.filter(item_type=ItemType.REQUEST, status=ExtensionStatus.PENDING)
+        .annotate(item_due=Subquery(due))
+        .order_by(F("item_due").asc(nulls_last=True), "item_id")
+        .values("item_id")[:size]
+    )
+    return _sorted_apart(_rows(_registry(actor).filter(pk__in=first)))[:size]
 
 
 def overdue(actor: Actor, today: datetime.date) -> QuerySet[DeputyRequest]:

@@ -70,3 +70,18 @@ def test_extensions_pending_and_decided_are_found_in_the_page_query(world: World
     # Decided in the last two weeks only, each item once.
     assert [i.id for i in head["instruction_extensions_decided"].items] == [decided.pk]
     assert head["instruction_extensions_decided"].count == 1
+
+
+def test_the_extensions_page_is_the_earliest_due_of_the_whole_queue(world: World) -> None:
+    d = world.d
+    today = timezone.localdate()
+    items = []
+    for days in (9, 3, 14, 1, 7, 2, 12, 5):
+        item = make_instruction(world)
+        type(item).objects.filter(pk=item.pk).update(due_date=today + datetime.timedelta(days))
+        extension(item, ExtensionStatus.PENDING, d.finance_head)
+        items.append((days, item.pk))
+    staff = {g.kind: g for g in todo_for(actor_for(d.staff), today, page_size=3)}
+    group = staff["instruction_extensions_to_decide"]
+    assert group.count == len(items)
+    assert [i.id for i in group.items] == [pk for _days, pk in sorted(items)[:3]]
