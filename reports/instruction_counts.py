@@ -23,13 +23,14 @@ import datetime
 from typing import Any
 
 from django.db import connection
-from django.db.models import BooleanField, Count, F, Q, QuerySet, Sum, Value
+from django.db.models import BooleanField, Count, Exists, F, Q, QuerySet, Sum, Value
 from django.db.models.functions import TruncDate
 
 from instructions.models import INSTRUCTION_OPEN_STATUSES, Instruction, InstructionStatus
 from instructions.selectors import instruction_visible
 from instructions.selectors import with_overdue as instruction_with_overdue
 from maslikhat.directory.actors import Actor
+from maslikhat.directory.models import Commission
 
 from .models import DailyCountRun, InstructionDailyCount
 
@@ -222,8 +223,13 @@ def _deputy_groups(actor: Actor, today: datetime.date) -> list[dict[str, Any]]:
     deputy_id = actor.deputy_id
     visible = instruction_with_overdue(instruction_visible(actor), today).order_by()
     controlled = visible.filter(controller_deputy_id=deputy_id)
-    chaired = visible.filter(controller_commission__chair_id=deputy_id).exclude(
-        controller_deputy_id=deputy_id
+    chaired = (
+        visible.filter(controller_commission__chair_id=deputy_id)
+        .exclude(controller_deputy_id=deputy_id)
+        # Read only if they chair a commission: without this test, evaluated once before
+        # the part, PostgreSQL plans for a commission's share of every instruction and
+        # starts parallel workers (15 ms at a million requests) to count none.
+        .filter(Exists(Commission.objects.filter(chair_id=deputy_id)))
     )
     expressions = _measure_expressions(today)
     first, second = (qs.values("status").annotate(**expressions) for qs in (controlled, chaired))
