@@ -103,7 +103,11 @@ def answers_to_evaluate(actor: Actor, today: datetime.date) -> QuerySet[DeputyRe
 
 
 def own_drafts(actor: Actor, today: datetime.date) -> QuerySet[DeputyRequest]:
-    return _rows(_authored(actor).filter(status=S.DRAFT)).order_by("-updated_at", "-id")
+    """The deputy's drafts, the latest edited first: read through the author's (author,
+    status) index and sorted apart — by an expression no index holds — instead of walking
+    every request by its last change in the hope of meeting the deputy's drafts early."""
+    latest = Coalesce("updated_at", "updated_at").desc()
+    return _rows(_authored(actor).filter(status=S.DRAFT)).order_by(latest, "-id")
 
 
 def clarifications_to_answer(actor: Actor, today: datetime.date) -> QuerySet[DeputyRequest]:
