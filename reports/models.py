@@ -418,20 +418,27 @@ class DeputyPublishedCount(models.Model):
 
 
 class PromiseDailyCount(models.Model):
-    """Promises' figures (``commitments.selectors.FIGURES``) per submission day of the
-    request × promising department × the request's district and, in the rows with
-    ``all_days``, per department × district over every day (``day`` empty), in two sets:
-    the public promises (``public``: the public promises page reads them) and every counted
-    promise (``public`` false: the staff and department dashboards read them), both through
-    ``reports.public_counts``.
+    """Promises' figures (``commitments.selectors.FIGURES``), in two sets read through
+    ``reports.public_counts``:
+
+    - the public promises (``public``: the public promises page), per submission day of the
+      request × promising department × the request's district and, in the rows with
+      ``all_days``, per department × district over every day (``day`` empty);
+    - every counted promise (``public`` false: the staff and department dashboards), per
+      block of promise ids (``block``) × department and, with ``all_days``, per department:
+      the dashboards need no district, and every change of a promise names it in its
+      ``commitment_*`` event, so only a changed promise's block is read live.
 
     Rebuilt whole by each ``DailyCountRun``, judged on its ``day`` (overdue, due, due this
-    month); the promises of requests submitted before it.
+    month): the public promises of requests submitted before it, every promise there is.
     """
 
     public = models.BooleanField(_("public promises"), default=True)
     all_days = models.BooleanField(_("every day"), default=False)
     day = models.DateField(_("submitted on"), null=True, blank=True)
+    #: Every promise's rows are per block of promise ids instead of per submission day
+    #: (``reports.public_counts.PROMISE_BLOCK`` ids a block; ``day`` and ``district`` empty).
+    block = models.IntegerField(_("block of promises"), null=True, blank=True)
     department = models.ForeignKey(
         "directory.Department",
         on_delete=models.DO_NOTHING,
@@ -460,10 +467,18 @@ class PromiseDailyCount(models.Model):
     class Meta:
         verbose_name = _("daily promises count")
         verbose_name_plural = _("daily promises counts")
-        indexes = [models.Index(fields=["all_days", "day"], name="reports_promise_day_idx")]
+        indexes = [
+            models.Index(fields=["all_days", "day"], name="reports_promise_day_idx"),
+            # Every promise's rows: the every-day ones and the blocks read live.
+            models.Index(
+                fields=["all_days", "block"],
+                condition=Q(public=False),
+                name="reports_promise_block_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.day} {self.department_id}: {self.total}"
+        return f"{self.day or self.block} {self.department_id}: {self.total}"
 
 
 class SentAnswerCount(models.Model):

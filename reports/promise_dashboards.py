@@ -6,9 +6,9 @@ what the actor may see (``commitments.selectors.commitment_visible``):
 - staff and the chair (``staff_promises``): the promises to keep this month, the disputed
   ones to resolve, the figures and the kept share per department, the totals being the
   departments' sums. With today's build of the daily counts they are read from the stored
-  counts of every promise (``public_counts.promise_counts``: the run, the changed days,
-  the stored rows, the live days — four queries), else counted live (the run and one
-  ``GROUP BY``);
+  counts of every promise (``public_counts.promise_counts``: the run, the changed blocks
+  of promises, the stored rows, the live blocks — four queries), else counted live (the
+  run and one ``GROUP BY``);
 - a department (``department_promises``): its promises to keep this month, overdue, its
   kept share, and the share of its final answers sent despite the boilerplate warning —
   from the stored counts with the live days beside them (``public_counts.department_counts``:

@@ -14,9 +14,11 @@ the days it reads live and adds those live: the requests submitted on the run's 
 later, and every submission day in which a request changed since the build (``updated_at``)
 or, for the promises, in which a promise changed (its ``commitment_*`` event in the request's
 history: every change of a promise writes one). A day's rows are its requests' only, so a
-day read live is exact. The sent answers are stored per day sent instead, and read live from
-the run's day on and on the days sent of the department's answers whose request changed
-since the build (``department_counts``). Without today's finished build the pages count
+day read live is exact. Every promise's rows (the dashboards') are per block of promise ids
+instead, and read live for the blocks of the promises named by a ``commitment_*`` event since
+the build (``changed_blocks``); the sent answers are per day sent, read live from the run's
+day on and on the days sent of the department's answers whose request changed since the
+build (``department_counts``). Without today's finished build the pages count
 live. A fixed number of queries either way, whatever the number of requests and promises.
 """
 
@@ -28,8 +30,9 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import (
-    CharField,
     Count,
+    DateField,
+    ExpressionWrapper,
     F,
     FloatField,
     IntegerField,
@@ -94,15 +97,19 @@ def _insert(
     return max(cursor.rowcount, 0)
 
 
-def _promises_before(day: datetime.date, *, public: bool) -> QuerySet[Commitment]:
-    """The promises the build counts: the public ones, or every promise (the figures count
-    only the counted states: ``commitment_figure_rows``)."""
+def _promises_before(day: datetime.date) -> QuerySet[Commitment]:
     from .public_promises import public_commitments
 
-    promises = public_commitments() if public else Commitment.objects.all()
-    return promises.filter(_submitted_before(day, "request__submitted_at")).annotate(
-        d_day=TruncDate("request__submitted_at"), d_district=F("request__district_id")
+    return (
+        public_commitments()
+        .filter(_submitted_before(day, "request__submitted_at"))
+        .annotate(d_day=TruncDate("request__submitted_at"), d_district=F("request__district_id"))
     )
+
+
+#: How many promise ids a block of every promise's stored rows holds: a changed promise has
+#: its block read live (the bench's day of changes: 43 promises, 17 blocks, ~2,000 promises).
+PROMISE_BLOCK = 128
 
 
 def warned_approvals() -> QuerySet[Any]:
@@ -201,25 +208,49 @@ def build_public_counts(day: datetime.date, cursor: Any) -> int:
         every_day,
         ["TRUE", "NULL", "author_id", "n_published"],
     )
-    promise_targets = ["public", "all_days", "day", "department_id", "district_id", *FIGURES]
+    promise_targets = [
+        "public",
+        "all_days",
+        "day",
+        "block",
+        "department_id",
+        "district_id",
+        *FIGURES,
+    ]
     figures = [f"n_{name}" for name in FIGURES]
-    for public in (True, False):
-        promises = _promises_before(day, public=public)
-        flag = "TRUE" if public else "FALSE"
-        rows += _insert(
-            cursor,
-            PromiseDailyCount,
-            promise_targets,
-            commitment_figure_rows(promises, day, "d_day", "department_id", "d_district"),
-            [flag, "FALSE", "d_day", "department_id", "d_district", *figures],
-        )
-        rows += _insert(
-            cursor,
-            PromiseDailyCount,
-            promise_targets,
-            commitment_figure_rows(promises, day, "department_id", "d_district"),
-            [flag, "TRUE", "NULL", "department_id", "d_district", *figures],
-        )
+    promises = _promises_before(day)
+    rows += _insert(
+        cursor,
+        PromiseDailyCount,
+        promise_targets,
+        commitment_figure_rows(promises, day, "d_day", "department_id", "d_district"),
+        ["TRUE", "FALSE", "d_day", "NULL", "department_id", "d_district", *figures],
+    )
+    rows += _insert(
+        cursor,
+        PromiseDailyCount,
+        promise_targets,
+        commitment_figure_rows(promises, day, "department_id", "d_district"),
+        ["TRUE", "TRUE", "NULL", "NULL", "department_id", "d_district", *figures],
+    )
+    # Every promise there is, per block of ids and over every block.
+    every = Commitment.objects.annotate(
+        d_block=ExpressionWrapper(F("pk") / PROMISE_BLOCK, output_field=IntegerField())
+    )
+    rows += _insert(
+        cursor,
+        PromiseDailyCount,
+        promise_targets,
+        commitment_figure_rows(every, day, "d_block", "department_id"),
+        ["FALSE", "FALSE", "NULL", "d_block", "department_id", "NULL", *figures],
+    )
+    rows += _insert(
+        cursor,
+        PromiseDailyCount,
+        promise_targets,
+        commitment_figure_rows(every, day, "department_id"),
+        ["FALSE", "TRUE", "NULL", "NULL", "department_id", "NULL", *figures],
+    )
     return rows + build_answer_counts(day, cursor)
 
 
@@ -325,35 +356,86 @@ def _promise_changed(run: DailyCountRun) -> QuerySet[DeputyRequest]:
     )
 
 
-def _tagged_days(qs: QuerySet[Any], field: str, tag: str) -> QuerySet[Any]:
+def changed_days(run: DailyCountRun) -> LiveDays:
+    """The submission days the public promises' reader counts live: a request or one of its
+    promises changed since the build. One query."""
+    return LiveDays(run, _days_of(_changed_requests(run)).union(_days_of(_promise_changed(run))))
+
+
+class LiveBlocks:
+    """The blocks of promise ids the readers of every promise count live: those of the
+    promises changed since the build (a new promise's ``commitment_created`` among them)."""
+
+    def __init__(self, blocks: Iterable[int | None]) -> None:
+        self.blocks = sorted({b for b in blocks if b is not None})
+
+    def stored_q(self) -> Q:
+        return Q(all_days=True) | Q(all_days=False, block__in=self.blocks)
+
+    def live_q(self) -> Q:
+        """The live part's filter: ranges of the promise's id (its primary key answers)."""
+        result = Q(pk__gte=0, pk__lt=0)  # no block: nothing
+        ranges: list[list[int]] = []
+        for block in self.blocks:
+            if ranges and ranges[-1][1] == block:
+                ranges[-1][1] = block + 1
+            else:
+                ranges.append([block, block + 1])
+        for start, end in ranges:
+            result |= Q(pk__gte=start * PROMISE_BLOCK, pk__lt=end * PROMISE_BLOCK)
+        return result
+
+
+def _changed_blocks(run: DailyCountRun) -> QuerySet[Any]:
+    """The blocks of the promises named by a ``commitment_*`` event since the build (every
+    change of a promise writes one, with the promise's id), with an empty day beside them
+    (the shape of ``_answer_days``)."""
     return (
-        qs.order_by().values_list(TruncDate(field), Value(tag, output_field=CharField())).distinct()
+        AuditEvent.objects.filter(
+            item_type=DeputyRequest.ITEM_TYPE,
+            action__startswith="commitment_",
+            created_at__gte=run.started_at,
+            changes__has_key="commitment",
+        )
+        .annotate(
+            d_block=ExpressionWrapper(
+                Cast(KeyTextTransform("commitment", "changes"), IntegerField()) / PROMISE_BLOCK,
+                output_field=IntegerField(),
+            )
+        )
+        .order_by()
+        .values_list(Cast(Value(None), DateField()), "d_block")
+        .distinct()
     )
 
 
-def changed_days(
-    run: DailyCountRun, *, answers_of: int | None = None
-) -> tuple[LiveDays, LiveDays | None]:
-    """The days the promises' readers count live (submission days: a request or one of its
-    promises changed since the build) and, for the department ``answers_of``, the days its
-    sent final answers are counted live (days sent: an answer of a request changed since
-    the build — a new answer, an imported one dated back — ``updated_at``). One query."""
-    parts = [
-        _tagged_days(_changed_requests(run), "submitted_at", "promise"),
-        _tagged_days(_promise_changed(run), "submitted_at", "promise"),
-    ]
-    if answers_of is not None:
-        answers = Response.objects.filter(
-            department_id=answers_of,
+def _answer_days(run: DailyCountRun, department_id: int) -> QuerySet[Any]:
+    """The days sent of the department's final answers whose request changed since the
+    build (``updated_at``: a new answer, one imported with an earlier date), with an empty
+    block beside them."""
+    return (
+        Response.objects.filter(
+            department_id=department_id,
             kind=ResponseKind.FINAL,
             request__updated_at__gte=run.started_at,
         )
-        parts.append(_tagged_days(answers, "sent_at", "answer"))
-    rows = list(parts[0].union(*parts[1:]))
-    promise_days = LiveDays(run, (d for d, tag in rows if tag == "promise"))
+        .order_by()
+        .values_list(TruncDate("sent_at"), Cast(Value(None), IntegerField()))
+        .distinct()
+    )
+
+
+def changed_blocks(
+    run: DailyCountRun, *, answers_of: int | None = None
+) -> tuple[LiveBlocks, LiveDays | None]:
+    """The blocks of promises the readers of every promise count live and, for the
+    department ``answers_of``, the days its sent final answers are counted live. One
+    query."""
     if answers_of is None:
-        return promise_days, None
-    return promise_days, LiveDays(run, (d for d, tag in rows if tag == "answer"))
+        return LiveBlocks(block for _day, block in _changed_blocks(run)), None
+    rows = list(_changed_blocks(run).union(_answer_days(run, answers_of), all=True))
+    blocks = LiveBlocks(block for _day, block in rows)
+    return blocks, LiveDays(run, (day for day, block in rows if block is None))
 
 
 def promise_counts(
@@ -365,17 +447,25 @@ def promise_counts(
     public: bool = True,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
     """The promises' figures, in all and per department (as ``commitment_figures`` and
-    ``commitment_figures_by_department``), from the stored counts with the live days
-    counted beside them — ``live_promises`` being the promises the stored rows count,
-    filtered as the stored rows are: the public page's (``public``), or every promise
-    (``public`` false: the staff dashboard) — or ``None`` when today's build is not done.
+    ``commitment_figures_by_department``), from the stored counts with the live days (or
+    blocks) counted beside them — ``live_promises`` being the promises the stored rows
+    count, filtered as the stored rows are: the public page's (``public``), or every
+    promise (``public`` false: the staff dashboard; no district) — or ``None`` when today's
+    build is not done.
 
-    Four queries: the run, the changed days, the stored rows and the live part.
+    Four queries: the run, the changed days (blocks), the stored rows and the live part.
     """
     run = _run(today)
     if run is None:
         return None
-    live, _answers = changed_days(run)
+    live: LiveDays | LiveBlocks
+    if public:
+        live = changed_days(run)
+        live_filter = live.live_q("request__submitted_at")
+    else:
+        assert district_id is None, "every promise's rows have no district"
+        live, _answers = changed_blocks(run)
+        live_filter = live.live_q()
     stored = PromiseDailyCount.objects.filter(live.stored_q(), public=public)
     if department_id is not None:
         stored = stored.filter(department_id=department_id)
@@ -402,7 +492,7 @@ def promise_counts(
         item = entry(row)
         for name in FIGURES:
             item[f"n_{name}"] += (row[f"n_{name}"] or 0) - (row[f"m_{name}"] or 0)
-    recent = live_promises.filter(live.live_q("request__submitted_at"))
+    recent = live_promises.filter(live_filter)
     for row in commitment_figure_rows(recent, today, *DEPARTMENT_COLUMNS):
         item = entry(row)
         for name in FIGURES:
@@ -489,10 +579,11 @@ def department_counts(
     ``until`` when given).
 
     With today's build: the stored rows (``PromiseDailyCount`` of every promise,
-    ``SentAnswerCount``) less the days read live, and the live days — the run's day on, the
-    submission days whose requests or promises changed, the days sent of the department's
-    answers whose request changed (``changed_days``) — three queries: the run, the changed
-    days, and one for the four parts. Without it, counted live: two queries.
+    ``SentAnswerCount``) less the blocks and days read live, and the live part — the blocks
+    of the promises changed since the build, the answers sent on the run's day on and on the
+    days sent of the department's answers whose request changed (``changed_blocks``) —
+    three queries: the run, the changed blocks and days, and one for the four parts.
+    Without it, counted live: two queries.
     """
     run = _run(today)
     answers = sent_in(sent_final_answers().filter(department_id=department_id), since, until)
@@ -505,7 +596,7 @@ def department_counts(
         row = _joined_row(parts)
         figures = figures_of(row) if promises is not None else None
         return figures, {name: row[name] or 0 for name in aggregates}
-    live_promises, live_answers = changed_days(run, answers_of=department_id)
+    live_promises, live_answers = changed_blocks(run, answers_of=department_id)
     assert live_answers is not None
     if promises is not None:
         stored = PromiseDailyCount.objects.filter(
@@ -514,7 +605,7 @@ def department_counts(
         parts.append(
             stored.order_by().values("department_id").annotate(**_signed_sums(FIGURES, "s"))
         )
-        recent = promises.filter(live_promises.live_q("request__submitted_at"))
+        recent = promises.filter(live_promises.live_q())
         parts.append(
             commitment_figure_rows(recent, today, "department_id").values(
                 *[f"n_{name}" for name in FIGURES]

@@ -1,10 +1,11 @@
 """The dashboards' stored promise counts (``reports.public_counts``): the staff's figures of
 every promise, a department's figures of its own promises and its final answers sent despite
 the boilerplate warning, read from the nightly tables (``PromiseDailyCount`` rows of every
-promise, ``SentAnswerCount``) with the days changed since the build counted live, equal the
-figures counted live over the whole tables — right after the build, after changes (a promise
-reported, kept, rescheduled today, a new promise today, a request moved to another district,
-an answer dated back), for every period and threshold — in a fixed number of queries."""
+promise per block of ids, ``SentAnswerCount``) with the blocks and days changed since the
+build counted live, equal the figures counted live over the whole tables — right after the
+build, after changes (a promise reported, kept, broken, rescheduled today, a new promise
+today, a request moved to another district, an answer dated back), for every period and
+threshold — in a fixed number of queries."""
 
 from __future__ import annotations
 
@@ -25,10 +26,10 @@ from commitments.models import ACTIVE_STATES, Commitment, CommitmentState, Verdi
 from commitments.selectors import commitment_figures, commitment_figures_by_department
 from maslikhat.core.threads import AuditEvent
 from maslikhat.directory.actors import actor_for
-from reports import promise_dashboards
+from reports import promise_dashboards, public_counts
 from reports.daily_counts import build_daily_counts
 from reports.models import DailyCountRun, PromiseDailyCount, SentAnswerCount
-from reports.public_counts import changed_days
+from reports.public_counts import changed_blocks
 from requests_app.models import (
     DeputyRequest,
     RequestStatus,
@@ -60,6 +61,12 @@ THRESHOLDS = (0.55, 0.6, 0.8)
 @pytest.fixture
 def where(directory: DemoDirectory) -> Places:
     return places()
+
+
+@pytest.fixture(autouse=True)
+def small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Blocks of four promise ids: the few promises here fill many blocks, most stored."""
+    monkeypatch.setattr(public_counts, "PROMISE_BLOCK", 4)
 
 
 def warn(answers: list[Response]) -> None:
@@ -205,16 +212,18 @@ def test_the_build_stores_every_promise_and_the_sent_answers(
     run = build_daily_counts()
     assert run.finished_at is not None
     today = timezone.localdate()
+    # Every promise there is (today's too), per block of ids and over every block.
     rows = PromiseDailyCount.objects.filter(public=False)
     assert sum(r.total for r in rows if not r.all_days) == sum(r.total for r in rows if r.all_days)
-    every_before = Commitment.objects.filter(
-        Q(request__submitted_at__date__lt=today) | Q(request__submitted_at__isnull=True),
-        state__in=[*ACTIVE_STATES, CommitmentState.KEPT, CommitmentState.BROKEN],
+    every = Commitment.objects.filter(
+        state__in=[*ACTIVE_STATES, CommitmentState.KEPT, CommitmentState.BROKEN]
     )
-    assert sum(r.total for r in rows if r.all_days) == every_before.count()
+    assert sum(r.total for r in rows if r.all_days) == every.count()
+    assert not rows.filter(Q(day__isnull=False) | Q(district__isnull=False)).exists()
+    assert rows.filter(all_days=False).values("block").distinct().count() > 1
     # More promises than the public ones.
     public = PromiseDailyCount.objects.filter(public=True, all_days=True)
-    assert sum(r.total for r in public) < every_before.count()
+    assert sum(r.total for r in public) < every.count()
     answers = SentAnswerCount.objects.all()
     sent_before = Response.objects.filter(
         kind=ResponseKind.FINAL, status=ResponseStatus.SENT, sent_at__date__lt=today
@@ -280,11 +289,10 @@ def test_changes_after_the_build_are_counted(
     # The build is still today's: the figures are the stored ones and the live days'.
     run = DailyCountRun.objects.get()
     assert run.day == today
-    promise_days, answer_days = changed_days(run, answers_of=target.lead_department_id)
+    blocks, answer_days = changed_blocks(run, answers_of=target.lead_department_id)
     assert answer_days is not None and timezone.localdate(back) in answer_days.days
-    assert {timezone.localdate(c.request.submitted_at) for c in (first, fourth)} <= set(
-        promise_days.days
-    )
+    block = public_counts.PROMISE_BLOCK
+    assert {c.pk // block for c in (first, second, third, fourth)} <= set(blocks.blocks)
     assert_agree(directory, settings, today)
 
 
@@ -335,9 +343,9 @@ def count(call: Any) -> int:
     return len(captured)
 
 
-#: With today's build: the staff's figures are the run, the changed days, the stored rows and
-#: the live part (4); a department's are the run, the changed days (its promises' and its
-#: answers') and one query of the four parts (3). Without it, live: the run and one query each.
+#: With today's build: the staff's figures are the run, the changed blocks, the stored rows
+#: and the live part (4); a department's are the run, the changed blocks and its answers'
+#: days, and one query of the four parts (3). Without it, live: the run and one query each.
 BUILT = {"staff": 4, "department": 3}
 LIVE = {"staff": 2, "department": 2}
 
