@@ -38,6 +38,7 @@ from .models import (
     DailyCountRun,
     RequestAnswerCount,
     RequestDailyCount,
+    RequestMonthCount,
     RequestTotalCount,
     RequestTotalSeries,
     SeriesKind,
@@ -73,6 +74,8 @@ MEASURES = (
     "rating_count",
     "published",
 )
+#: The counts the months' table stores (``RequestMonthCount``): the public statistics'.
+MONTH_MEASURES = ("received", "published", "answered", "resolved")
 #: The filters of the request list the table answers (any other one: live counts).
 AGGREGATE_FILTERS = frozenset(
     {"status", "lead_department", "district", "category", "submitted_after", "submitted_before"}
@@ -131,13 +134,30 @@ def _insert(
 
 
 def _build_totals(cursor: Any) -> None:
-    """``RequestTotalCount`` and ``RequestTotalSeries`` from the day rows just written: four
-    ``INSERT … SELECT … GROUP BY`` over the two day tables (not over the requests)."""
+    """``RequestTotalCount``, ``RequestTotalSeries`` and ``RequestMonthCount`` from the day
+    rows just written: five ``INSERT … SELECT … GROUP BY`` over the two day tables (not over
+    the requests)."""
     qn = connection.ops.quote_name
     totals = qn(RequestTotalCount._meta.db_table)
     series = qn(RequestTotalSeries._meta.db_table)
+    months = qn(RequestMonthCount._meta.db_table)
     cursor.execute(f"DELETE FROM {totals}")
     cursor.execute(f"DELETE FROM {series}")
+    cursor.execute(f"DELETE FROM {months}")
+    month_rows = (
+        RequestDailyCount.objects.order_by()
+        .filter(day__isnull=False)
+        .annotate(d_month=TruncMonth("day"))
+        .values("d_month", "status")
+        .annotate(**{f"n_{m}": Sum(m) for m in MONTH_MEASURES})
+    )
+    _insert(
+        cursor,
+        months,
+        ["month", "status", *MONTH_MEASURES],
+        month_rows,
+        ["d_month", "status", *(f"n_{m}" for m in MONTH_MEASURES)],
+    )
     keys = list(KEYS)
     day_rows = RequestDailyCount.objects.order_by().values(*keys)
     _insert(
@@ -842,15 +862,17 @@ def department_counters(actor: Actor, today: datetime.date) -> dict[str, Any]:
 PUBLIC_COUNTS = ("received", "published", "answered", "closed", "resolved")
 
 
-def _public_stored() -> dict[str, Any]:
+def _public_stored(sign: int = 1) -> dict[str, Any]:
+    """The public counts summed over stored rows (``sign`` -1: to take them out)."""
     # Aliases get a prefix: the table's columns have the counts' names.
-    return {
+    sums = {
         "n_received": Sum("received"),
         "n_published": Sum("published"),
         "n_answered": Sum("answered"),
         "n_closed": Sum("received", filter=Q(status=S.CLOSED)),
         "n_resolved": Sum("resolved"),
     }
+    return sums if sign == 1 else {name: sum_ * sign for name, sum_ in sums.items()}
 
 
 def _public_live() -> dict[str, Any]:
@@ -897,14 +919,14 @@ def public_counts(
     Eight queries whatever the number of requests: the run, the changed days, and the
     stored rows and the live part of each of the three groupings (the totals are their
     sum); the districts and categories from the sums over every day (``RequestTotalCount``),
-    the months from the day rows; two more take changed days out of the sums.
+    the months from the sums per month (``RequestMonthCount``); two more take changed days
+    out of the sums over every day (the months' take them out in the same query).
     """
     today = today or timezone.localdate()
     run = None if live else todays_run(today)
     if run is None:
         return None
     parts, changed = _public_parts(run)
-    stored = changed.exclude(RequestDailyCount.objects.order_by())
     recent = DeputyRequest.objects.exclude(status=S.DRAFT).filter(changed.live_q).order_by()
     result: dict[str, Any] = {}
     for place in ("district", "category"):
@@ -927,12 +949,23 @@ def public_counts(
             totals[name] += row[name]
     result["totals"] = totals
     months: dict[str, dict[str, Any]] = {}
+    # The months' sums, less the day rows of the days read live (one query, a UNION ALL
+    # whose second part counts negatively, only when days changed).
     stored_months = (
-        stored.filter(day__gte=since)
-        .annotate(month=TruncMonth("day"))
+        RequestMonthCount.objects.order_by()
+        .filter(month__gte=since)
         .values("month")
         .annotate(**_public_stored())
     )
+    if changed.days:
+        taken_out = (
+            changed.only(RequestDailyCount.objects.order_by())
+            .filter(day__gte=since)
+            .annotate(month=TruncMonth("day"))
+            .values("month")
+            .annotate(**_public_stored(sign=-1))
+        )
+        stored_months = stored_months.union(taken_out, all=True)
     live_months = (
         recent.filter(submitted_at__date__gte=since)
         .annotate(month=TruncMonth("submitted_at"))
@@ -943,7 +976,8 @@ def public_counts(
     for row in month_rows:
         label = _month_key(row["month"])
         _add(months, label, row, {"month": label})
-    result["by_month"] = [months[key] for key in sorted(months)]
+    # A month whose requests were all taken out (read live) and none found live has none.
+    result["by_month"] = [months[key] for key in sorted(months) if months[key]["received"]]
     return result
 
 

@@ -339,6 +339,28 @@ class RequestTotalCount(RequestCountColumns):
         return f"{self.lead_department_id} {self.status}: {self.received}"
 
 
+class RequestMonthCount(models.Model):
+    """``RequestDailyCount`` summed per month of submission × status, over every place: the
+    public statistics' months read a row per month and status (a few hundred whatever the
+    number of requests) instead of every day row of two years. Rebuilt by each
+    ``DailyCountRun`` from the day rows; requests without a submission time have no month."""
+
+    month = models.DateField(_("month"))
+    status = models.CharField(_("status"), max_length=20)
+    received = models.PositiveIntegerField(default=0)
+    published = models.PositiveIntegerField(default=0)
+    answered = models.PositiveIntegerField(default=0)
+    resolved = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("monthly request count")
+        verbose_name_plural = _("monthly request counts")
+        indexes = [models.Index(fields=["month"], name="reports_month_count_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.status}: {self.received}"
+
+
 class SeriesKind(models.TextChoices):
     RECEIVED = "received", _("Received in the month")
     ANSWERED = "answered", _("Answered in the month")
