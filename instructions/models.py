@@ -273,13 +273,13 @@ class Instruction(models.Model):
             models.Index(fields=["status", "due_date"]),
             models.Index(fields=["lead_department", "status"]),
             # The lists' orderings and filters: every instruction by due date (the list's
-            # order), the open ones by due date (overdue, due this week), a department's
-            # by status and due date.
+            # order), the open ones in the list's order (the list opens on them; overdue,
+            # due this week), a department's by status and due date.
             models.Index(fields=["due_date", "id"], name="instruction_due"),
             models.Index(
-                fields=["due_date"],
+                fields=["due_date", "id"],
                 condition=Q(status__in=INSTRUCTION_OPEN_STATUSES),
-                name="instruction_open_due",
+                name="instruction_open_due_id",
             ),
             models.Index(
                 fields=["lead_department", "status", "due_date"],
