@@ -17,7 +17,8 @@ what the actor may see (``commitments.selectors.commitment_visible``):
   verdict (a count and the first rows: two queries).
 
 The kept share and the states are defined once, in ``commitments.selectors`` (*due*, *kept
-on time*); ``docs/reports.md`` says them in words, and how the stored counts stay exact.
+on time*); ``docs/domain.md`` says them in words, ``docs/architecture.md`` how the stored
+counts stay exact.
 """
 
 from __future__ import annotations
