@@ -15,11 +15,15 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from maslikhat.core.extensions import Extension, ExtensionStatus
+from maslikhat.core.extensions import (
+    first_pending_by_due,
+    with_extension_decided_since,
+    with_pending_extension,
+)
 from maslikhat.core.items import ItemType
 from maslikhat.core.selectors import count_by_lead_department
 from maslikhat.directory.actors import Actor
@@ -61,28 +65,6 @@ def _overdue(qs: QuerySet[Instruction], today: datetime.date) -> QuerySet[Instru
     return qs.filter(status__in=INSTRUCTION_OPEN_STATUSES, due_date__lt=today)
 
 
-def _with_pending_extension() -> Q:
-    """The instructions with an extension waiting for a decision: a semi-join on the pending
-    extensions' own partial index (a short queue), in the same query as the page (or the
-    count); sorted apart (``_sorted_apart``), the page finds them by primary key and sorts
-    them instead of walking every item by due date."""
-    pending = Extension.objects.filter(
-        item_type=ItemType.INSTRUCTION, status=ExtensionStatus.PENDING
-    ).order_by()
-    return Q(pk__in=pending.values("item_id"))
-
-
-def _with_decided_extension(since: datetime.datetime) -> Q:
-    """The instructions whose extension was decided since ``since`` (the last two weeks: a few):
-    a semi-join on those extensions, sorted apart like the pending ones."""
-    decided = Extension.objects.filter(
-        item_type=ItemType.INSTRUCTION,
-        status__in=[ExtensionStatus.APPROVED, ExtensionStatus.REJECTED],
-        decided_at__gte=since,
-    ).order_by()
-    return Q(pk__in=decided.values("item_id"))
-
-
 def _sorted_apart(qs: QuerySet[Instruction]) -> QuerySet[Instruction]:
     """Earliest due first, by an expression no index holds: PostgreSQL reads the few rows
     the filter names (by primary key) and sorts them, instead of walking the due-date index
@@ -111,7 +93,9 @@ def department_overdue(actor: Actor, today: datetime.date) -> QuerySet[Instructi
 def extensions_decided(actor: Actor, today: datetime.date) -> QuerySet[Instruction]:
     """Instructions of the department whose extension was decided in the last two weeks."""
     since = timezone.now() - datetime.timedelta(days=RECENT_EXTENSION_DAYS)
-    return _sorted_apart(_rows(_led(actor).filter(_with_decided_extension(since))))
+    return _sorted_apart(
+        _rows(_led(actor).filter(with_extension_decided_since(ItemType.INSTRUCTION, since)))
+    )
 
 
 # --- A deputy who controls instructions -----------------------------------------------------
@@ -149,7 +133,9 @@ def extensions_to_decide(actor: Actor, today: datetime.date) -> QuerySet[Instruc
     """Instructions with an extension waiting for a decision (staff or the chair decide)."""
     if not (actor.is_staff or actor.is_chair):
         return Instruction.objects.none()
-    return _sorted_apart(_rows(_registry(actor).filter(_with_pending_extension())))
+    return _sorted_apart(
+        _rows(_registry(actor).filter(with_pending_extension(ItemType.INSTRUCTION)))
+    )
 
 
 def extensions_to_decide_page(
@@ -161,13 +147,7 @@ def extensions_to_decide_page(
     PostgreSQL plans as a scan of every instruction once the queue is long."""
     if not (actor.is_staff or actor.is_chair):
         return Instruction.objects.none()
-    due = Instruction.objects.filter(pk=OuterRef("item_id")).order_by().values("due_date")[:1]
-    first = (
-        Extension.objects.filter(item_type=ItemType.INSTRUCTION, status=ExtensionStatus.PENDING)
-        .annotate(item_due=Subquery(due))
-        .order_by("item_due", "item_id")
-        .values("item_id")[:size]
-    )
+    first = first_pending_by_due(ItemType.INSTRUCTION, Instruction, size)
     return _sorted_apart(_rows(_registry(actor).filter(pk__in=first)))[:size]
 
 

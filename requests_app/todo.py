@@ -13,11 +13,15 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.db.models import DateField, Exists, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import DateField, Exists, F, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from maslikhat.core.extensions import Extension, ExtensionStatus
+from maslikhat.core.extensions import (
+    first_pending_by_due,
+    with_extension_decided_since,
+    with_pending_extension,
+)
 from maslikhat.core.items import ItemType
 from maslikhat.core.selectors import count_by_lead_department
 from maslikhat.directory.actors import Actor
@@ -63,28 +67,6 @@ def _led(actor: Actor) -> QuerySet[DeputyRequest]:
 def _overdue(qs: QuerySet[DeputyRequest], today: datetime.date) -> QuerySet[DeputyRequest]:
     """Past due and unanswered; a stopped clock (a clarification pause) is not overdue."""
     return qs.filter(status=S.IN_PROGRESS, due_date__lt=today, paused_since__isnull=True)
-
-
-def _with_pending_extension() -> Q:
-    """The requests with an extension waiting for a decision: a semi-join on the pending
-    extensions' own partial index (a short queue), in the same query as the page (or the
-    count); sorted apart (``_sorted_apart``), the page finds them by primary key and sorts
-    them instead of walking every item by due date."""
-    pending = Extension.objects.filter(
-        item_type=ItemType.REQUEST, status=ExtensionStatus.PENDING
-    ).order_by()
-    return Q(pk__in=pending.values("item_id"))
-
-
-def _with_decided_extension(since: datetime.datetime) -> Q:
-    """The requests whose extension was decided since ``since`` (the last two weeks: a few):
-    a semi-join on those extensions, sorted apart like the pending ones."""
-    decided = Extension.objects.filter(
-        item_type=ItemType.REQUEST,
-        status__in=[ExtensionStatus.APPROVED, ExtensionStatus.REJECTED],
-        decided_at__gte=since,
-    ).order_by()
-    return Q(pk__in=decided.values("item_id"))
 
 
 def _sorted_apart(qs: QuerySet[DeputyRequest]) -> QuerySet[DeputyRequest]:
@@ -174,7 +156,9 @@ def department_overdue(actor: Actor, today: datetime.date) -> QuerySet[DeputyReq
 def extensions_decided(actor: Actor, today: datetime.date) -> QuerySet[DeputyRequest]:
     """Requests of the department whose extension was decided in the last two weeks."""
     since = timezone.now() - datetime.timedelta(days=RECENT_EXTENSION_DAYS)
-    return _sorted_apart(_rows(_led(actor).filter(_with_decided_extension(since))))
+    return _sorted_apart(
+        _rows(_led(actor).filter(with_extension_decided_since(ItemType.REQUEST, since)))
+    )
 
 
 # --- Council staff and the chair ------------------------------------------------------------
@@ -197,7 +181,7 @@ def extensions_to_decide(actor: Actor, today: datetime.date) -> QuerySet[DeputyR
     """Requests with an extension of the deadline waiting for staff's decision."""
     if not actor.is_staff:
         return DeputyRequest.objects.none()
-    return _sorted_apart(_rows(_registry(actor).filter(_with_pending_extension())))
+    return _sorted_apart(_rows(_registry(actor).filter(with_pending_extension(ItemType.REQUEST))))
 
 
 def extensions_to_decide_page(
@@ -209,13 +193,7 @@ def extensions_to_decide_page(
     PostgreSQL plans as a scan of every request once the queue is long."""
     if not actor.is_staff:
         return DeputyRequest.objects.none()
-    due = DeputyRequest.objects.filter(pk=OuterRef("item_id")).order_by().values("due_date")[:1]
-    first = (
-        Extension.objects.filter(item_type=ItemType.REQUEST, status=ExtensionStatus.PENDING)
-        .annotate(item_due=Subquery(due))
-        .order_by(F("item_due").asc(nulls_last=True), "item_id")
-        .values("item_id")[:size]
-    )
+    first = first_pending_by_due(ItemType.REQUEST, DeputyRequest, size)
     return _sorted_apart(_rows(_registry(actor).filter(pk__in=first)))[:size]
 
 
