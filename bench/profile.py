@@ -8,7 +8,8 @@ argument), or else every row that missed a target in the latest saved run
 (it is never built, migrated or changed: the logins and whatever the calls write are rolled
 back at the end):
 
-- Django in this process with ``bench.settings`` (production's, ``DEBUG`` off), each row's
+- Django in this process with ``bench.settings`` (production's, ``DEBUG`` off, the garbage
+  collector set as in a gunicorn worker), each row's
   URL called through the test client and the whole middleware stack as its persona (a
   session for pages, an API token for ``/api/``), the personas and URL ids resolved by
   ``bench/run.py``'s ``database_facts`` and ``endpoint_url``;
@@ -365,6 +366,10 @@ def setup_django(database: str) -> None:
 
     django.setup()
     from django.conf import settings
+
+    from maslikhat.core.gc_tuning import tune_web_process
+
+    tune_web_process()  # as maslikhat/wsgi.py does in each gunicorn worker
 
     if not (Path(settings.STATIC_ROOT) / "staticfiles.json").exists():
         run.collect_static()  # the pages' {% static %} needs the manifest (files only)
