@@ -94,13 +94,14 @@ def with_overdue(
 
 
 def for_list(qs: QuerySet[Instruction]) -> QuerySet[Instruction]:
+    """What every list row shows, in a constant number of queries; only the tables a row
+    shows are joined (the convocation, which no row shows, is not: see the requests')."""
     return with_overdue(
         qs.select_related(
             "protocol__meeting",
             "lead_department",
             "controller_commission",
             "controller_deputy__user",
-            "convocation",
         )
     ).prefetch_related("co_departments")
 
