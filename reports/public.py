@@ -91,10 +91,11 @@ def answered_by_department(
 
 
 def published_requests() -> QuerySet[DeputyRequest]:
-    """Every request the public may see, with only the fields it may see."""
+    """Every request the public may see, with only the fields it may see (and only the
+    tables its pages show: each more join is more for PostgreSQL to plan)."""
     return (
         deputy_request_visible(ANONYMOUS)
-        .select_related("category", "district", "author__user", "author__party")
+        .select_related("category", "district", "author__user")
         .only(
             *PUBLIC_REQUEST_FIELDS,
             "category__name_ru",
@@ -107,9 +108,6 @@ def published_requests() -> QuerySet[DeputyRequest]:
             "author__user__last_name",
             "author__user__middle_name",
             "author__user__username",
-            "author__party__name_ru",
-            "author__party__name_kk",
-            "author__party__name_en",
         )
     )
 
@@ -484,10 +482,11 @@ def public_meetings() -> QuerySet[Meeting]:
 
 
 def public_instructions() -> QuerySet[Instruction]:
-    """Every instruction of a session or a commission meeting, with what its public rows show."""
+    """Every instruction of a session or a commission meeting, with what its public rows
+    show (the controlling commission is the page's alone: ``public_instruction``)."""
     return (
         Instruction.objects.filter(protocol__meeting__kind__in=PUBLIC_MEETING_KINDS)
-        .select_related("protocol__meeting", "lead_department", "controller_commission")
+        .select_related("protocol__meeting", "lead_department")
         .prefetch_related("co_departments")
     )
 
@@ -604,7 +603,7 @@ def public_instruction(pk: Any) -> dict[str, Any]:
         pk = int(pk)
     except (TypeError, ValueError) as exc:
         raise Http404 from exc
-    item = public_instructions().filter(pk=pk).first()
+    item = public_instructions().select_related("controller_commission").filter(pk=pk).first()
     if item is None:
         raise Http404
     extensions = list(
