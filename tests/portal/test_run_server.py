@@ -13,6 +13,7 @@ serves the collected static files, and e-mails links to the address it runs on.
 from __future__ import annotations
 
 import http.client
+import io
 import json
 import os
 import re
@@ -30,7 +31,10 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from django.core.management.base import OutputWrapper
+from django.utils import translation
 
+from maslikhat.core.management.commands.run_portal import Command as RunPortal
 from maslikhat.core.management.commands.run_portal import portal_environment
 from tests.conftest import skip_or_fail
 
@@ -116,8 +120,11 @@ class Portal:
     environment: dict[str, str]
 
     def log_tail(self, lines: int = 60) -> str:
-        text = self.log.read_text(encoding="utf-8", errors="replace")
-        return "\n".join(text.splitlines()[-lines:])
+        """The log's last lines other than the access log's (which under load would push
+        out everything else), then the access log's last twenty."""
+        text = self.log.read_text(encoding="utf-8", errors="replace").splitlines()
+        other = [line for line in text if '" HTTP/1.1" ' not in line]
+        return "\n".join([*other[-lines:], "… the access log's last lines:", *text[-20:]])
 
     def connection(self) -> http.client.HTTPConnection:
         return http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
@@ -457,6 +464,30 @@ def test_an_address_set_by_the_operator_wins(monkeypatch: pytest.MonkeyPatch) ->
     environment = portal_environment("127.0.0.1", "8000", dev=False)
     assert environment["PORTAL_BASE_URL"] == "https://portal.example.kz"
     assert environment["DJANGO_ALLOWED_HOSTS"] == "portal.example.kz"
+
+
+def test_a_child_that_stops_by_itself_is_named_and_stops_the_others() -> None:
+    """When the worker dies, the operator reads which child and how, and the web server
+    is stopped with it rather than left serving a portal that sends no reminders."""
+    web = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(60)"], start_new_session=True
+    )
+    worker = subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"], start_new_session=True)
+    command = RunPortal()
+    errors = io.StringIO()
+    command.stderr = OutputWrapper(errors)
+    handlers = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    try:
+        with pytest.raises(SystemExit) as stopped, translation.override("en"):
+            command.supervise([web, worker], dev=False)
+    finally:
+        signal.signal(signal.SIGINT, handlers[0])
+        signal.signal(signal.SIGTERM, handlers[1])
+        web.kill()
+    assert stopped.value.code == 1
+    assert web.wait(timeout=5) == -signal.SIGTERM
+    assert "Celery worker stopped by itself (exit code 3)" in errors.getvalue()
+    assert "gunicorn stopped" not in errors.getvalue()
 
 
 # --- The base settings of make run -------------------------------------------------------

@@ -178,6 +178,11 @@ class Command(BaseCommand):
         )
         self.supervise(children, dev=dev)
 
+    @staticmethod
+    def child_names(dev: bool) -> list[str]:
+        """The children's names for messages, in the order ``handle`` starts them."""
+        return [_("The development server") if dev else _("gunicorn"), _("The Celery worker")]
+
     def web_command(
         self, python: str, manage: str, host: str, port: str, options: dict[str, Any]
     ) -> list[str]:
@@ -248,6 +253,14 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, stop)
         while not stopping and all(child.poll() is None for child in children):
             time.sleep(0.5)
+        if not stopping:
+            # One child stopped by itself: say which and how, before stopping the rest.
+            for name, child in zip(self.child_names(dev), children, strict=False):
+                if child.returncode is not None:
+                    self.stderr.write(
+                        _("%(name)s stopped by itself (exit code %(code)d); stopping the portal.")
+                        % {"name": name, "code": child.returncode}
+                    )
         for index, child in enumerate(children):
             if child.poll() is not None:
                 continue
