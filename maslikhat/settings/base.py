@@ -213,8 +213,10 @@ else:
             "LOCATION": "maslikhat",
         }
     }
-    # The embedded broker: kombu's filesystem transport, messages are files in var/.
+    # The embedded broker: kombu's filesystem transport, messages are files in var/,
+    # each written aside and renamed into the queue whole (maslikhat/core/broker.py).
     CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_TRANSPORT: str | None = "maslikhat.core.broker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_FILESYSTEM_DIR / "queue"),
         "data_folder_out": str(CELERY_FILESYSTEM_DIR / "queue"),

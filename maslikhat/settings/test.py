@@ -33,6 +33,7 @@ if not REDIS_URL:
     # Without Redis the suite publishes to an in-memory broker: nothing piles up
     # on disk. The worker tests that matter run against the real Redis in CI.
     CELERY_BROKER_URL = "memory://"
+    CELERY_BROKER_TRANSPORT = None
     CELERY_BROKER_TRANSPORT_OPTIONS = {}
 
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):

@@ -20,7 +20,9 @@ print(json.dumps({
     "engine": db["ENGINE"], "name": str(db["NAME"]), "host": db.get("HOST", ""),
     "options": {k: v for k, v in db.get("OPTIONS", {}).items()},
     "conn_max_age": db.get("CONN_MAX_AGE"),
-    "broker": module.CELERY_BROKER_URL, "cache": module.CACHES["default"]["BACKEND"],
+    "broker": module.CELERY_BROKER_URL,
+    "broker_transport": getattr(module, "CELERY_BROKER_TRANSPORT", None),
+    "cache": module.CACHES["default"]["BACKEND"],
     "debug": module.DEBUG, "hosts": module.ALLOWED_HOSTS,
     "ssl_redirect": getattr(module, "SECURE_SSL_REDIRECT", False),
     "time_zone": module.TIME_ZONE, "language": module.LANGUAGE_CODE,
@@ -71,6 +73,8 @@ def test_default_is_a_sqlite_file_with_wal_and_immediate_transactions() -> None:
 def test_default_broker_is_embedded_and_needs_no_server() -> None:
     conf = settings_of()
     assert conf["broker"] == "filesystem://"
+    # Messages are renamed into the queue whole (tests/core/test_broker.py).
+    assert conf["broker_transport"] == "maslikhat.core.broker:Transport"
     assert conf["cache"].endswith("LocMemCache")
     assert conf["acks_late"] is True
 
@@ -87,6 +91,7 @@ def test_postgres_url_selects_postgresql_with_persistent_connections() -> None:
 def test_redis_url_is_the_broker_and_the_cache() -> None:
     conf = settings_of(REDIS_URL="redis://127.0.0.1:6379/3")
     assert conf["broker"] == "redis://127.0.0.1:6379/3"
+    assert conf["broker_transport"] is None  # the URL's own: kombu's Redis transport
     assert conf["cache"].endswith("RedisCache")
 
 
