@@ -6,7 +6,8 @@ each kind's visibility selector) and the link to the matching list. ``todo_for``
 groups of one person: per group one COUNT and one page of at most ``PAGE_SIZE`` rows, and
 one read of the working calendar's decreed days for the days left of every row (the working
 days of a year are counted once per process for each state of its decreed days:
-``WorkingDayCounts``) — the number of queries does not depend on how many items there are. A
+``WorkingCalendar.working_days_between``) — the number of queries does not depend on how many
+items there are. A
 group's count is exact up to ``COUNT_LIMIT`` items; beyond it the count stops there and says
 so (``count_is_capped``, shown as "1000+"): counting reads at most ``COUNT_LIMIT + 1`` index
 entries, so the to-do costs the same at any size of the tables. The home page
@@ -17,7 +18,6 @@ from __future__ import annotations
 
 import datetime
 import functools
-import itertools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,7 +35,7 @@ from commitments.filters import OVERDUE as PROMISE_OVERDUE
 from commitments.models import Commitment, CommitmentState
 from instructions import todo as instruction_todo
 from instructions.models import InstructionStatus
-from maslikhat.core.deadlines import CalendarDay, WorkingCalendar
+from maslikhat.core.deadlines import WorkingCalendar
 from maslikhat.core.items import ItemType
 from maslikhat.core.models import pick_language
 from maslikhat.directory.actors import Actor
@@ -581,89 +581,22 @@ def _commitment_item(row: Commitment) -> TodoItem:
 def _count_working_days(
     groups: list[TodoGroupResult], today: datetime.date, calendar: WorkingCalendar | None
 ) -> None:
-    """Fill in "N working days left" / "overdue by N working days" of every row shown."""
+    """Fill in "N working days left" / "overdue by N working days" of every row shown: one
+    read of the decreed days (unless a ``calendar`` is given), the years' working days
+    counted once per process (``WorkingCalendar.working_days_between``)."""
     dues = [i.due_date for g in groups for i in g.items if i.due_date is not None]
     if not dues:
         return
-    first, last = min([*dues, today]), max([*dues, today])
-    upto = (
-        WorkingDayCounts.read(first, last)
-        if calendar is None
-        else WorkingDayCounts.walk(calendar, first, last)
-    )
+    if calendar is None:
+        calendar = WorkingCalendar.load(min([*dues, today]), max([*dues, today]))
     for group in groups:
         for item in group.items:
             if item.due_date is None or item.paused_since is not None:
                 continue
             if item.due_date < today:
-                item.overdue_days = upto(today) - upto(item.due_date)
+                item.overdue_days = calendar.working_days_between(item.due_date, today)
             else:
-                item.days_left = upto(item.due_date) - upto(today)
-
-
-#: A year's decreed days as the cache keys them: ``((date, kind), …)`` in date order.
-Decreed = tuple[tuple[datetime.date, str], ...]
-
-
-@functools.lru_cache(maxsize=16)
-def _year_counts(year: int, decreed: Decreed) -> tuple[int, ...]:
-    """Working days of ``year`` from 1 January up to each of its days (index: day of the
-    year less one), given the year's decreed days: computed once per process for one state
-    of the year's decreed days. A decreed day added, changed or removed is another key, so
-    the next to-do computes the year afresh; nothing needs clearing."""
-    calendar = WorkingCalendar.from_days(CalendarDay(date=day, kind=kind) for day, kind in decreed)
-    start = datetime.date(year, 1, 1)
-    length = (datetime.date(year + 1, 1, 1) - start).days
-    flags = (calendar.is_working_day(start + datetime.timedelta(days=n)) for n in range(length))
-    return tuple(itertools.accumulate(flags))
-
-
-@dataclass(frozen=True)
-class WorkingDayCounts:
-    """Working days counted from a fixed day up to any day of a range: "N working days
-    between two days" is a difference of two of them (``working_days_between``)."""
-
-    count: Callable[[datetime.date], int]
-
-    def __call__(self, day: datetime.date) -> int:
-        return self.count(day)
-
-    @classmethod
-    def read(cls, first: datetime.date, last: datetime.date) -> WorkingDayCounts:
-        """The counts for ``first``..``last`` from the whole years around them: one query for
-        the years' decreed days (``CalendarDay``), the years' counts from the per-process
-        cache (``_year_counts``) keyed on those days, so staff's changes count at once."""
-        rows = CalendarDay.objects.filter(
-            date__gte=datetime.date(first.year, 1, 1), date__lt=datetime.date(last.year + 1, 1, 1)
-        ).values_list("date", "kind")
-        by_year: dict[int, list[tuple[datetime.date, str]]] = {}
-        for day, kind in sorted(rows):
-            by_year.setdefault(day.year, []).append((day, kind))
-        years: dict[int, tuple[int, tuple[int, ...]]] = {}
-        before = 0
-        for year in range(first.year, last.year + 1):
-            counts = _year_counts(year, tuple(by_year.get(year, ())))
-            years[year] = (before, counts)
-            before += counts[-1]
-
-        def count(day: datetime.date) -> int:
-            before, counts = years[day.year]
-            return before + counts[day.timetuple().tm_yday - 1]
-
-        return cls(count)
-
-    @classmethod
-    def walk(
-        cls, calendar: WorkingCalendar, first: datetime.date, last: datetime.date
-    ) -> WorkingDayCounts:
-        """The counts for ``first``..``last`` walked day by day on a given ``calendar``."""
-        upto: dict[datetime.date, int] = {first: 0}
-        day, counted = first, 0
-        while day < last:
-            day += datetime.timedelta(days=1)
-            counted += calendar.is_working_day(day)
-            upto[day] = counted
-        return cls(upto.__getitem__)
+                item.days_left = calendar.working_days_between(today, item.due_date)
 
 
 def bounded_count(qs: QuerySet[Any], limit: int | None = None) -> tuple[int, bool]:
@@ -689,7 +622,7 @@ def todo_for(
 
     Per group one COUNT (bounded: ``bounded_count``) and one page of ``page_size`` rows;
     one read of the decreed days (unless ``calendar`` is given) for the whole page, the
-    working days themselves counted once per process and year (``WorkingDayCounts.read``).
+    working days themselves counted once per process and year (``WorkingCalendar``).
     """
     results = []
     for group in groups_for(actor):

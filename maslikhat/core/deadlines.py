@@ -19,6 +19,7 @@ it is asked about) and the public holidays are cached per year for the whole pro
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from calendar import monthrange
 from collections.abc import Iterable, Mapping
@@ -359,6 +360,11 @@ class WorkingCalendar:
     in one query, any other year on first use. ``WorkingCalendar.from_days(rows)`` builds a
     calendar that never queries, from the rows given. Keep instances short-lived (a request,
     a task run): they do not see decreed days staff add after they were read.
+
+    ``working_days_between`` is a difference of two counts "working days since 1 January"
+    (``year_working_day_counts``), computed once per process for each year and each state of
+    that year's decreed days: the hundred "N working days left" of a dashboard or a to-do
+    cost a hundred lookups, not a walk over every day between today and each due date.
     """
 
     def __init__(self, *, query_database: bool = True) -> None:
@@ -366,6 +372,7 @@ class WorkingCalendar:
         self._decreed: dict[date, CalendarDay] = {}
         self._loaded_years: set[int] = set()
         self._is_working: dict[date, bool] = {}
+        self._counts: dict[int, tuple[int, ...]] = {}
 
     @classmethod
     def load(cls, start: date, end: date) -> WorkingCalendar:
@@ -464,9 +471,44 @@ class WorkingCalendar:
         """
         if b < a:
             return -self.working_days_between(b, a)
-        return sum(
-            1 for offset in range(1, (b - a).days + 1) if self.is_working_day(a + timedelta(offset))
-        )
+        counted = self._since_new_year(b) - self._since_new_year(a)
+        for year in range(a.year, b.year):
+            counted += self._year_counts(year)[-1]
+        return counted
+
+    def _since_new_year(self, day: date) -> int:
+        """Working days from 1 January of ``day``'s year up to and including ``day``."""
+        return self._year_counts(day.year)[day.timetuple().tm_yday - 1]
+
+    def _year_counts(self, year: int) -> tuple[int, ...]:
+        counts = self._counts.get(year)
+        if counts is None:
+            if self._query_database and year not in self._loaded_years:
+                self._read_years(year, year)
+            decreed = tuple(
+                sorted((day, row.kind) for day, row in self._decreed.items() if day.year == year)
+            )
+            counts = self._counts[year] = year_working_day_counts(year, decreed)
+        return counts
+
+
+#: A year's decreed days as ``year_working_day_counts`` keys them: ``((date, kind), …)``.
+Decreed = tuple[tuple[date, str], ...]
+
+
+@functools.lru_cache(maxsize=32)
+def year_working_day_counts(year: int, decreed: Decreed) -> tuple[int, ...]:
+    """Working days of ``year`` from 1 January up to each of its days (index: the day of the
+    year less one), given the year's decreed days.
+
+    Computed once per process for each state of the year's decreed days: a day staff add,
+    change or remove is another key, so the next calendar counts the year afresh and
+    nothing needs clearing."""
+    calendar = WorkingCalendar.from_days(CalendarDay(date=day, kind=kind) for day, kind in decreed)
+    start = date(year, 1, 1)
+    length = (date(year + 1, 1, 1) - start).days
+    flags = (calendar.is_working_day(start + timedelta(days=n)) for n in range(length))
+    return tuple(itertools.accumulate(flags))
 
 
 def calendar_for(start: date, end: date | None = None) -> WorkingCalendar:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from django.utils import translation
@@ -25,6 +26,7 @@ from maslikhat.core.deadlines import (
     due_explanation,
     get_rule,
     max_extension_date,
+    year_working_day_counts,
 )
 
 # No decreed days: weekends and the public holidays of the ``holidays`` package only.
@@ -190,6 +192,57 @@ def test_working_days_between_counts_forward_and_backward() -> None:
     due = PLAIN.add_working_days(date(2026, 3, 18), 15).due
     assert PLAIN.working_days_between(date(2026, 3, 18), due) == 15
     assert PLAIN.working_days_between(due, date(2026, 3, 18)) == -15
+
+
+def walked(calendar: WorkingCalendar, a: date, b: date) -> int:
+    """``working_days_between`` by its definition: a walk over every day after ``a``."""
+    if b < a:
+        return -walked(calendar, b, a)
+    return sum(calendar.is_working_day(a + timedelta(days=n)) for n in range(1, (b - a).days + 1))
+
+
+@pytest.mark.django_db
+def test_working_days_between_agrees_with_a_walk_across_years_and_decrees() -> None:
+    CalendarDay.objects.create(
+        date=date(2025, 12, 29), kind=CalendarDayKind.DAY_OFF, name_ru="Перенос"
+    )
+    CalendarDay.objects.create(
+        date=date(2026, 1, 3), kind=CalendarDayKind.WORKING_DAY, name_ru="Суббота"
+    )
+    first, last = date(2024, 11, 20), date(2027, 2, 10)
+    calendar = WorkingCalendar.load(first, last)
+    assert not calendar.is_working_day(date(2025, 12, 29))
+    assert calendar.is_working_day(date(2026, 1, 3))
+    days = [first + timedelta(days=n) for n in range(0, (last - first).days + 1, 3)]
+    for a in days[::7]:
+        for b in days:
+            assert calendar.working_days_between(a, b) == walked(calendar, a, b), (a, b)
+    # The day off and the working Saturday cancel out over a span holding both; a span
+    # holding only the day off counts one day fewer.
+    assert calendar.working_days_between(date(2025, 12, 20), date(2026, 1, 10)) == walked(
+        PLAIN, date(2025, 12, 20), date(2026, 1, 10)
+    )
+    assert (
+        calendar.working_days_between(date(2025, 12, 28), date(2025, 12, 31))
+        == walked(PLAIN, date(2025, 12, 28), date(2025, 12, 31)) - 1
+    )
+
+
+@pytest.mark.django_db
+def test_a_year_is_counted_once_per_state_of_its_decreed_days(
+    django_assert_num_queries: Any,
+) -> None:
+    friday, thursday = date(2026, 12, 11), date(2026, 12, 17)
+    year_working_day_counts.cache_clear()
+    assert calendar_for(friday, thursday).working_days_between(friday, thursday) == 3
+    with django_assert_num_queries(1):  # the decreed days; the year from the process's cache
+        assert calendar_for(friday, thursday).working_days_between(thursday, friday) == -3
+    assert year_working_day_counts.cache_info().misses == 1
+    assert year_working_day_counts.cache_info().hits == 1
+    # A decreed day is another state of the year: counted afresh, at once.
+    CalendarDay.objects.create(date=date(2026, 12, 14), kind=CalendarDayKind.DAY_OFF, name_ru="—")
+    assert calendar_for(friday, thursday).working_days_between(friday, thursday) == 2
+    assert year_working_day_counts.cache_info().misses == 2
 
 
 def test_the_explanation_lists_the_skipped_days_with_reasons() -> None:

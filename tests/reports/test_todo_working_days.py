@@ -1,19 +1,17 @@
-"""The to-do's working days counted once per process and year (``reports.todo``): the same
-figures as a day-by-day walk of the working calendar, and a decreed day staff save, change
-or remove counts at once (the cache is keyed on the year's decreed days)."""
+"""The to-do's working days left and overdue (``reports.todo``): a decreed day staff save,
+change or remove counts at once, though the years' working days are counted once per
+process (``WorkingCalendar.working_days_between``, tested in ``tests/core/test_deadlines.py``)."""
 
 from __future__ import annotations
 
 import datetime
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
-from maslikhat.core.deadlines import CalendarDay, CalendarDayKind, WorkingCalendar
+from maslikhat.core.deadlines import CalendarDayKind
 from maslikhat.directory import calendar as calendar_services
 from maslikhat.directory.actors import actor_for
-from reports.todo import WorkingDayCounts, _year_counts, todo_for
+from reports.todo import todo_for
 from requests_app.models import DeputyRequest, RequestStatus
 from tests.factories import DemoDirectory
 from tests.requests_helpers import make_request
@@ -41,36 +39,6 @@ def _rows(directory: DemoDirectory, today: datetime.date) -> dict[int, tuple[int
         if group.kind in ("request_unassigned", "request_department_overdue")
         for item in group.items
     }
-
-
-def test_counts_match_a_walk_of_the_calendar_across_years() -> None:
-    CalendarDay.objects.create(
-        date=datetime.date(2025, 12, 29), kind=CalendarDayKind.DAY_OFF, name_ru="Перенос"
-    )
-    CalendarDay.objects.create(
-        date=datetime.date(2026, 1, 3), kind=CalendarDayKind.WORKING_DAY, name_ru="Суббота"
-    )
-    first, last = datetime.date(2024, 11, 20), datetime.date(2027, 2, 10)
-    stored = WorkingDayCounts.read(first, last)
-    calendar = WorkingCalendar.load(first, last)
-    for a, b in [(first, last), (datetime.date(2025, 12, 20), datetime.date(2026, 1, 10))]:
-        assert stored(b) - stored(a) == calendar.working_days_between(a, b)
-    walked = WorkingDayCounts.walk(calendar, first, last)
-    day = first
-    while day <= last:
-        assert stored(day) - stored(first) == walked(day), day
-        day += datetime.timedelta(days=1)
-
-
-def test_a_year_is_counted_once_per_state_of_its_decreed_days() -> None:
-    _year_counts.cache_clear()
-    WorkingDayCounts.read(FRIDAY, THURSDAY)
-    WorkingDayCounts.read(MONDAY, THURSDAY)
-    assert _year_counts.cache_info().misses == 1
-    assert _year_counts.cache_info().hits == 1
-    with CaptureQueriesContext(connection) as captured:
-        WorkingDayCounts.read(FRIDAY, THURSDAY)
-    assert len(captured.captured_queries) == 1  # the decreed days; the year from the cache
 
 
 def test_a_decreed_day_saved_changed_or_removed_counts_at_once(
