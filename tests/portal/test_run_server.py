@@ -466,28 +466,56 @@ def test_an_address_set_by_the_operator_wins(monkeypatch: pytest.MonkeyPatch) ->
     assert environment["DJANGO_ALLOWED_HOSTS"] == "portal.example.kz"
 
 
-def test_a_child_that_stops_by_itself_is_named_and_stops_the_others() -> None:
-    """When the worker dies, the operator reads which child and how, and the web server
-    is stopped with it rather than left serving a portal that sends no reminders."""
-    web = subprocess.Popen(
-        [sys.executable, "-c", "import time; time.sleep(60)"], start_new_session=True
-    )
-    worker = subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"], start_new_session=True)
+SLEEPER = [sys.executable, "-c", "import time; time.sleep(60)"]
+
+
+@dataclass
+class SupervisedRun:
+    """How ``run_portal`` ended, how each child ended, and what it said."""
+
+    exit_code: object
+    returncodes: list[int]
+    said: str
+
+
+def supervised(web: list[str], worker: list[str], *, kill_web: bool = False) -> SupervisedRun:
+    """``run_portal``'s supervision of two children started from these command lines,
+    in English, with the test process's own signal handlers put back afterwards."""
+    children = [subprocess.Popen(line, start_new_session=True) for line in (web, worker)]
+    if kill_web:
+        children[0].kill()  # as the out-of-memory killer would
     command = RunPortal()
     errors = io.StringIO()
     command.stderr = OutputWrapper(errors)
     handlers = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
     try:
         with pytest.raises(SystemExit) as stopped, translation.override("en"):
-            command.supervise([web, worker], dev=False)
+            command.supervise(children, dev=False)
     finally:
         signal.signal(signal.SIGINT, handlers[0])
         signal.signal(signal.SIGTERM, handlers[1])
-        web.kill()
-    assert stopped.value.code == 1
-    assert web.wait(timeout=5) == -signal.SIGTERM
-    assert "Celery worker stopped by itself (exit code 3)" in errors.getvalue()
-    assert "gunicorn stopped" not in errors.getvalue()
+        for child in children:
+            child.kill()
+    return SupervisedRun(
+        stopped.value.code, [child.wait(timeout=5) for child in children], errors.getvalue()
+    )
+
+
+def test_a_child_that_stops_by_itself_is_named_and_stops_the_others() -> None:
+    """When the worker dies, the operator reads which child and how, and the web server
+    is stopped with it rather than left serving a portal that sends no reminders."""
+    run = supervised(SLEEPER, [sys.executable, "-c", "raise SystemExit(3)"])
+    assert run.exit_code == 1
+    assert run.returncodes == [-signal.SIGTERM, 3]
+    assert "The Celery worker stopped by itself (exit code 3); stopping the portal." in run.said
+    assert "gunicorn" not in run.said
+
+
+def test_a_child_killed_by_a_signal_is_named_with_the_signal() -> None:
+    run = supervised(SLEEPER, SLEEPER, kill_web=True)
+    assert run.exit_code == 1
+    assert run.returncodes == [-signal.SIGKILL, -signal.SIGTERM]
+    assert "gunicorn was killed (SIGKILL); stopping the portal." in run.said
 
 
 # --- The base settings of make run -------------------------------------------------------

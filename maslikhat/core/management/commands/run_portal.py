@@ -63,6 +63,14 @@ def portal_environment(host: str, port: str, *, dev: bool) -> dict[str, str]:
     return environment
 
 
+def signal_name(number: int) -> str:
+    """``SIGKILL`` for 9; the number itself for a signal Python does not name."""
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return str(number)
+
+
 def gunicorn_supports(setting: str) -> bool:
     """Whether the installed gunicorn knows ``setting`` (newer ones add options)."""
     from gunicorn.config import Config
@@ -256,7 +264,14 @@ class Command(BaseCommand):
         if not stopping:
             # One child stopped by itself: say which and how, before stopping the rest.
             for name, child in zip(self.child_names(dev), children, strict=False):
-                if child.returncode is not None:
+                if child.returncode is None:
+                    continue
+                if child.returncode < 0:  # killed: SIGKILL is most often the out-of-memory killer
+                    self.stderr.write(
+                        _("%(name)s was killed (%(signal)s); stopping the portal.")
+                        % {"name": name, "signal": signal_name(-child.returncode)}
+                    )
+                else:
                     self.stderr.write(
                         _("%(name)s stopped by itself (exit code %(code)d); stopping the portal.")
                         % {"name": name, "code": child.returncode}
