@@ -27,7 +27,13 @@ $(VENV)/.installed-run: pyproject.toml | $(PY)
 
 $(VENV)/.installed-dev: pyproject.toml | $(PY)
 	@echo "Installing the portal's packages and the test tools into .venv…"
-	@$(PY) -m pip install --quiet --disable-pip-version-check ".[dev]"
+	@$(PY) -m pip install --quiet --disable-pip-version-check ".[dev,bench]"
+	@touch $@ $(VENV)/.installed-run $(VENV)/.installed-bench
+
+# `make bench` and `make bench-profile`: the portal's packages and the benchmark's client.
+$(VENV)/.installed-bench: pyproject.toml | $(PY)
+	@echo "Installing the portal's packages and the benchmark's client into .venv…"
+	@$(PY) -m pip install --quiet --disable-pip-version-check ".[bench]"
 	@touch $@ $(VENV)/.installed-run
 
 # What the portal needs to run (kept as a name other targets may depend on).
@@ -85,13 +91,13 @@ restore: $(VENV)/.installed
 # BENCH_SCALE × 500 requests (default 2000: a million), each database built once and reused.
 .PHONY: bench
 BENCH_SCALE ?= 2000
-bench: $(VENV)/.installed-run
-	@$(PY) bench/run.py --check || { echo "make bench needs PostgreSQL (see above)."; exit 2; }
+bench: $(VENV)/.installed-bench
+	@$(PY) bench/run.py --check || { echo "make bench cannot start (see above)."; exit 2; }
 	$(PY) bench/run.py --scale $(BENCH_SCALE)
 
 # Where a row's time goes (SQL or Python, the slowest queries, cProfile), in-process on a
 # bench database already built: the rows that missed a target in var/bench/latest.json, or
 # ROWS="Deputy dashboard;Requests, staff"; SIZE=large, EXPLAIN=1, CALLS=20 (bench/profile.py).
 .PHONY: bench-profile
-bench-profile: $(VENV)/.installed-run
+bench-profile: $(VENV)/.installed-bench
 	$(PY) bench/profile.py --size $(or $(SIZE),small) --calls $(or $(CALLS),10) $(if $(EXPLAIN),--explain) $(if $(ROWS),"$(ROWS)")
