@@ -7,7 +7,12 @@ new list, detail, dashboard, KPI or public address without a benchmark row is no
 
 from __future__ import annotations
 
+import ast
+import importlib.metadata
 import json
+import re
+import sys
+import tomllib
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
@@ -37,6 +42,8 @@ from instructions.models import Instruction, Meeting
 from maslikhat.core.items import ItemType
 from maslikhat.core.threads import AuditEvent, Message
 from requests_app.models import DeputyRequest, Evaluation, RequestStatus, Response, ResponseKind
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def row(label: str, target: str, small_p95: float, large_p95: float) -> dict[str, Any]:
@@ -195,6 +202,63 @@ def test_the_reasons_not_to_time_a_pattern_name_existing_patterns() -> None:
 
     assert set(NOT_TIMED) <= names
     assert not set(NOT_TIMED) & {endpoint.name for endpoint in ENDPOINTS}
+
+
+def declared_distributions(*extras: str) -> set[str]:
+    """The distributions pyproject.toml names: the portal's own and those of ``extras``."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    requirements = [*project["dependencies"]]
+    for extra in extras:
+        requirements += project["optional-dependencies"][extra]
+    return {
+        normalized(re.split(r"[\[<>=!~; ]", requirement, maxsplit=1)[0])
+        for requirement in requirements
+    }
+
+
+def normalized(distribution: str) -> str:
+    return re.sub(r"[-_.]+", "-", distribution).lower()
+
+
+def imported_modules(path: Path) -> set[str]:
+    """The top-level names of every module ``path`` imports, at any depth of its code."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_what_the_benchmark_imports_is_installed_by_make_bench() -> None:
+    """``make bench`` installs the portal's packages and the ``bench`` extra, not the test tools:
+    every third-party module the benchmark imports must come from one of those."""
+    first_party = set(
+        tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"][
+            "root_packages"
+        ]
+    ) | {"bench"}
+    providers = importlib.metadata.packages_distributions()
+    declared = declared_distributions("bench")
+    scripts = sorted((ROOT / "bench").glob("*.py"))
+    third_party = {
+        module
+        for script in scripts
+        for module in imported_modules(script)
+        if module not in sys.stdlib_module_names and module not in first_party
+    }
+
+    undeclared = {
+        module: providers.get(module, ["(not installed)"])
+        for module in sorted(third_party)
+        if not {normalized(name) for name in providers.get(module, [])} & declared
+    }
+
+    assert {"requests", "psycopg2", "django", "rest_framework"} <= third_party
+    assert not undeclared, (
+        f"bench/ imports modules that `make bench` does not install: {undeclared}"
+    )
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: f"{e.label}|{e.persona}")
