@@ -261,6 +261,31 @@ def test_what_the_benchmark_imports_is_installed_by_make_bench() -> None:
     )
 
 
+def make_rule(makefile: str, target: str) -> tuple[list[str], list[str]]:
+    """The prerequisites and the recipe lines of ``target`` in ``makefile``'s text."""
+    lines = makefile.splitlines()
+    for index, line in enumerate(lines):
+        if line.startswith(f"{target}:"):
+            recipe = []
+            for following in lines[index + 1 :]:
+                if not following.startswith("\t"):
+                    break
+                recipe.append(following.strip())
+            return line.split(":", 1)[1].split("|")[0].split(), recipe
+    raise AssertionError(f"no rule for {target} in the Makefile")
+
+
+def test_make_bench_and_bench_profile_install_the_bench_extra() -> None:
+    """The other half of the test above: the two commands install what it checks against."""
+    makefile = (ROOT / "Makefile").read_text()
+
+    for target in ("bench", "bench-profile"):
+        prerequisites, _recipe = make_rule(makefile, target)
+        assert "$(VENV)/.installed-bench" in prerequisites, target
+    _prerequisites, recipe = make_rule(makefile, "$(VENV)/.installed-bench")
+    assert any("pip install" in line and '".[bench]"' in line for line in recipe), recipe
+
+
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: f"{e.label}|{e.persona}")
 def test_each_row_names_its_pattern_and_its_path_resolves_to_it(endpoint: Any) -> None:
     assert endpoint.persona in PERSONAS and endpoint.target in TARGET_CLASSES
