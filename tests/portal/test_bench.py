@@ -204,9 +204,13 @@ def test_the_reasons_not_to_time_a_pattern_name_existing_patterns() -> None:
     assert not set(NOT_TIMED) & {endpoint.name for endpoint in ENDPOINTS}
 
 
+def pyproject() -> dict[str, Any]:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())
+
+
 def declared_distributions(*extras: str) -> set[str]:
     """The distributions pyproject.toml names: the portal's own and those of ``extras``."""
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    project = pyproject()["project"]
     requirements = [*project["dependencies"]]
     for extra in extras:
         requirements += project["optional-dependencies"][extra]
@@ -234,11 +238,7 @@ def imported_modules(path: Path) -> set[str]:
 def test_what_the_benchmark_imports_is_installed_by_make_bench() -> None:
     """``make bench`` installs the portal's packages and the ``bench`` extra, not the test tools:
     every third-party module the benchmark imports must come from one of those."""
-    first_party = set(
-        tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"][
-            "root_packages"
-        ]
-    ) | {"bench"}
+    first_party = {*pyproject()["tool"]["importlinter"]["root_packages"], "bench"}
     providers = importlib.metadata.packages_distributions()
     declared = declared_distributions("bench")
     scripts = sorted((ROOT / "bench").glob("*.py"))
